@@ -1,0 +1,1 @@
+"""The live browser page: offline front-end assets (``assets``) and its launcher (``server``)."""
