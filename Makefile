@@ -4,7 +4,7 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test setup setup-test clean
+.PHONY: demo test setup setup-test browser-deps clean
 
 setup:
 	@scripts/bootstrap.sh
@@ -15,7 +15,14 @@ setup-test:
 demo: setup
 	$(BIN)/encircle-sim run scenarios/victory_will.toml --out runs/demo
 
-test: setup-test
+# What the browser tests need besides Python packages: Debian's chromium, and the live page's
+# front-end files (npm packages) in .cache/solara-cdn so the page works with no internet.
+# Both steps take well under a second when already done.
+browser-deps: setup-test
+	@scripts/install-browser.sh
+	@$(BIN)/python -m encircle_sim.viz.assets
+
+test: setup-test browser-deps
 	$(BIN)/python -m pytest -n 2 tests
 
 clean:
