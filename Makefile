@@ -13,7 +13,7 @@ setup-test:
 	@scripts/bootstrap.sh test
 
 demo: setup
-	$(BIN)/encircle-sim run scenarios/victory_will.toml --out runs/demo
+	$(BIN)/encircle-sim run scenarios/victory_will.toml --out runs/demo --force
 
 # What the browser tests need besides Python packages: Debian's chromium, and the live page's
 # front-end files (npm packages) in .cache/solara-cdn so the page works with no internet.

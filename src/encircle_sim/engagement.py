@@ -1,0 +1,130 @@
+"""Detection and attrition: the two stochastic mechanisms every contact goes through.
+
+Detection follows Koopman's random-search theory. A searcher with effective sweep width W moving
+at speed v for t hours, its effort spread at random over an area A, detects a given target in A
+with probability ``1 - exp(-W v t / A)``. Each security-force unit spreads its search over a disc
+of radius ``patrol_km`` around its position (area ``A = pi patrol_km^2``) with sweep width
+``W = 2 sensor_km p_detect`` (a definite-range sensor with glimpse probability p_detect). Hazards
+of several searchers add; terrain concealment removes a share of each. A randomly moving searcher
+over a larger region then reproduces the classical curve over that region (tested in
+``tests/test_mechanisms.py``).
+
+Attrition follows Lanchester's aimed-fire (square) law in a stochastic, discrete form: in each
+time slice dt every firing soldier puts an enemy out of action with probability
+``1 - exp(-alpha dt)`` (and every fighter a soldier with ``1 - exp(-beta dt)``). The expected
+losses are ``alpha B dt`` and ``beta R dt``, so for many slices the mean survivors follow the
+square law ``alpha B^2 - beta R^2 = const``. Ambushes multiply the ambusher's fire and damp the
+defender's in the first slice. A side losing the exchange may break contact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def sweep_width_km(sensor_km: np.ndarray | float, p_detect: np.ndarray | float) -> np.ndarray:
+    """Effective sweep width of a definite-range sensor: W = 2 r p."""
+    return 2.0 * np.asarray(sensor_km, float) * np.asarray(p_detect, float)
+
+
+def random_search_probability(sweep_km: float, speed_kmh: float, hours: float,
+                              area_km2: float) -> float:
+    """Koopman's random-search detection probability 1 - exp(-W v t / A)."""
+    return float(1.0 - np.exp(-sweep_km * speed_kmh * hours / area_km2))
+
+
+def search_hazards(dist_km: np.ndarray, patrol_km: np.ndarray, effort_km2: np.ndarray,
+                   exposure: np.ndarray) -> np.ndarray:
+    """Per-step detection hazard of each target from each searcher.
+
+    Args:
+        dist_km: (targets, searchers) distances.
+        patrol_km: (searchers,) radius of each searcher's search disc.
+        effort_km2: (searchers,) area swept this step, W v t (already scaled by intensity).
+        exposure: (targets,) share of effort that counts against the target, 1 - concealment.
+
+    Returns:
+        (targets, searchers) hazards; sum over searchers and use 1 - exp(-h) for probability.
+    """
+    area = np.pi * np.asarray(patrol_km, float) ** 2
+    inside = dist_km <= patrol_km[None, :]
+    return np.where(inside, (effort_km2 / area)[None, :] * exposure[:, None], 0.0)
+
+
+def detection_draw(hazard: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Bernoulli draws with probability 1 - exp(-hazard)."""
+    if hazard.size == 0:
+        return np.zeros(hazard.shape, bool)
+    return rng.random(hazard.shape) < -np.expm1(-hazard)
+
+
+@dataclass
+class FightResult:
+    """Outcome of a batch of simultaneous contacts."""
+
+    blue_losses: np.ndarray  # int (n,)
+    red_losses: np.ndarray   # int (n,)
+    broke_contact: np.ndarray  # bool (n,): red broke contact before being destroyed
+
+
+def fight(blue: np.ndarray, red: np.ndarray, alpha: np.ndarray, beta: np.ndarray, *,
+          hours: float, slices: int, rng: np.random.Generator,
+          red_first: np.ndarray | float = 1.0, blue_first: np.ndarray | float = 1.0,
+          break_contact: float = 0.0, until_decided: bool = False) -> FightResult:
+    """Simulate many contacts at once with stochastic Lanchester aimed fire.
+
+    Args:
+        blue, red: engaged strengths (soldiers, fighters) per contact.
+        alpha: blue's kill rate per firing soldier per hour; beta: red's, per fighter.
+        hours, slices: contact duration and the number of time slices it is cut into.
+        red_first, blue_first: fire multipliers in the first slice (ambush, surprise).
+        break_contact: chance per slice that red, losing the exchange, breaks off.
+        until_decided: ignore ``hours`` limits and fight until one side is gone (for tests).
+    """
+    b = np.asarray(blue, np.int64).copy()
+    r = np.asarray(red, np.int64).copy()
+    b0, r0 = b.copy(), r.copy()
+    alpha = np.broadcast_to(np.asarray(alpha, float), b.shape)
+    beta = np.broadcast_to(np.asarray(beta, float), b.shape)
+    red_first = np.broadcast_to(np.asarray(red_first, float), b.shape)
+    blue_first = np.broadcast_to(np.asarray(blue_first, float), b.shape)
+    dt = hours / slices
+    going = (b > 0) & (r > 0)
+    broke = np.zeros(b.shape, bool)
+    k = 0
+    while going.any() and (until_decided or k < slices):
+        i = np.flatnonzero(going)
+        fb = blue_first[i] if k == 0 else 1.0
+        fr = red_first[i] if k == 0 else 1.0
+        p_b = -np.expm1(-alpha[i] * fb * dt)
+        p_r = -np.expm1(-beta[i] * fr * dt)
+        hits_on_red = rng.binomial(b[i], np.clip(p_b, 0.0, 1.0))
+        hits_on_blue = rng.binomial(r[i], np.clip(p_r, 0.0, 1.0))
+        r[i] = np.maximum(r[i] - hits_on_red, 0)
+        b[i] = np.maximum(b[i] - hits_on_blue, 0)
+        going[i] = (b[i] > 0) & (r[i] > 0)
+        if break_contact > 0:
+            i = np.flatnonzero(going)
+            losing = (r0[i] - r[i]) * b0[i] > (b0[i] - b[i]) * r0[i]
+            leave = losing & (rng.random(len(i)) < break_contact)
+            broke[i[leave]] = True
+            going[i[leave]] = False
+        k += 1
+    return FightResult(b0 - b, r0 - r, broke)
+
+
+def square_law_survivors(blue0: float, red0: float, alpha: float, beta: float) -> tuple[float, float]:
+    """Deterministic Lanchester square-law survivors of a fight to the finish."""
+    state = alpha * blue0**2 - beta * red0**2
+    if state >= 0:
+        return float(np.sqrt(state / alpha)), 0.0
+    return 0.0, float(np.sqrt(-state / beta))
+
+
+def civilian_casualties(density_per_km2: np.ndarray, shooter_hours: np.ndarray,
+                        per_1000: float, rng: np.random.Generator) -> np.ndarray:
+    """Collateral harm: Poisson with mean per_1000 x (density / 1000) x shooter-hours of fire."""
+    lam = per_1000 * np.asarray(density_per_km2, float) / 1000.0 * np.asarray(shooter_hours, float)
+    return rng.poisson(np.maximum(lam, 0.0))

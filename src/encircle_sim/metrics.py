@@ -1,0 +1,148 @@
+"""What is recorded: one row per step (Mesa ``DataCollector``) and the event log.
+
+Counters that accumulate during a step (casualties, attacks, contacts) live in
+:class:`StepMetrics`; at the end of the step :meth:`StepMetrics.update` writes every column as a
+model attribute, which the ``DataCollector`` reads by name (attribute reporters keep the model
+picklable for parallel runs).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from mesa import DataCollector
+
+from encircle_sim.cells import CellState, EscapeRoute, Theatre
+
+BASE_COLUMNS = (
+    "step", "day", "phase", "phase_name", "cells_in_pocket", "fighters_left", "neutralised",
+    "captured", "escaped_cordon", "escaped_border", "sf_casualties", "civilian_casualties",
+    "attacks_elsewhere",
+)
+TAIL_COLUMNS = (
+    "caches_destroyed", "links_cut", "pocket_area_km2", "cordon_gaps", "cordon_gap_km",
+    "perimeter_cleared", "pressure", "syria_cells", "syria_fighters", "connected_cells",
+    "detections", "engagements", "ambushes", "air_strikes", "calls",
+)
+
+
+def slug(name: str) -> str:
+    """Column-safe name of a town: 'Deir ez-Zor' -> 'deir_ez_zor'."""
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+class StepMetrics:
+    """Running counters and the per-step table's columns."""
+
+    def __init__(self, model):
+        self.model = model
+        self.town_columns = [f"attacks_{slug(t)}" for t in model.town_names]
+        self.columns = list(BASE_COLUMNS) + self.town_columns + list(TAIL_COLUMNS)
+        self.attacks = np.zeros(len(model.town_names), np.int64)
+        self.sf_casualties = 0
+        self.civilian_casualties = 0
+        self.caches_destroyed = 0
+        self.links_cut = 0
+        self.engagements = 0
+        self.ambushes = 0
+        self.air_strikes = 0
+        self.calls = 0
+        self.detections = 0
+        self.captured_now: list[int] = []
+
+    def start_step(self) -> None:
+        self.detections = 0
+        self.calls = 0
+        self.captured_now = []
+
+    def make_datacollector(self) -> DataCollector:
+        return DataCollector(model_reporters={col: col for col in self.columns},
+                             tables={"events": list(EventLog.COLUMNS)})
+
+    def values(self) -> dict[str, Any]:
+        m = self.model
+        c = m.cells
+        n = c.n
+        st, th = c.state[:n], c.theatre[:n]
+        active = st <= CellState.ATTACKING
+        pocket = active & (th == Theatre.IRAQ)
+        syria = active & (th == Theatre.SYRIA)
+        gaps, gap_km = (0, 0.0)
+        if m.plan.active:
+            u = m.units
+            iraq = u.alive & ~u.syria
+            gaps, gap_km, _ = m.plan.cordon_gaps(u.x[iraq], u.y[iraq], m.nav)
+        row = {
+            "step": int(m.steps),
+            "day": round(float(m.day), 4),
+            "phase": int(m.plan.phase),
+            "phase_name": m.phase_label,
+            "cells_in_pocket": int(pocket.sum()),
+            "fighters_left": int(c.fighters[:n][pocket].sum()),
+            "neutralised": int((st == CellState.NEUTRALISED).sum()),
+            "captured": int((st == CellState.CAPTURED).sum()),
+            "escaped_cordon": int((c.escaped_via[:n] == EscapeRoute.CORDON).sum()),
+            "escaped_border": int((c.escaped_via[:n] == EscapeRoute.BORDER).sum()),
+            "sf_casualties": int(self.sf_casualties),
+            "civilian_casualties": int(self.civilian_casualties),
+            "attacks_elsewhere": int(self.attacks.sum()),
+        }
+        row.update({col: int(v) for col, v in zip(self.town_columns, self.attacks, strict=True)})
+        row.update({
+            "caches_destroyed": int(self.caches_destroyed),
+            "links_cut": int(self.links_cut),
+            "pocket_area_km2": round(m.plan.pocket_area_km2, 1),
+            "cordon_gaps": int(gaps),
+            "cordon_gap_km": round(gap_km, 1),
+            "perimeter_cleared": round(m.plan.perimeter_cleared, 4),
+            "pressure": round(float(max(m.pressure, m.pressure_syria)), 4),
+            "syria_cells": int(syria.sum()),
+            "syria_fighters": int(c.fighters[:n][syria].sum()),
+            "connected_cells": int(m.network.connected[:n][active].sum()),
+            "detections": int(self.detections),
+            "engagements": int(self.engagements),
+            "ambushes": int(self.ambushes),
+            "air_strikes": int(self.air_strikes),
+            "calls": int(self.calls),
+        })
+        return row
+
+    def update(self) -> None:
+        for key, value in self.values().items():
+            setattr(self.model, key, value)
+
+
+class EventLog:
+    """Every engagement, escape, attack, cache found and phase change, as it happens."""
+
+    COLUMNS = ("step", "day", "kind", "lat", "lon", "place", "cells", "units", "details")
+
+    def __init__(self, model):
+        self.model = model
+
+    def add(self, kind: str, x, y, *, cells=(), units=(), caches=(), **details: Any) -> None:
+        m = self.model
+        if x is None:
+            lat = lon = float("nan")
+            place = ""
+        else:
+            lat, lon = m.region.latlon_of(int(x), int(y))
+            lat, lon = round(float(lat), 4), round(float(lon), 4)
+            place = m.region.nearest_place(int(x), int(y))
+        ids = [m.cell_agents[i].unique_id for i in cells if i < len(m.cell_agents)]
+        uids = [m.unit_agents[j].unique_id for j in units]
+        if caches:
+            details["caches"] = [m.cache_agents[k].unique_id for k in caches]
+        row = {
+            "step": int(m.steps), "day": round(float(m.day), 4), "kind": kind, "lat": lat,
+            "lon": lon, "place": place, "cells": " ".join(map(str, ids)),
+            "units": " ".join(map(str, uids)),
+            "details": "; ".join(f"{k}={v}" for k, v in details.items()),
+        }
+        m.datacollector.add_table_row("events", row)
+
+    def frame(self) -> pd.DataFrame:
+        return self.model.datacollector.get_table_dataframe("events")

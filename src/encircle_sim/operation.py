@@ -1,0 +1,280 @@
+"""The operation plan: the area, its perimeter and cordon, the axes, the pocket, and the phases.
+
+Geometry is kept as boolean masks over the grid. The *pocket* is the part of the operation area
+not yet cleared; ground within ``clear_radius_km`` of a security-force unit is cleared and stays
+cleared, so the pocket can only shrink. The *cordon* is the inner edge of the operation area;
+stretches of it with no unit within ``cordon_radius_km`` are *gaps*. Insurgent cells escape by
+leaving the operation area (through the cordon, or over the border where the area touches it).
+
+Phases follow the plan of Victory Will: (1) sweep bands along the area's sides and seal the
+border, (2) advance inward on the axes, (3) assault on all axes at once. Each phase ends when any
+of its conditions from the scenario is met; the end of the last phase ends the campaign.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+import numpy as np
+from scipy import ndimage
+from shapely.geometry import LineString, Polygon
+
+from encircle_sim.scenario import PhaseSpec, Scenario
+
+
+class Phase(IntEnum):
+    """Campaign phases; NONE when only the Syrian theatre runs."""
+
+    NONE = 0
+    PERIMETER = 1
+    ADVANCE = 2
+    ASSAULT = 3
+    ENDED = 4
+
+
+PHASE_LABELS = {
+    Phase.NONE: "Syrian theatre only",
+    Phase.PERIMETER: "Phase 1: clear the perimeter",
+    Phase.ADVANCE: "Phase 2: advance inward",
+    Phase.ASSAULT: "Phase 3: simultaneous assault",
+    Phase.ENDED: "Campaign over",
+}
+
+
+class LocalKm:
+    """A flat km frame around a reference point, for buffering and sampling lines."""
+
+    def __init__(self, lat0: float, lon0: float):
+        self.lat0, self.lon0 = lat0, lon0
+        self.kx = 111.32 * np.cos(np.radians(lat0))
+        self.ky = 111.2
+
+    def to_km(self, lat, lon):
+        return (np.asarray(lon) - self.lon0) * self.kx, (np.asarray(lat) - self.lat0) * self.ky
+
+    def to_latlon(self, x, y):
+        return self.lat0 + np.asarray(y) / self.ky, self.lon0 + np.asarray(x) / self.kx
+
+
+def sample_line_cells(grid, line_latlon: np.ndarray, spacing_km: float, frame: LocalKm
+                      ) -> np.ndarray:
+    """Cells every ``spacing_km`` along a polyline, consecutive duplicates removed; (k, 2)."""
+    xs, ys = frame.to_km(line_latlon[:, 0], line_latlon[:, 1])
+    line = LineString(np.column_stack([xs, ys]))
+    n = max(int(line.length / spacing_km), 1)
+    pts = np.array([line.interpolate(d).coords[0] for d in np.linspace(0, line.length, n + 1)])
+    lat, lon = frame.to_latlon(pts[:, 0], pts[:, 1])
+    inside = grid.contains(lat, lon)
+    ix, iy = grid.cell_of(lat[inside], lon[inside])
+    cells = np.column_stack([ix, iy]).astype(np.int32)
+    if len(cells) > 1:
+        keep = np.ones(len(cells), bool)
+        keep[1:] = np.any(cells[1:] != cells[:-1], axis=1)
+        cells = cells[keep]
+    return cells
+
+
+@dataclass
+class Axis:
+    """One axis of advance: a front point moving from start toward the objective."""
+
+    name: str
+    start: np.ndarray          # (2,) float cell coordinates
+    objective: np.ndarray | None
+    km_per_step: float
+    front: np.ndarray = field(default=None)  # (2,) float
+    fixed_objective: bool = False
+
+    def __post_init__(self):
+        self.front = self.start.astype(float).copy()
+        self.fixed_objective = self.objective is not None
+
+
+class OperationPlan:
+    """Masks, sectors, axes and phase state of the Iraqi operation."""
+
+    def __init__(self, scenario: Scenario, grid, passable: np.ndarray):
+        self.scenario = scenario
+        self.grid = grid
+        op = scenario.operation
+        self.active = scenario.theatres.iraq
+        ring = np.array([[loc.lat, loc.lon] for loc in op.area])
+        self.frame = LocalKm(float(ring[:, 0].mean()), float(ring[:, 1].mean()))
+        self.area = grid.polygon_mask(ring) & passable if self.active else np.zeros(
+            passable.shape, bool)
+        self.cell_area = np.asarray(grid.cell_area_km2, float)
+        km_x = float(np.mean(grid.km_per_cell_x))
+        km_y = float(grid.km_per_cell_y)
+        self.cell_km = scenario.map.cell_km
+        if self.active and self.area.any():
+            full = grid.polygon_mask(ring)
+            depth = ndimage.distance_transform_edt(full, sampling=(km_x, km_y))
+            self.depth_km = np.where(full, depth, 0.0)
+        else:
+            self.depth_km = np.zeros(passable.shape)
+        self.band = self.area & (self.depth_km <= op.perimeter_band_km)
+        dil = ndimage.binary_dilation(~self.area, structure=np.ones((3, 3), bool))
+        self.cordon_ring = self.area & dil
+        self.exits = (~self.area) & ndimage.binary_dilation(
+            self.area, structure=np.ones((3, 3), bool)) & passable
+        self.exit_xy = np.argwhere(self.exits).astype(np.int32)
+        self.cordon_xy = np.argwhere(self.cordon_ring).astype(np.int32)
+        self.pocket = self.area.copy()
+        self.initial_area_km2 = float(self.cell_area[self.area].sum())
+        self.band_cells = int(self.band.sum())
+        self._clear_offsets = self._disc_offsets(op.clear_radius_km, km_x, km_y)
+
+        # phase-1 sweep lanes: the midline of the perimeter band
+        poly = Polygon(np.column_stack(self.frame.to_km(ring[:, 0], ring[:, 1])))
+        if not poly.is_valid:
+            poly = poly.buffer(0)
+        inner = poly.buffer(-op.perimeter_band_km / 2.0)
+        if inner.is_empty:
+            inner = poly
+        if inner.geom_type == "MultiPolygon":
+            inner = max(inner.geoms, key=lambda g: g.area)
+        lane = np.asarray(inner.exterior.coords)
+        lat, lon = self.frame.to_latlon(lane[:, 0], lane[:, 1])
+        cells = sample_line_cells(grid, np.column_stack([lat, lon]), self.cell_km, self.frame)
+        self.perimeter_lane = cells[passable[cells[:, 0], cells[:, 1]]] if len(cells) else cells
+
+        self.axes: list[Axis] = []
+        per_step_days = scenario.time.step_hours / 24.0
+        for i, ax in enumerate(op.axes):
+            start = np.array(grid.cell_of(ax.start.lat, ax.start.lon), float)
+            obj = (np.array(grid.cell_of(ax.objective.lat, ax.objective.lon), float)
+                   if ax.objective is not None else None)
+            name = ax.name or f"axis {i} from {ax.start.label}"
+            self.axes.append(Axis(name, start, obj, ax.advance_km_per_day * per_step_days))
+
+        self.phase = Phase.NONE
+        self.phase_started_day = 0.0
+        self.phase_history: list[tuple[int, float, Phase]] = []
+
+    # ---------------------------------------------------------------------------------------
+    @staticmethod
+    def _disc_offsets(radius_km: float, km_x: float, km_y: float) -> np.ndarray:
+        rx, ry = int(np.ceil(radius_km / km_x)), int(np.ceil(radius_km / km_y))
+        dx, dy = np.meshgrid(np.arange(-rx, rx + 1), np.arange(-ry, ry + 1), indexing="ij")
+        keep = np.hypot(dx * km_x, dy * km_y) <= max(radius_km, 0.5 * min(km_x, km_y))
+        return np.column_stack([dx[keep], dy[keep]]).astype(np.int32)
+
+    def stamp(self, x: np.ndarray, y: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        nx, ny = self.area.shape
+        cx = (x[:, None] + offsets[None, :, 0]).ravel()
+        cy = (y[:, None] + offsets[None, :, 1]).ravel()
+        ok = (cx >= 0) & (cx < nx) & (cy >= 0) & (cy < ny)
+        return cx[ok], cy[ok]
+
+    def clear_around(self, x: np.ndarray, y: np.ndarray) -> None:
+        """Ground near units is cleared: the pocket only shrinks."""
+        if not self.active or len(x) == 0:
+            return
+        cx, cy = self.stamp(x, y, self._clear_offsets)
+        self.pocket[cx, cy] = False
+
+    # ---------------------------------------------------------------------------------------
+    @property
+    def pocket_area_km2(self) -> float:
+        return float(self.cell_area[self.pocket].sum())
+
+    @property
+    def pocket_share(self) -> float:
+        return self.pocket_area_km2 / self.initial_area_km2 if self.initial_area_km2 else 0.0
+
+    @property
+    def perimeter_cleared(self) -> float:
+        if self.band_cells == 0:
+            return 1.0
+        return float((self.band & ~self.pocket).sum() / self.band_cells)
+
+    def pocket_centre(self) -> np.ndarray:
+        """Centre of the largest remaining piece of the pocket, as float cell coordinates."""
+        if not self.pocket.any():
+            return np.argwhere(self.area).mean(axis=0) if self.area.any() else np.zeros(2)
+        labels, n = ndimage.label(self.pocket, structure=np.ones((3, 3), bool))
+        sizes = ndimage.sum_labels(self.pocket, labels, index=np.arange(1, n + 1))
+        biggest = int(np.argmax(sizes)) + 1
+        return np.argwhere(labels == biggest).mean(axis=0)
+
+    def cordon_gaps(self, ux: np.ndarray, uy: np.ndarray, nav) -> tuple[int, float, np.ndarray]:
+        """Gaps on the cordon line: (number of gap stretches, their length in km, covered mask)."""
+        covered = np.zeros(len(self.cordon_xy), bool)
+        if len(self.cordon_xy) and len(ux):
+            d = nav.distance_km(self.cordon_xy[:, 0, None], self.cordon_xy[:, 1, None],
+                                ux[None, :], uy[None, :])
+            covered = (d <= self.scenario.operation.cordon_radius_km).any(axis=1)
+        gap = np.zeros(self.area.shape, bool)
+        gap[self.cordon_xy[~covered, 0], self.cordon_xy[~covered, 1]] = True
+        _, n = ndimage.label(gap, structure=np.ones((3, 3), bool))
+        return int(n), float((~covered).sum() * self.cell_km), covered
+
+    # ---------------------------------------------------------------------------------------
+    def _spec(self, phase: Phase) -> PhaseSpec | None:
+        ph = self.scenario.phases
+        return {Phase.PERIMETER: ph.perimeter, Phase.ADVANCE: ph.advance,
+                Phase.ASSAULT: ph.assault}.get(phase)
+
+    def intensity(self) -> tuple[float, float]:
+        """(search, engagement) multipliers of the current phase."""
+        spec = self._spec(self.phase)
+        return (spec.search_intensity, spec.engagement_intensity) if spec else (1.0, 1.0)
+
+    def first_phase(self) -> Phase:
+        if not self.active:
+            return Phase.NONE
+        for phase in (Phase.PERIMETER, Phase.ADVANCE, Phase.ASSAULT):
+            if self._spec(phase).enabled:
+                return phase
+        return Phase.ENDED
+
+    def start(self, step: int) -> None:
+        self.enter(self.first_phase(), step, 0.0)
+
+    def enter(self, phase: Phase, step: int, day: float) -> None:
+        self.phase = phase
+        self.phase_started_day = day
+        self.phase_history.append((step, day, phase))
+        if phase in (Phase.ADVANCE, Phase.ASSAULT):
+            centre = self.pocket_centre()
+            for ax in self.axes:
+                if not ax.fixed_objective:
+                    ax.objective = centre.copy()
+
+    def phase_done(self, day: float, cells_left_share: float) -> bool:
+        spec = self._spec(self.phase)
+        if spec is None:
+            return False
+        if day >= spec.max_day - 1e-9:
+            return True
+        if spec.perimeter_cleared is not None and self.perimeter_cleared >= spec.perimeter_cleared:
+            return True
+        if spec.pocket_area_share is not None and self.pocket_share <= spec.pocket_area_share:
+            return True
+        return spec.cells_left_share is not None and cells_left_share <= spec.cells_left_share
+
+    def next_phase(self) -> Phase:
+        order = [Phase.PERIMETER, Phase.ADVANCE, Phase.ASSAULT]
+        if self.phase not in order:
+            return Phase.ENDED
+        for phase in order[order.index(self.phase) + 1:]:
+            if self._spec(phase).enabled:
+                return phase
+        return Phase.ENDED
+
+    def advance_fronts(self, units_near_front: list[bool]) -> None:
+        """Move each axis front toward its objective if its units have kept up."""
+        if self.phase not in (Phase.ADVANCE, Phase.ASSAULT):
+            return
+        km_x = float(np.mean(self.grid.km_per_cell_x))
+        km_y = float(self.grid.km_per_cell_y)
+        for ax, ready in zip(self.axes, units_near_front, strict=True):
+            if not ready or ax.objective is None:
+                continue
+            dxy = (ax.objective - ax.front) * np.array([km_x, km_y])
+            dist = float(np.hypot(*dxy))
+            if dist < 1e-6:
+                continue
+            frac = min(1.0, ax.km_per_step / dist)
+            ax.front = ax.front + frac * (ax.objective - ax.front)

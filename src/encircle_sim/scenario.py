@@ -1,0 +1,635 @@
+"""The scenario schema: every parameter a campaign run needs, with its unit, range and source.
+
+A scenario is one TOML file (see ``scenario_files`` for loading, variants and overrides). This
+module only says what a valid scenario is. Each field carries, in its pydantic metadata, the unit
+and the source or rationale of its default; ``docs/scenario-reference.md`` and the parameter
+tables of ``docs/ODD.md`` are generated from it, so they cannot drift from the code.
+
+Validation is strict (no silent string-to-number coercion) and forbids unknown keys. Checks that
+involve several fields at once (places inside the map, an axis index that exists, ...) live in
+:func:`consistency_errors`, so that all of them are reported together.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, WithJsonSchema
+
+from encircle_sim.geography import MapWindow, UnknownPlace, load_region
+
+# --------------------------------------------------------------------------------------------
+# Field helper: a default with unit, range, meaning and source in one place.
+# --------------------------------------------------------------------------------------------
+
+
+def param(default: Any, doc: str, *, unit: str = "", source: str = "", **constraints: Any):
+    """A schema field whose metadata feeds the generated reference and ODD tables.
+
+    A class given as ``default`` is called for each new scenario (a default factory), so
+    defaults that need the gazetteer are not built at import time.
+    """
+    if isinstance(default, type):
+        constraints["default_factory"] = default
+    else:
+        constraints["default"] = default
+    return Field(
+        description=doc,
+        json_schema_extra={"unit": unit, "source": source},
+        **constraints,
+    )
+
+
+class Section(BaseModel):
+    """Base for every table of the scenario file: strict types, no unknown keys."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, validate_default=True, frozen=False)
+
+
+# --------------------------------------------------------------------------------------------
+# Locations: a gazetteer name or [lat, lon]
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Loc:
+    """A resolved location: what the user wrote (``label``) and its coordinates."""
+
+    label: str
+    lat: float
+    lon: float
+    named: bool  # True when given as a gazetteer name
+
+    def as_input(self) -> str | list[float]:
+        """The value as a scenario file writes it."""
+        return self.label if self.named else [self.lat, self.lon]
+
+
+LOCATION_HELP = "a place name from the gazetteer (see `encircle-sim list places`) or [lat, lon]"
+
+
+def _to_loc(value: Any) -> Loc:
+    if isinstance(value, Loc):
+        return value
+    if isinstance(value, str):
+        try:
+            place = load_region().place(value)
+        except UnknownPlace as err:
+            hint = f"; did you mean {', '.join(repr(s) for s in err.suggestions)}?" if err.suggestions else ""
+            raise ValueError(f"unknown place {value!r}{hint}") from None
+        return Loc(place.name, place.lat, place.lon, True)
+    if (
+        isinstance(value, (list, tuple))
+        and len(value) == 2
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+    ):
+        lat, lon = float(value[0]), float(value[1])
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise ValueError(f"[lat, lon] out of range: {list(value)}")
+        return Loc(f"{lat:.3f}N {lon:.3f}E", lat, lon, False)
+    raise ValueError(f"expected {LOCATION_HELP}")
+
+
+Location = Annotated[
+    Loc,
+    PlainValidator(_to_loc),
+    PlainSerializer(lambda loc: loc.as_input()),
+    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "number"}}]}),
+]
+
+# --------------------------------------------------------------------------------------------
+# Sections
+# --------------------------------------------------------------------------------------------
+
+SIDES = ("ISF", "PMF", "Coalition", "SDF")
+TASKS = ("perimeter", "axis", "block", "border_screen", "hunt", "reserve")
+TERRAIN_NAMES = ("open", "rough", "wadi", "river", "lake", "urban", "cultivated")
+
+
+class MapSpec(Section):
+    """The geographic window of the grid and its resolution."""
+
+    south: float = param(33.0, "southern edge of the map", unit="deg N", ge=29.0, le=40.0,
+                         source="covers the Anbar-Nineveh-Salahuddin triangle and Deir Ezzor")
+    north: float = param(37.5, "northern edge of the map", unit="deg N", ge=29.0, le=40.0,
+                         source="covers Hasakah and the Turkish-border end of the Iraq-Syria border")
+    west: float = param(38.5, "western edge of the map", unit="deg E", ge=35.0, le=49.0,
+                        source="west of Deir ez-Zor and the Jordan tripoint")
+    east: float = param(44.5, "eastern edge of the map", unit="deg E", ge=35.0, le=49.0,
+                        source="east of the Tigris (Samarra-Mosul)")
+    cell_km: float = param(5.0, "grid cell size", unit="km", ge=2.0, le=20.0,
+                           source="a platoon's observation and patrol scale; 2-20 km supported")
+
+    def window(self) -> MapWindow:
+        return MapWindow(self.south, self.north, self.west, self.east, self.cell_km)
+
+
+class TimeSpec(Section):
+    """The clock."""
+
+    step_hours: Literal[1, 2, 3, 4, 6, 8, 12, 24] = param(
+        6, "length of one model step", unit="h",
+        source="four steps a day: insurgents move mostly at night, forces by day")
+    max_days: float = param(45.0, "campaign length if the group is not destroyed first", unit="days",
+                            gt=0.0, le=365.0,
+                            source="Victory Will's phases ran about six weeks (July-Aug 2019)")
+    start_date: _dt.date = param(_dt.date(2019, 7, 7), "calendar date of day 0 (labels only)",
+                                 source="Victory Will phase 1 began on 7 July 2019")
+
+
+class TheatreSpec(Section):
+    """Which theatres are simulated and whether they are coupled."""
+
+    iraq: bool = param(True, "simulate the Iraqi pocket campaign")
+    syria: bool = param(False, "simulate the Deir Ezzor theatre (sleeper cells, SDF operations)")
+    coupled: bool = param(False, "pressure on the pocket drives Syrian attacks and border escapes "
+                          "join the Syrian cells (needs both theatres)")
+
+
+class TerrainSpec(Section):
+    """How a terrain class slows movement and hides cells."""
+
+    move_cost: float = param(1.0, "time to cross 1 km relative to open desert", unit="x",
+                             ge=0.2, le=50.0)
+    concealment: float = param(0.3, "share of detection effort defeated by the terrain", unit="0-1",
+                               ge=0.0, le=0.99)
+
+
+TERRAIN_DEFAULTS: dict[str, dict[str, float]] = {
+    # Rationale: off-road going and cover in the western Jazira desert; see ODD 'Input data'.
+    "open": {"move_cost": 1.0, "concealment": 0.15},
+    "rough": {"move_cost": 2.5, "concealment": 0.70},
+    "wadi": {"move_cost": 1.8, "concealment": 0.60},
+    "river": {"move_cost": 8.0, "concealment": 0.40},
+    "lake": {"move_cost": 50.0, "concealment": 0.0},
+    "urban": {"move_cost": 1.5, "concealment": 0.55},
+    "cultivated": {"move_cost": 1.4, "concealment": 0.45},
+}
+
+
+class UnitTypeSpec(Section):
+    """Capabilities of one type of security-force unit."""
+
+    speed_offroad_kmh: float = param(15.0, "cross-country speed on open desert", unit="km/h",
+                                     gt=0.0, le=120.0)
+    speed_road_kmh: float = param(40.0, "speed on roads", unit="km/h", gt=0.0, le=150.0)
+    move_hours_per_day: float = param(10.0, "hours per day spent moving or patrolling", unit="h/day",
+                                      ge=0.0, le=24.0)
+    sensor_km: float = param(3.0, "range at which a cell in the open can be detected", unit="km",
+                             gt=0.0, le=60.0)
+    p_detect: float = param(0.5, "chance a cell inside sensor range is seen when swept", unit="0-1",
+                            ge=0.0, le=1.0)
+    search_speed_kmh: float = param(6.0, "speed while searching (the sweep rate's v)", unit="km/h",
+                                    gt=0.0, le=300.0)
+    patrol_km: float = param(8.0, "radius of the area a unit searches around its position",
+                             unit="km", gt=0.0, le=200.0)
+    engaged_max: int = param(40, "most soldiers of the unit that can fire in one contact",
+                             unit="persons", ge=1, le=5000)
+    firepower: float = param(0.05, "Lanchester aimed-fire coefficient: enemy fighters put out of "
+                             "action per firing soldier per hour", unit="1/h", ge=0.0, le=5.0)
+    vulnerability: float = param(1.0, "multiplier on the enemy's firepower against this unit "
+                                 "(armour < 1)", unit="x", ge=0.0, le=5.0)
+
+
+UNIT_TYPE_DEFAULTS: dict[str, dict[str, float | int]] = {
+    "infantry": dict(speed_offroad_kmh=15.0, speed_road_kmh=40.0, move_hours_per_day=10.0,
+                     sensor_km=3.0, p_detect=0.5, search_speed_kmh=6.0, patrol_km=8.0,
+                     engaged_max=40, firepower=0.05, vulnerability=1.0),
+    "mechanised": dict(speed_offroad_kmh=20.0, speed_road_kmh=50.0, move_hours_per_day=10.0,
+                       sensor_km=4.0, p_detect=0.5, search_speed_kmh=10.0, patrol_km=12.0,
+                       engaged_max=60, firepower=0.08, vulnerability=0.5),
+    "border_guard": dict(speed_offroad_kmh=10.0, speed_road_kmh=40.0, move_hours_per_day=6.0,
+                         sensor_km=5.0, p_detect=0.6, search_speed_kmh=4.0, patrol_km=6.0,
+                         engaged_max=30, firepower=0.04, vulnerability=0.8),
+    "special_forces": dict(speed_offroad_kmh=25.0, speed_road_kmh=60.0, move_hours_per_day=12.0,
+                           sensor_km=4.0, p_detect=0.7, search_speed_kmh=12.0, patrol_km=15.0,
+                           engaged_max=30, firepower=0.12, vulnerability=0.6),
+    "militia": dict(speed_offroad_kmh=15.0, speed_road_kmh=40.0, move_hours_per_day=8.0,
+                    sensor_km=3.0, p_detect=0.4, search_speed_kmh=6.0, patrol_km=8.0,
+                    engaged_max=40, firepower=0.04, vulnerability=1.0),
+    "sdf_infantry": dict(speed_offroad_kmh=12.0, speed_road_kmh=40.0, move_hours_per_day=8.0,
+                         sensor_km=3.0, p_detect=0.45, search_speed_kmh=5.0, patrol_km=8.0,
+                         engaged_max=30, firepower=0.04, vulnerability=1.0),
+}
+
+
+class ForceSpec(Section):
+    """A group of identical security-force units with one task."""
+
+    name: str = param(..., "label of the formation", min_length=1)
+    side: Literal["ISF", "PMF", "Coalition", "SDF"] = param(
+        "ISF", "who the units belong to (SDF operate in Syria, the others in Iraq)")
+    type: str = param("infantry", "a key of [unit_types]")
+    units: int = param(1, "number of unit agents in this formation", unit="units", ge=1, le=500)
+    strength: int = param(150, "personnel per unit agent", unit="persons", ge=5, le=5000)
+    start: Location = param(..., "where the units assemble at day 0")
+    task: Literal["perimeter", "axis", "block", "border_screen", "hunt", "reserve"] = param(
+        "reserve", "what the units do: sweep a perimeter sector, advance on an axis, hold a "
+        "blocking position, screen the border, hunt in an area, or wait in reserve")
+    axis: int | None = param(None, "index of the axis in operation.axes (task 'axis' only)",
+                             unit="index", ge=0)
+    area: Location | None = param(None, "centre of the hunt area or blocking position "
+                                  "(task 'hunt'/'block'; default: the start point)")
+    area_km: float = param(25.0, "radius of the hunt area or of a blocking position's spread",
+                           unit="km", gt=0.0, le=300.0)
+
+
+class AirSpec(Section):
+    """An air or ISR asset watching an area."""
+
+    name: str = param(..., "label", min_length=1)
+    side: Literal["ISF", "PMF", "Coalition", "SDF"] = param("Coalition", "who flies it")
+    area: Location = param(..., "centre of the area it watches")
+    radius_km: float = param(60.0, "radius of the watched area", unit="km", gt=0.0, le=500.0)
+    hours_per_day: float = param(8.0, "time on station per day", unit="h/day", ge=0.0, le=24.0)
+    sweep_width_km: float = param(2.0, "effective sweep width W of its sensor", unit="km",
+                                  gt=0.0, le=50.0)
+    speed_kmh: float = param(150.0, "search speed over the area", unit="km/h", gt=0.0, le=1000.0)
+    concealment_factor: float = param(0.8, "how much terrain concealment still counts against it "
+                                      "(thermal/overhead view: < 1)", unit="x", ge=0.0, le=1.0)
+    p_strike: float = param(0.3, "chance a cell it detects is struck the same step", unit="0-1",
+                            ge=0.0, le=1.0)
+    strike_kill_share: float = param(0.5, "mean share of a struck cell's fighters put out of "
+                                     "action", unit="0-1", ge=0.0, le=1.0)
+
+
+class AxisSpec(Section):
+    """One axis of advance in phase 2."""
+
+    name: str = param("", "label (default: 'axis N from START')")
+    start: Location = param(..., "where the axis begins")
+    objective: Location | None = param(None, "where it heads (default: the pocket centre)")
+    advance_km_per_day: float = param(15.0, "rate of advance of the front on this axis",
+                                      unit="km/day", gt=0.0, le=200.0)
+
+
+# The desert triangle of Victory Will: the Euphrates (Husaybah-Rawa-Haditha) in the south, the
+# Haditha-Baiji desert road and the Tigris (Baiji-Sharqat) in the east, the Hatra-Baaj desert in
+# the north and the Syrian border (Natural Earth vertices) in the west.
+DEFAULT_OPERATION_AREA = (
+    "Husaybah", "Rawa", "Haditha", "Baiji", "Al-Shirqat", "Hatra", "Al-Baaj",
+    [36.060, 41.237], [35.826, 41.355], [35.494, 41.261], [35.182, 41.192], [34.793, 41.204],
+)
+
+
+class OperationSpec(Section):
+    """The operation area and plan."""
+
+    area: list[Location] = param(
+        list(DEFAULT_OPERATION_AREA), "vertices of the operation area polygon (at least 3); "
+        "default: the Anbar-Nineveh-Salahuddin desert triangle up to the Syrian border",
+        min_length=3)
+    perimeter_band_km: float = param(15.0, "depth of the band along the area's sides cleared in "
+                                     "phase 1", unit="km", gt=0.0, le=200.0)
+    clear_radius_km: float = param(5.0, "a pocket cell this close to a sweeping or advancing unit "
+                                   "is cleared", unit="km", gt=0.0, le=100.0)
+    cordon_radius_km: float = param(10.0, "distance a unit covers on the cordon line; stretches "
+                                    "with no unit this close are gaps", unit="km", gt=0.0, le=100.0)
+    axes: list[AxisSpec] = param([], "axes of advance for phase 2")
+
+
+class PhaseSpec(Section):
+    """When a phase ends and how hard forces search and fight in it."""
+
+    enabled: bool = param(True, "whether the phase takes place")
+    max_day: float = param(15.0, "the phase ends at the latest on this campaign day", unit="day",
+                           gt=0.0, le=365.0)
+    perimeter_cleared: float | None = param(None, "ends when this share of the perimeter band is "
+                                            "cleared", unit="0-1", ge=0.0, le=1.0)
+    pocket_area_share: float | None = param(None, "ends when the pocket is down to this share of "
+                                            "its initial area", unit="0-1", ge=0.0, le=1.0)
+    cells_left_share: float | None = param(None, "ends when this share of the pocket's cells or "
+                                           "fewer remain active", unit="0-1", ge=0.0, le=1.0)
+    search_intensity: float = param(1.0, "multiplier on detection effort", unit="x", ge=0.0, le=10.0)
+    engagement_intensity: float = param(1.0, "multiplier on forces' firepower", unit="x",
+                                        ge=0.0, le=10.0)
+
+
+class PhasesSpec(Section):
+    """The three phases of the operation."""
+
+    perimeter: PhaseSpec = param(
+        PhaseSpec(max_day=10.0, perimeter_cleared=0.85, search_intensity=1.0),
+        "phase 1: clear the perimeter bands and seal the border")
+    advance: PhaseSpec = param(
+        PhaseSpec(max_day=30.0, pocket_area_share=0.25, search_intensity=1.2),
+        "phase 2: advance inward on the axes, squeezing the pocket")
+    assault: PhaseSpec = param(
+        PhaseSpec(max_day=45.0, cells_left_share=0.0, search_intensity=1.6,
+                  engagement_intensity=1.5),
+        "phase 3: simultaneous assault on all axes")
+
+
+class InsurgentSpec(Section):
+    """The insurgent cells in the pocket and how they decide."""
+
+    cells: int = param(120, "number of cells in the pocket at day 0", unit="cells", ge=0, le=5000,
+                       source="assumed; UN Monitoring Team (2019) put ISIL at 14-18k members in "
+                       "Iraq and Syria, a few thousand of them in the Iraqi desert")
+    fighters_min: int = param(3, "smallest cell", unit="fighters", ge=1, le=200)
+    fighters_max: int = param(25, "largest cell", unit="fighters", ge=1, le=200)
+    supply_days: float = param(20.0, "initial supply per cell", unit="days", ge=0.0, le=365.0)
+    low_supply_days: float = param(5.0, "below this a cell is short of supply: weaker, slower",
+                                   unit="days", ge=0.0, le=100.0)
+    low_supply_firepower: float = param(0.5, "firepower multiplier when short of supply", unit="x",
+                                        ge=0.0, le=1.0)
+    low_supply_speed: float = param(0.6, "speed multiplier when short of supply", unit="x",
+                                    ge=0.0, le=1.0)
+    desertion_per_day: float = param(0.03, "share of fighters lost per day when out of supply",
+                                     unit="1/day", ge=0.0, le=1.0)
+    speed_kmh: float = param(4.0, "movement speed (on foot, motorbike at night)", unit="km/h",
+                             gt=0.0, le=80.0)
+    move_hours_per_day: float = param(8.0, "hours per day a cell can move (night)", unit="h/day",
+                                      ge=0.0, le=24.0)
+    firepower: float = param(0.03, "Lanchester aimed-fire coefficient of a fighter", unit="1/h",
+                             ge=0.0, le=5.0)
+    perception_km: float = param(15.0, "radius within which a cell perceives forces", unit="km",
+                                 gt=0.0, le=200.0)
+    placement_concealment_power: float = param(2.0, "cells are placed with weight "
+                                               "concealment^power (hide in rough ground)", unit="",
+                                               ge=0.0, le=10.0)
+    flee_threat: float = param(0.5, "perceived threat at which relocating starts to pay", unit="",
+                               ge=0.0, le=100.0)
+    slip_threat: float = param(1.5, "perceived threat at which slipping away starts to pay", unit="",
+                               ge=0.0, le=100.0)
+    ambush_range_km: float = param(6.0, "a unit this close can be ambushed", unit="km", gt=0.0,
+                                   le=50.0)
+    ambush_odds: float = param(0.25, "ambush only units whose engaged strength is at most "
+                               "fighters / ambush_odds", unit="", gt=0.0, le=10.0)
+    ambush_appetite: float = param(0.5, "utility weight of ambushing when odds are good", unit="",
+                                   ge=0.0, le=10.0)
+    choice_temperature: float = param(0.3, "logit noise of the choice rule (0 = always the best "
+                                      "option)", unit="", ge=0.0, le=10.0)
+
+
+class NetworkSpec(Section):
+    """Supply caches and the communication network behind the cells."""
+
+    caches: int = param(40, "supply caches in the pocket", unit="caches", ge=0, le=5000,
+                        source="Iraqi reports of Victory Will list dozens of hideouts, tunnels and "
+                        "caches destroyed per phase")
+    cache_stock_days: float = param(60.0, "cell-days of supply in one cache", unit="cell-days",
+                                    ge=0.0, le=10000.0)
+    cache_concealment: float = param(0.85, "concealment of a cache (dug in)", unit="0-1", ge=0.0,
+                                     le=0.99)
+    resupply_km: float = param(20.0, "a cell this close to an intact cache draws supply",
+                               unit="km", gt=0.0, le=200.0)
+    comm_radius_km: float = param(40.0, "cells this close can hold a courier link", unit="km",
+                                  gt=0.0, le=500.0)
+    comm_links: int = param(3, "links each cell makes to its nearest cells", unit="links", ge=0,
+                            le=20)
+    hubs: int = param(4, "leadership cells; a cell is connected if its network component holds "
+                      "one", unit="cells", ge=0, le=100)
+    cross_border_links: int = param(6, "courier links from pocket hubs to Syrian sleeper cells",
+                                    unit="links", ge=0, le=500)
+    capture_intel: float = param(0.5, "chance a captured cell reveals each cell it is linked to",
+                                 unit="0-1", ge=0.0, le=1.0)
+
+
+class RetaliationSpec(Section):
+    """Sleeper cells in the Deir Ezzor theatre and their attacks."""
+
+    enabled: bool = param(True, "sleeper cells attack in the Syrian theatre")
+    sleeper_cells: int = param(30, "sleeper cells near the target towns at day 0", unit="cells",
+                               ge=0, le=2000)
+    fighters_min: int = param(2, "smallest sleeper cell", unit="fighters", ge=1, le=100)
+    fighters_max: int = param(8, "largest sleeper cell", unit="fighters", ge=1, le=100)
+    towns: list[Location] = param(
+        ["Markadah", "Hasakah", "Suwar", "Busayrah", "Dhiban", "Tayyanah", "Hawayij"],
+        "towns whose SDF posts and population are targets", min_length=0)
+    spread_km: float = param(15.0, "sleepers are placed within this distance of a target town",
+                             unit="km", gt=0.0, le=100.0)
+    base_rate_per_day: float = param(0.02, "attacks per sleeper cell per day with no pressure",
+                                     unit="1/day", ge=0.0, le=10.0,
+                                     source="order of magnitude of reported ISIS attacks in Deir "
+                                     "Ezzor in 2019 (several per week across the governorate)")
+    pressure_gain: float = param(4.0, "extra attack rate at full pressure, as a multiple of the "
+                                 "base rate", unit="x", ge=0.0, le=100.0)
+    call_boost: float = param(2.0, "extra multiple for sleepers that receive a call for "
+                              "retaliation through the network", unit="x", ge=0.0, le=100.0)
+    attack_range_km: float = param(5.0, "close-range attacks: the sleeper must be this close to "
+                                   "its target", unit="km", gt=0.0, le=50.0)
+    sdf_target_share: float = param(0.6, "share of attacks aimed at SDF posts rather than the "
+                                    "population", unit="0-1", ge=0.0, le=1.0)
+    civilian_harm_mean: float = param(1.5, "mean civilian casualties of an attack on the "
+                                      "population", unit="persons", ge=0.0, le=100.0)
+    call_appetite: float = param(1.0, "utility weight of calling for retaliation, per unit of "
+                                 "pressure", unit="", ge=0.0, le=10.0)
+    call_days: float = param(2.0, "how long a call keeps the sleepers it reaches stirred",
+                             unit="days", gt=0.0, le=60.0)
+    pressure_area_weight: float = param(0.5, "weight of pocket area lost (vs cells lost) in the "
+                                        "pressure on the group", unit="0-1", ge=0.0, le=1.0)
+    escapee_join: bool = param(True, "cells escaping over the border join the Syrian sleepers "
+                               "(coupled theatres only)")
+
+
+class BorderSpec(Section):
+    """The Iraq-Syria border as an obstacle."""
+
+    sealing: float = param(0.7, "chance a crossing attempt not interdicted by a unit is still "
+                           "stopped by the berm, trench, wall and towers", unit="0-1", ge=0.0,
+                           le=1.0, source="Iraq fortified the border with berms, trenches and "
+                           "towers in 2018-2019; assumed")
+    interdiction_km: float = param(8.0, "units this close to a crossing point get a chance to "
+                                   "interdict it", unit="km", gt=0.0, le=100.0)
+
+
+class EngagementSpec(Section):
+    """Contact, fire and its effects."""
+
+    contact_hours: float = param(1.0, "duration of a contact once a cell is engaged", unit="h",
+                                 gt=0.0, le=24.0)
+    rounds: int = param(6, "time slices of a contact (stochastic Lanchester steps)", unit="",
+                        ge=1, le=100)
+    ambush_multiplier: float = param(3.0, "ambusher's firepower multiplier in the first slice",
+                                     unit="x", ge=1.0, le=50.0)
+    ambush_surprise: float = param(0.3, "defender's firepower multiplier in the first slice of an "
+                                   "ambush", unit="x", ge=0.0, le=1.0)
+    break_contact: float = param(0.25, "chance per slice that a cell losing the exchange breaks "
+                                 "contact", unit="0-1", ge=0.0, le=1.0)
+    surrender_fighters: int = param(3, "a cell at or below this many fighters may surrender",
+                                    unit="fighters", ge=0, le=100)
+    p_surrender: float = param(0.4, "chance such a cell surrenders when engaged", unit="0-1",
+                               ge=0.0, le=1.0)
+    collateral_per_1000: float = param(0.02, "civilian casualties per fighter-kill exchange per "
+                                       "1000 persons/km2 of population density", unit="", ge=0.0,
+                                       le=100.0)
+    interdiction_p: float = param(0.6, "chance a unit near a crossing point stops a crossing it "
+                                  "detects", unit="0-1", ge=0.0, le=1.0)
+
+
+class Scenario(Section):
+    """A whole campaign: map, clock, forces, insurgents, plan and rules."""
+
+    name: str = param(..., "short identifier of the scenario", min_length=1)
+    title: str = param("", "one-line title")
+    description: str = param("", "what the scenario shows")
+    seed: int = param(1, "root seed of the model's random number generator", unit="", ge=0,
+                      le=2**63 - 1)
+    map: MapSpec = param(MapSpec, "the map window and cell size")
+    time: TimeSpec = param(TimeSpec, "the clock")
+    theatres: TheatreSpec = param(TheatreSpec, "which theatres are active")
+    terrain: dict[Literal["open", "rough", "wadi", "river", "lake", "urban", "cultivated"],
+                  TerrainSpec] = param(
+        {k: TerrainSpec(**v) for k, v in TERRAIN_DEFAULTS.items()},
+        "movement cost and concealment of each terrain class (partial overrides allowed)")
+    unit_types: dict[str, UnitTypeSpec] = param(
+        {k: UnitTypeSpec(**v) for k, v in UNIT_TYPE_DEFAULTS.items()},
+        "capabilities of each unit type (partial overrides of built-in types allowed)")
+    forces: list[ForceSpec] = param([], "the security-force formations")
+    air: list[AirSpec] = param([], "air and ISR assets")
+    operation: OperationSpec = param(OperationSpec, "the operation area and axes")
+    phases: PhasesSpec = param(PhasesSpec, "phase end conditions and intensities")
+    insurgents: InsurgentSpec = param(InsurgentSpec, "the insurgent cells in the pocket")
+    networks: NetworkSpec = param(NetworkSpec, "supply caches and communication network")
+    retaliation: RetaliationSpec = param(RetaliationSpec, "retaliation in the Syrian theatre")
+    border: BorderSpec = param(BorderSpec, "the Iraq-Syria border")
+    engagement: EngagementSpec = param(EngagementSpec, "engagement rules")
+
+    # ---- convenience ------------------------------------------------------------------------
+    @property
+    def steps_per_day(self) -> float:
+        return 24.0 / self.time.step_hours
+
+    @property
+    def max_steps(self) -> int:
+        return int(round(self.time.max_days * self.steps_per_day))
+
+
+# --------------------------------------------------------------------------------------------
+# Defaults merged below user tables (partial overrides of built-in tables)
+# --------------------------------------------------------------------------------------------
+
+
+def merge_builtin_tables(data: dict[str, Any]) -> dict[str, Any]:
+    """Lay the user's partial ``terrain`` and ``unit_types`` tables over the built-in ones."""
+    out = dict(data)
+    for key, builtin in (("terrain", TERRAIN_DEFAULTS), ("unit_types", UNIT_TYPE_DEFAULTS)):
+        user = data.get(key)
+        if user is None or not isinstance(user, dict):
+            continue
+        merged = {name: dict(values) for name, values in builtin.items()}
+        for name, values in user.items():
+            if isinstance(values, dict) and name in merged:
+                merged[name].update(values)
+            else:
+                merged[name] = values
+        out[key] = merged
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Cross-field checks
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a scenario: where, what was given, what is allowed."""
+
+    path: str
+    message: str
+    value: Any = None
+    allowed: str = ""
+
+    def __str__(self) -> str:
+        text = f"{self.path}: {self.message}" if self.path else self.message
+        if self.value is not None:
+            text += f" (got {self.value!r})"
+        if self.allowed:
+            text += f"; allowed: {self.allowed}"
+        return text
+
+
+def _iter_locations(sc: Scenario):
+    for i, f in enumerate(sc.forces):
+        yield f"forces[{i}].start", f.start, f.side
+        if f.area is not None:
+            yield f"forces[{i}].area", f.area, f.side
+    for i, a in enumerate(sc.air):
+        yield f"air[{i}].area", a.area, a.side
+    for i, v in enumerate(sc.operation.area):
+        yield f"operation.area[{i}]", v, None
+    for i, ax in enumerate(sc.operation.axes):
+        yield f"operation.axes[{i}].start", ax.start, None
+        if ax.objective is not None:
+            yield f"operation.axes[{i}].objective", ax.objective, None
+    for i, t in enumerate(sc.retaliation.towns):
+        yield f"retaliation.towns[{i}]", t, None
+
+
+def consistency_errors(sc: Scenario) -> list[Problem]:
+    """Checks that involve several values at once; every problem found is returned."""
+    problems: list[Problem] = []
+    m = sc.map
+    if m.north <= m.south:
+        problems.append(Problem("map.north", "must be north of map.south", m.north,
+                                f"> {m.south}"))
+    if m.east <= m.west:
+        problems.append(Problem("map.east", "must be east of map.west", m.east, f"> {m.west}"))
+    if not problems:
+        height_km = (m.north - m.south) * 111.2
+        if height_km < 4 * m.cell_km:
+            problems.append(Problem("map.cell_km", "the map must be at least 4 cells high",
+                                    m.cell_km, f"<= {height_km / 4:.1f} km for this window"))
+        if (height_km / m.cell_km) * ((m.east - m.west) * 111.32 * 0.8 / m.cell_km) > 2_000_000:
+            problems.append(Problem("map.cell_km", "the grid would exceed 2 million cells",
+                                    m.cell_km, "a larger cell or a smaller window"))
+        for path, loc, _side in _iter_locations(sc):
+            if not (m.south <= loc.lat <= m.north and m.west <= loc.lon <= m.east):
+                problems.append(Problem(
+                    path, f"{loc.label} ({loc.lat:.3f} N, {loc.lon:.3f} E) is outside the map",
+                    loc.as_input(),
+                    f"inside {m.south}-{m.north} N, {m.west}-{m.east} E"))
+
+    if sc.insurgents.fighters_min > sc.insurgents.fighters_max:
+        problems.append(Problem("insurgents.fighters_min", "must not exceed fighters_max",
+                                sc.insurgents.fighters_min, f"<= {sc.insurgents.fighters_max}"))
+    if sc.retaliation.fighters_min > sc.retaliation.fighters_max:
+        problems.append(Problem("retaliation.fighters_min", "must not exceed fighters_max",
+                                sc.retaliation.fighters_min, f"<= {sc.retaliation.fighters_max}"))
+    if sc.theatres.coupled and not (sc.theatres.iraq and sc.theatres.syria):
+        problems.append(Problem("theatres.coupled", "coupling needs both theatres active",
+                                True, "set theatres.iraq and theatres.syria to true, or "
+                                "coupled to false"))
+    if not (sc.theatres.iraq or sc.theatres.syria):
+        problems.append(Problem("theatres", "at least one theatre must be active",
+                                None, "iraq = true and/or syria = true"))
+
+    n_axes = len(sc.operation.axes)
+    types = sorted(sc.unit_types)
+    for i, f in enumerate(sc.forces):
+        if f.type not in sc.unit_types:
+            problems.append(Problem(f"forces[{i}].type", "unknown unit type", f.type,
+                                    ", ".join(types)))
+        if f.task == "axis":
+            if f.axis is None:
+                problems.append(Problem(f"forces[{i}].axis", "task 'axis' needs an axis index",
+                                        None, f"0..{n_axes - 1}" if n_axes else
+                                        "define [[operation.axes]] first"))
+            elif f.axis >= n_axes:
+                problems.append(Problem(f"forces[{i}].axis", "no such axis", f.axis,
+                                        f"0..{n_axes - 1}" if n_axes else
+                                        "none defined in operation.axes"))
+        elif f.axis is not None:
+            problems.append(Problem(f"forces[{i}].axis", f"only used with task 'axis', not "
+                                    f"'{f.task}'", f.axis, "remove it or set task = 'axis'"))
+        if f.side == "SDF":
+            if not sc.theatres.syria:
+                problems.append(Problem(f"forces[{i}].side", "SDF units need the Syrian theatre",
+                                        f.side, "theatres.syria = true"))
+            if f.task in ("perimeter", "axis"):
+                problems.append(Problem(f"forces[{i}].task", "SDF units do not take part in the "
+                                        "Iraqi encirclement", f.task,
+                                        "hunt, block, border_screen or reserve"))
+        elif not sc.theatres.iraq:
+            problems.append(Problem(f"forces[{i}].side", f"{f.side} units operate in the Iraqi "
+                                    "theatre, which is off", f.side, "SDF, or theatres.iraq = true"))
+    if sc.theatres.iraq and sc.phases.advance.enabled and not sc.operation.axes and any(
+        f.task == "axis" for f in sc.forces
+    ):
+        problems.append(Problem("operation.axes", "phase 2 needs at least one axis", [],
+                                "one or more [[operation.axes]]"))
+    return problems

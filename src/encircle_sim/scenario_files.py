@@ -1,0 +1,436 @@
+"""Reading scenario files: bundled names, variants, ``--set`` overrides and clear error messages.
+
+A scenario file is TOML. A *variant* names a ``base`` scenario (a bundled name or a path relative
+to the variant) and overrides some of its values: tables merge key by key, other values replace,
+``[[append.forces]]`` (or ``append.air``, ``append.operation.axes``, ...) adds items to a list of
+the base, and a ``[set]`` table addresses single list items by path (``"forces[2].units" = 4``).
+Command-line overrides use the same paths (``--set insurgents.cells=400``).
+
+Every problem found is collected and raised together as one :class:`ScenarioError` naming the
+file, the key path, the bad value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+import types
+import typing
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pydantic
+import tomli_w
+
+from encircle_sim.scenario import Problem, Scenario, consistency_errors, merge_builtin_tables
+
+#: Bundled scenarios live in the repository's top-level ``scenarios/`` folder.
+BUNDLED_DIR = Path(__file__).resolve().parents[2] / "scenarios"
+DEFAULT_SCENARIO = "victory_will"
+_MAX_BASE_DEPTH = 8
+
+
+class ScenarioError(Exception):
+    """A scenario that cannot be used; carries every problem found."""
+
+    def __init__(self, source: str, problems: Sequence[Problem]):
+        self.source = source
+        self.problems = list(problems)
+        super().__init__(self.report())
+
+    def report(self) -> str:
+        n = len(self.problems)
+        head = f"{self.source}: {n} problem{'s' if n != 1 else ''}"
+        return head + "".join(f"\n  - {p}" for p in self.problems)
+
+
+# --------------------------------------------------------------------------------------------
+# Finding files
+# --------------------------------------------------------------------------------------------
+
+
+def bundled_scenarios() -> dict[str, Path]:
+    """Bundled scenario names and their files (variants included)."""
+    return {p.stem: p for p in sorted(BUNDLED_DIR.glob("*.toml"))}
+
+
+def resolve_scenario_path(ref: str | Path, relative_to: Path | None = None) -> Path:
+    """A path as given, relative to a variant's folder, or the name of a bundled scenario."""
+    ref_path = Path(ref)
+    candidates = []
+    if relative_to is not None and not ref_path.is_absolute():
+        candidates.append(relative_to / ref_path)
+    candidates.append(ref_path)
+    if ref_path.suffix != ".toml":
+        if relative_to is not None:
+            candidates.append(relative_to / f"{ref}.toml")
+        candidates.append(BUNDLED_DIR / f"{ref}.toml")
+    for c in candidates:
+        if c.is_file():
+            return c
+    names = list(bundled_scenarios())
+    close = difflib.get_close_matches(str(ref_path.stem), names, n=3)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    raise ScenarioError(str(ref), [Problem("", f"no such scenario file or bundled scenario{hint}",
+                                           None, "a .toml path or one of: " + ", ".join(names))])
+
+
+# --------------------------------------------------------------------------------------------
+# Paths such as forces[2].strength
+# --------------------------------------------------------------------------------------------
+
+_PATH_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def parse_path(path: str) -> list[str | int]:
+    """``"forces[2].strength"`` -> ``["forces", 2, "strength"]``."""
+    parts: list[str | int] = []
+    pos = 0
+    for m in _PATH_TOKEN.finditer(path):
+        between = path[pos:m.start()]
+        if between not in ("", "."):
+            raise ValueError(f"cannot read key path {path!r}")
+        parts.append(m.group(1) if m.group(1) is not None else int(m.group(2)))
+        pos = m.end()
+    if pos != len(path) or not parts or not isinstance(parts[0], str):
+        raise ValueError(f"cannot read key path {path!r}")
+    return parts
+
+
+def format_path(loc: Iterable[str | int]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def set_path(data: dict[str, Any], path: str, value: Any) -> None:
+    """Set ``value`` at ``path`` inside nested dicts and lists, creating tables as needed."""
+    parts = parse_path(path)
+    node: Any = data
+    for i, part in enumerate(parts[:-1]):
+        nxt = parts[i + 1]
+        if isinstance(part, int):
+            if not isinstance(node, list) or part >= len(node):
+                size = len(node) if isinstance(node, list) else 0
+                raise ValueError(f"{format_path(parts[:i + 1])}: no item {part} "
+                                 f"(the list has {size})")
+            node = node[part]
+        else:
+            if not isinstance(node, dict):
+                raise ValueError(f"{format_path(parts[:i])} is not a table")
+            if part not in node:
+                node[part] = [] if isinstance(nxt, int) else {}
+            node = node[part]
+    last = parts[-1]
+    if isinstance(last, int):
+        if not isinstance(node, list) or last >= len(node):
+            raise ValueError(f"{format_path(parts)}: no such list item")
+        node[last] = value
+    else:
+        if not isinstance(node, dict):
+            raise ValueError(f"{format_path(parts[:-1])} is not a table")
+        node[last] = value
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """``"insurgents.cells=400"`` -> ``("insurgents.cells", 400)``; values are TOML, or else text."""
+    if "=" not in text:
+        raise ValueError(f"override {text!r} must look like key.path=value")
+    key, raw = (s.strip() for s in text.split("=", 1))
+    parse_path(key)
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw  # bare words such as Haditha
+    return key, value
+
+
+# --------------------------------------------------------------------------------------------
+# Merging variants
+# --------------------------------------------------------------------------------------------
+
+
+def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """Tables merge key by key; anything else in ``over`` replaces."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(str(path), [Problem("", f"not valid TOML: {err}")]) from None
+    except OSError as err:
+        raise ScenarioError(str(path), [Problem("", f"cannot read the file: {err.strerror}")]) from None
+
+
+def read_raw(path: Path, _depth: int = 0) -> dict[str, Any]:
+    """The file's data with its ``base`` chain merged in and its ``[set]`` paths applied."""
+    data = _read_toml(path)
+    base_ref = data.pop("base", None)
+    sets = data.pop("set", None)
+    appends = data.pop("append", None)
+    if base_ref is not None:
+        if not isinstance(base_ref, str):
+            raise ScenarioError(str(path), [Problem("base", "must be a scenario name or path",
+                                                    base_ref, "text")])
+        if _depth >= _MAX_BASE_DEPTH:
+            raise ScenarioError(str(path), [Problem("base", "variants nest too deep (a cycle?)",
+                                                    base_ref)])
+        base_path = resolve_scenario_path(base_ref, relative_to=path.parent)
+        data = deep_merge(read_raw(base_path, _depth + 1), data)
+    if appends is not None:
+        _apply_appends(path, data, appends)
+    if sets is not None:
+        if not isinstance(sets, dict):
+            raise ScenarioError(str(path), [Problem("set", "must be a table of key paths",
+                                                    sets, '"forces[2].units" = 4')])
+        problems = []
+        for key, value in _flatten_set_table(sets):
+            try:
+                set_path(data, key, value)
+            except ValueError as err:
+                problems.append(Problem(f"set.{key}", str(err)))
+        if problems:
+            raise ScenarioError(str(path), problems)
+    return data
+
+
+def _apply_appends(path: Path, data: dict[str, Any], appends: Any, prefix: str = "") -> None:
+    """``[[append.forces]]`` items are added to the end of ``forces``; tables nest paths."""
+    if not isinstance(appends, dict):
+        raise ScenarioError(str(path), [Problem("append", "must be a table of lists",
+                                                appends, "[[append.forces]] ...")])
+    for key, value in appends.items():
+        full = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, dict):
+            _apply_appends(path, data, value, full)
+            continue
+        if not isinstance(value, list):
+            raise ScenarioError(str(path), [Problem(f"append.{full}", "must be a list",
+                                                    value, "[[append.KEY]] tables")])
+        node: Any = data
+        parts = parse_path(full)
+        for part in parts[:-1]:
+            node = node.setdefault(part, {}) if isinstance(node, dict) else None
+            if node is None:
+                raise ScenarioError(str(path), [Problem(f"append.{full}", "no such list")])
+        current = node.get(parts[-1], []) if isinstance(node, dict) else None
+        if not isinstance(current, list):
+            raise ScenarioError(str(path), [Problem(f"append.{full}",
+                                                    "the base value is not a list", current)])
+        node[parts[-1]] = current + value
+
+
+def _flatten_set_table(table: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    """``[set]`` may hold quoted paths or nested tables; both become flat paths."""
+    out = []
+    for key, value in table.items():
+        full = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, Mapping):
+            out.extend(_flatten_set_table(value, full))
+        else:
+            out.append((full, value))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Validation with readable errors
+# --------------------------------------------------------------------------------------------
+
+
+def _unwrap(annotation: Any) -> list[Any]:
+    """The concrete types inside Optional/Union/Annotated."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        out = []
+        for arg in typing.get_args(annotation):
+            if arg is not type(None):
+                out.extend(_unwrap(arg))
+        return out
+    return [annotation]
+
+
+def _schema_node(loc: Sequence[str | int]) -> tuple[type[pydantic.BaseModel] | None, Any]:
+    """Walk the schema along ``loc``: the model owning the last key, and that key's field info."""
+    model: Any = Scenario
+    field = None
+    for part in loc:
+        candidates = _unwrap(model) if not (isinstance(model, type)
+                                            and issubclass(model, pydantic.BaseModel)) else [model]
+        nxt = None
+        for cand in candidates:
+            origin = typing.get_origin(cand)
+            if isinstance(cand, type) and issubclass(cand, pydantic.BaseModel) and isinstance(part, str):
+                if part in cand.model_fields:
+                    field = cand.model_fields[part]
+                    nxt = field.annotation
+                    break
+            elif origin in (list, tuple) and isinstance(part, int):
+                nxt = typing.get_args(cand)[0]
+                break
+            elif origin is dict and isinstance(part, str):
+                nxt = typing.get_args(cand)[1]
+                break
+        if nxt is None:
+            return None, None
+        model = nxt
+    return model, field
+
+
+def _model_class_at(loc: Sequence[str | int]) -> type[pydantic.BaseModel] | None:
+    node, _ = _schema_node(loc)
+    for cand in _unwrap(node) if node is not None else []:
+        if isinstance(cand, type) and issubclass(cand, pydantic.BaseModel):
+            return cand
+    return None
+
+
+def _allowed_range(field: Any) -> str:
+    if field is None:
+        return ""
+    bounds = []
+    for meta in field.metadata:
+        for attr, sym in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
+            val = getattr(meta, attr, None)
+            if val is not None:
+                bounds.append(f"{sym} {val}")
+    unit = (field.json_schema_extra or {}).get("unit", "") if isinstance(
+        field.json_schema_extra, dict) else ""
+    text = " and ".join(bounds)
+    if text and unit and unit not in ("", "x", "0-1"):
+        text += f" {unit}"
+    return text
+
+
+_TYPE_WORDS = {
+    "int": "an integer", "float": "a number", "bool": "true or false", "str": "text",
+    "list": "a list [..]", "dict": "a table", "date": "a date (YYYY-MM-DD)",
+}
+
+
+def _expected_type(err: dict[str, Any]) -> str:
+    kind = err["type"].split("_")[0]
+    if err["type"].startswith("model") or err["type"] == "dict_type":
+        return "a table"
+    return _TYPE_WORDS.get(kind, kind)
+
+
+def _problem_from_pydantic(err: dict[str, Any]) -> Problem:
+    loc = list(err["loc"])
+    path = format_path(loc)
+    kind = err["type"]
+    value = err.get("input")
+    _, field = _schema_node(loc)
+    if kind == "extra_forbidden":
+        owner = _model_class_at(loc[:-1])
+        allowed_keys = sorted(owner.model_fields) if owner else []
+        key = str(loc[-1])
+        close = difflib.get_close_matches(key, allowed_keys, n=1, cutoff=0.6)
+        msg = f"unknown key '{key}'" + (f"; did you mean '{close[0]}'?" if close else "")
+        return Problem(path, msg, None, ", ".join(allowed_keys))
+    if kind == "missing":
+        return Problem(path, "required key is missing", None,
+                       (field.description or "") if field else "")
+    if kind == "literal_error":
+        return Problem(path, "not one of the allowed values", value, err["ctx"]["expected"])
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        return Problem(path, "out of range", value, _allowed_range(field))
+    if kind in ("too_short", "too_long"):
+        return Problem(path, err["msg"].replace("List", "list").replace("Value", "value"), None,
+                       "")
+    if kind == "value_error":
+        msg = err["msg"].removeprefix("Value error, ")
+        allowed = ""
+        if "unknown place" in msg:
+            allowed = "a gazetteer place name (encircle-sim list places) or [lat, lon]"
+        return Problem(path, msg, value if "unknown place" not in msg else None, allowed)
+    if kind.endswith("_type") or kind.endswith("_parsing") or kind.endswith("_from_float") or (
+        kind.startswith("model") or kind == "dict_type"
+    ):
+        return Problem(path, f"wrong type: expected {_expected_type(err)}", value,
+                       _allowed_range(field))
+    return Problem(path, err["msg"], value)
+
+
+def validate(data: Mapping[str, Any], source: str = "<scenario>") -> Scenario:
+    """Validate raw scenario data; raise :class:`ScenarioError` listing every problem."""
+    if "name" not in data and source.endswith(".toml"):
+        data = {**data, "name": Path(source).stem}
+    try:
+        scenario = Scenario.model_validate(merge_builtin_tables(dict(data)))
+    except pydantic.ValidationError as err:
+        problems = [_problem_from_pydantic(e) for e in err.errors()]
+        raise ScenarioError(source, problems) from None
+    problems = consistency_errors(scenario)
+    if problems:
+        raise ScenarioError(source, problems)
+    return scenario
+
+
+def load_scenario(ref: str | Path = DEFAULT_SCENARIO, overrides: Iterable[str] | Mapping[str, Any] = ()
+                  ) -> Scenario:
+    """Load a scenario by path or bundled name, apply ``key.path=value`` overrides, validate it."""
+    path = resolve_scenario_path(ref)
+    data = read_raw(path)
+    if isinstance(overrides, Mapping):
+        pairs = list(overrides.items())
+    else:
+        pairs = []
+        bad = []
+        for text in overrides:
+            try:
+                pairs.append(parse_override(text))
+            except ValueError as err:
+                bad.append(Problem("--set", str(err), text, "key.path=value"))
+        if bad:
+            raise ScenarioError(str(path), bad)
+    problems = []
+    for key, value in pairs:
+        try:
+            set_path(data, key, value)
+        except ValueError as err:
+            problems.append(Problem(f"--set {key}", str(err)))
+    if problems:
+        raise ScenarioError(str(path), problems)
+    source = str(path) + (" (with --set overrides)" if pairs else "")
+    return validate(data, source)
+
+
+def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
+    """Plain data for TOML/JSON: places as names or [lat, lon], None values dropped."""
+    return _drop_none(scenario.model_dump(mode="python"))
+
+
+def _drop_none(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _drop_none(v) for k, v in obj.items() if v is not None}
+    if isinstance(obj, list):
+        return [_drop_none(v) for v in obj]
+    return obj
+
+
+def save_scenario(scenario: Scenario, path: str | Path) -> Path:
+    """Write a scenario as a complete TOML file that ``encircle-sim run`` accepts."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = tomli_w.dumps(scenario_to_dict(scenario))
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path
