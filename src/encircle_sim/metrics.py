@@ -1,14 +1,16 @@
 """What is recorded: one row per step (Mesa ``DataCollector``) and the event log.
 
 Counters that accumulate during a step (casualties, attacks, contacts) live in
-:class:`StepMetrics`; at the end of the step :meth:`StepMetrics.update` writes every column as a
-model attribute, which the ``DataCollector`` reads by name (attribute reporters keep the model
-picklable for parallel runs).
+:class:`StepMetrics`; at the end of the step :meth:`StepMetrics.update` computes the row, which the
+``DataCollector`` reads column by column through ``partial(column_value, name)`` reporters
+(partials of a module-level function rather than lambdas, so that the model stays picklable for
+parallel runs).
 """
 
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -32,6 +34,11 @@ TAIL_COLUMNS = (
 def slug(name: str) -> str:
     """Column-safe name of a town: 'Deir ez-Zor' -> 'deir_ez_zor'."""
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+def column_value(name: str, model) -> Any:
+    """A ``DataCollector`` model reporter (as ``partial(column_value, name)``): one column."""
+    return model.metrics.row[name]
 
 
 class StepMetrics:
@@ -59,7 +66,7 @@ class StepMetrics:
         self.captured_now = []
 
     def make_datacollector(self) -> DataCollector:
-        return DataCollector(model_reporters={col: col for col in self.columns},
+        return DataCollector(model_reporters={col: partial(column_value, col) for col in self.columns},
                              tables={"events": list(EventLog.COLUMNS)})
 
     def values(self) -> dict[str, Any]:
@@ -111,8 +118,7 @@ class StepMetrics:
         return row
 
     def update(self) -> None:
-        for key, value in self.values().items():
-            setattr(self.model, key, value)
+        self.row = self.values()
 
 
 class EventLog:

@@ -380,6 +380,27 @@ class CampaignModel(mesa.Model):
     def phase_label(self) -> str:
         return PHASE_LABELS[self.plan.phase]
 
+    @property
+    def record(self) -> dict:
+        """The latest row of the per-step table (column name -> value)."""
+        return self.metrics.row
+
+    @property
+    def cells_in_pocket(self) -> int:
+        return self.metrics.row["cells_in_pocket"]
+
+    @property
+    def escaped_cordon(self) -> int:
+        return self.metrics.row["escaped_cordon"]
+
+    @property
+    def escaped_border(self) -> int:
+        return self.metrics.row["escaped_border"]
+
+    @property
+    def attacks_elsewhere(self) -> int:
+        return self.metrics.row["attacks_elsewhere"]
+
     def _record_tracks(self) -> None:
         c = self.cells
         s = min(self.steps, self.max_steps)

@@ -556,8 +556,9 @@ def _iter_locations(sc: Scenario):
         yield f"operation.axes[{i}].start", ax.start, None
         if ax.objective is not None:
             yield f"operation.axes[{i}].objective", ax.objective, None
-    for i, t in enumerate(sc.retaliation.towns):
-        yield f"retaliation.towns[{i}]", t, None
+    if sc.theatres.syria:  # the target towns matter only when the Syrian theatre runs
+        for i, t in enumerate(sc.retaliation.towns):
+            yield f"retaliation.towns[{i}]", t, None
 
 
 def consistency_errors(sc: Scenario) -> list[Problem]:
