@@ -9,8 +9,9 @@ option         utility
 hide           0 (the reference): stay put, keep the terrain's concealment
 relocate       (score of the best reachable cell - score here) - 0.1 + max(0, threat - flee_threat)
                where score = concealment - threat
-slip away      threat - slip_threat + (1 - risk of the best exit) - distance to it / reach of
-               three steps; cut-off cells know only exits within their perception radius
+slip away      threat - slip_threat + (1 - risk of the best exit) - distance to it / distance
+               the cell covers in slip_horizon_days; cut-off cells know only exits within
+               their perception radius
 ambush         ambush_appetite x (1 - threat / 2), only if a unit within ambush range is weak
                enough (engaged strength <= fighters / ambush_odds) and the cell has supply
 call           call_appetite x pressure - threat, only for cells connected to the network when

@@ -79,6 +79,7 @@ class UnitArrays:
         self.lane_dir = np.ones(n, np.int32)
         self.lanes: list[np.ndarray | None] = [None] * n
         self.casualties = np.zeros(n, np.int64)
+        self.on_station = np.zeros(n, bool)  # reached its lane or area once (ends transit)
         for cap in CAPABILITIES:
             setattr(self, cap, np.zeros(n, float))
 
@@ -95,9 +96,22 @@ class UnitArrays:
         hours = self.move_hours_per_day * step_hours / 24.0
         return sweep_width_km(self.sensor_km, self.p_detect) * self.search_speed_kmh * hours
 
-    def move_budget_km(self, step_hours: float) -> np.ndarray:
-        """Open-desert km a unit can cover in one step."""
-        return self.speed_offroad_kmh * self.move_hours_per_day * step_hours / 24.0
+    def move_budget_km(self, step_hours: float, searching: np.ndarray) -> np.ndarray:
+        """Open-desert km a unit can cover in one step: at search speed while it sweeps."""
+        speed = np.where(searching, self.search_speed_kmh, self.speed_offroad_kmh)
+        return speed * self.move_hours_per_day * step_hours / 24.0
+
+    def searching(self, phase: Phase) -> np.ndarray:
+        """Units that search as they move this phase (at search speed, laying coverage); the
+        others are in transit to their station or holding a position."""
+        t = self.task
+        sweep = ((t == Task.PERIMETER) | (t == Task.HUNT) | (t == Task.BORDER_SCREEN)) & \
+            self.on_station
+        if phase in (Phase.ADVANCE, Phase.ASSAULT):
+            sweep |= t == Task.AXIS
+        if phase == Phase.ASSAULT:
+            sweep |= t == Task.RESERVE
+        return sweep & self.alive
 
 
 class _Row:
@@ -246,14 +260,37 @@ def plan_goals(model) -> None:
             near = _nearest(pocket_xy.astype(np.int32), u.x[idx], u.y[idx], nav)
             u.goal_x[idx], u.goal_y[idx] = near[:, 0], near[:, 1]
         else:
-            u.goal_x[idx], u.goal_y[idx] = u.x[idx], u.y[idx]
+            _search_hiding_ground(model, idx)
+
+
+def _search_hiding_ground(model, idx: np.ndarray) -> None:
+    """With the pocket cleared, assault units search the operation area's concealing ground
+    (rough ground, wadis, towns) for cells that slipped back into cleared ground."""
+    u = model.units
+    spots = model.hiding_xy
+    if len(spots) == 0:
+        u.goal_x[idx], u.goal_y[idx] = u.x[idx], u.y[idx]
+        return
+    arrived = (u.x[idx] == u.goal_x[idx]) & (u.y[idx] == u.goal_y[idx])
+    stale = ~model.plan.area[u.goal_x[idx], u.goal_y[idx]]
+    redo = idx[arrived | stale]
+    pick = spots[model.rng.integers(0, len(spots), len(redo))]
+    u.goal_x[redo], u.goal_y[redo] = pick[:, 0], pick[:, 1]
+
+
+def update_on_station(model) -> None:
+    """A unit in transit is on station once it reaches its first goal (lane point, hunt area)."""
+    u = model.units
+    at_goal = (u.x == u.goal_x) & (u.y == u.goal_y)
+    in_area = model.nav.distance_km(u.x, u.y, u.home_x, u.home_y) <= u.area_r_km
+    u.on_station |= at_goal | ((u.task == Task.HUNT) & in_area)
 
 
 def axis_ready(model) -> list[bool]:
     """Whether each axis's units are close enough to the front for it to move on."""
     u = model.units
     out = []
-    tol = 2.5 * model.spec.operation.clear_radius_km + model.spec.map.cell_km
+    tol = 1.5 * model.spec.operation.axis_spacing_km + model.spec.map.cell_km
     for a, _ax in enumerate(model.plan.axes):
         idx = np.flatnonzero(u.alive & (u.task == Task.AXIS) & (u.axis == a))
         if len(idx) == 0:

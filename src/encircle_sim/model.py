@@ -46,6 +46,7 @@ from encircle_sim.forces import (
     UnitArrays,
     axis_ready,
     plan_goals,
+    update_on_station,
 )
 from encircle_sim.geography import Terrain, TerrainProperties, build_region_grid, load_region
 from encircle_sim.metrics import EventLog, StepMetrics
@@ -108,6 +109,7 @@ class CampaignModel(mesa.Model):
         self._snap_ix, self._snap_iy = _nearest_passable_index(self.region)
 
         self.plan = OperationPlan(scenario, self.region, self.nav.passable)
+        self.hiding_xy = np.argwhere(self.plan.area & (self.concealment >= 0.5)).astype(np.int32)
         self.events = EventLog(self)
         self.town_names = [t.label for t in scenario.retaliation.towns]
         self.town_xy = np.array([self.region.cell_of(t.lat, t.lon) for t in scenario.retaliation.towns],
@@ -119,6 +121,7 @@ class CampaignModel(mesa.Model):
         self._build_caches()
         self._build_network()
         self._threat_kernel = self._cone_kernel(scenario.insurgents.perception_km)
+        self._disc_kernels: dict[float, np.ndarray] = {}
 
         self.pressure = 0.0
         self.pressure_syria = 0.0
@@ -204,7 +207,7 @@ class CampaignModel(mesa.Model):
             for j, part in zip(per, np.array_split(lane, len(per)), strict=True):
                 u.lanes[j] = part if len(part) else lane[:1]
         # axis slots: line abreast, 2 clearing radii apart
-        spacing = 2.0 * sc.operation.clear_radius_km
+        spacing = sc.operation.axis_spacing_km
         for a in range(len(sc.operation.axes)):
             on = np.flatnonzero((u.task == Task.AXIS) & (u.axis == -1) & self._axis_of(a))
             u.axis[on] = a
@@ -472,8 +475,8 @@ class CampaignModel(mesa.Model):
             into_syria = self.layers["country"][exits[:, 0], exits[:, 1]] == COUNTRY_SYRIA
             risk = risk + np.where(into_syria, sc.border.sealing, 0.0)
             d = nav.distance_km(exits[None, :, 0], exits[None, :, 1], x[:, None], y[:, None])
-            reach3 = np.maximum(3 * budget, 1e-6)
-            value = 1.0 - risk[None, :] - d / reach3[:, None]
+            reach = np.maximum(budget * ins.slip_horizon_days / self.dt_days, 1e-6)
+            value = 1.0 - risk[None, :] - d / reach[:, None]
             known = connected[:, None] | (d <= ins.perception_km)
             value = np.where(known, value, -np.inf)
             j = np.argmax(value, axis=1)
@@ -570,19 +573,44 @@ class CampaignModel(mesa.Model):
 
     # ---- 3: units -----------------------------------------------------------------------------
     def _move_units(self) -> None:
+        """Units head for their task goals; those searching add coverage around them."""
         u = self.units
         plan_goals(self)
         alive = np.flatnonzero(u.alive)
         if len(alive) == 0:
             return
-        budget = u.move_budget_km(self.step_hours)[alive]
+        searching = u.searching(self.plan.phase)
+        budget = u.move_budget_km(self.step_hours, searching)[alive]
         road = u.speed_offroad_kmh[alive] / u.speed_road_kmh[alive]
         nx_, ny_, _ = self.nav.advance(u.x[alive], u.y[alive], u.goal_x[alive], u.goal_y[alive],
                                        budget, road)
         u.x[alive], u.y[alive] = nx_, ny_
-        iraq = alive[~u.syria[alive]]
-        self.plan.clear_around(u.x[iraq], u.y[iraq])
+        update_on_station(self)
+        if self.plan.active:
+            sweeping = np.flatnonzero(searching & ~u.syria)
+            self.plan.add_coverage(self.search_coverage(sweeping))
         self.plan.advance_fronts(axis_ready(self))
+
+    def search_coverage(self, idx: np.ndarray) -> np.ndarray:
+        """Coverage (W v t / A) that units ``idx`` lay on every cell of their patrol discs."""
+        u = self.units
+        search_mult, _ = self.plan.intensity()
+        per_area = (u.search_effort_km2(self.step_hours)[idx] * search_mult
+                    / (np.pi * u.patrol_km[idx] ** 2))
+        total = np.zeros(self.nav.shape)
+        for radius in np.unique(u.patrol_km[idx]):
+            k = idx[u.patrol_km[idx] == radius]
+            w = np.zeros(self.nav.shape)
+            np.add.at(w, (u.x[k], u.y[k]), per_area[u.patrol_km[idx] == radius])
+            total += ndimage.correlate(w, self._disc_kernel(float(radius)), mode="constant")
+        return total
+
+    def _disc_kernel(self, radius_km: float) -> np.ndarray:
+        kernel = self._disc_kernels.get(radius_km)
+        if kernel is None:
+            cone = self._cone(radius_km, float(np.mean(self.nav.km_x)), self.nav.km_y)
+            kernel = self._disc_kernels[radius_km] = (cone > 0).astype(float)
+        return kernel
 
     # ---- 5-6: detect and engage ---------------------------------------------------------------
     def _detect_and_engage(self, ambushes: list[tuple[int, int]]) -> None:

@@ -37,7 +37,16 @@ class Navigator:
     km_x: np.ndarray            # float (ny,): east-west cell size per row
     km_y: float
     crossings_xy: np.ndarray    # int32 (k, 2)
-    crossing_banks: list[set[int]]  # banks each crossing touches
+    crossing_banks: np.ndarray  # bool (k, banks + 1): which banks each crossing touches
+
+    def __post_init__(self):
+        # Padded copies (one cell of impassable ground all round) let the move loop index the 8
+        # neighbours of any cell without bounds checks.
+        self._passable = np.pad(self.passable, 1, constant_values=False)
+        self._crossing = np.pad(self.crossing, 1, constant_values=False)
+        self._bank = np.pad(self.bank, 1, constant_values=-1)
+        self._cost = np.pad(self.move_cost, 1, constant_values=np.inf)
+        self._road = np.pad(self.road, 1, constant_values=False)
 
     @classmethod
     def from_layers(cls, layers: dict[str, np.ndarray], km_x: np.ndarray, km_y: float) -> Navigator:
@@ -45,18 +54,14 @@ class Navigator:
         river = layers["river"].astype(bool) | layers["lake"].astype(bool)
         crossing = passable & layers["river"].astype(bool)
         land = passable & ~river
-        bank, _ = ndimage.label(land, structure=ndimage.generate_binary_structure(2, 1))
+        bank, n_banks = ndimage.label(land, structure=ndimage.generate_binary_structure(2, 1))
         bank = bank.astype(np.int32)
         cxy = np.argwhere(crossing).astype(np.int32)
-        nx, ny = passable.shape
-        touches = []
-        for x, y in cxy:
-            neigh = set()
-            for dx, dy in OFFSETS:
-                u, v = x + dx, y + dy
-                if 0 <= u < nx and 0 <= v < ny and bank[u, v] > 0:
-                    neigh.add(int(bank[u, v]))
-            touches.append(neigh)
+        padded = np.pad(bank, 1)
+        touches = np.zeros((len(cxy), n_banks + 1), bool)
+        for dx, dy in OFFSETS:
+            touches[np.arange(len(cxy)), padded[cxy[:, 0] + 1 + dx, cxy[:, 1] + 1 + dy]] = True
+        touches[:, 0] = False
         return cls(passable, crossing, bank, layers["move_cost"].astype(np.float64),
                    layers["road"].astype(bool), np.asarray(km_x, float), float(km_y), cxy,
                    touches)
@@ -68,10 +73,12 @@ class Navigator:
 
     def distance_km(self, x1, y1, x2, y2) -> np.ndarray:
         """Local flat-earth distance in km between cells (accurate over tens of km)."""
-        rows = ((np.asarray(y1) + np.asarray(y2)) // 2).clip(0, len(self.km_x) - 1)
+        rows = (np.asarray(y1) + np.asarray(y2)) // 2
+        if rows.dtype.kind == "f":
+            rows = rows.astype(np.intp)
         dx = (np.asarray(x1) - np.asarray(x2)) * self.km_x[rows]
         dy = (np.asarray(y1) - np.asarray(y2)) * self.km_y
-        return np.hypot(dx, dy)
+        return np.sqrt(dx * dx + dy * dy)
 
     def waypoints(self, x: np.ndarray, y: np.ndarray, gx: np.ndarray, gy: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray]:
@@ -79,56 +86,29 @@ class Navigator:
         wx, wy = gx.copy(), gy.copy()
         b_here = self.bank[x, y]
         b_goal = self.bank[gx, gy]
-        across = (b_here > 0) & (b_goal > 0) & (b_here != b_goal)
-        if not across.any() or len(self.crossings_xy) == 0:
+        across = np.flatnonzero((b_here > 0) & (b_goal > 0) & (b_here != b_goal))
+        if len(across) == 0 or len(self.crossings_xy) == 0:
             return wx, wy
         cx, cy = self.crossings_xy[:, 0], self.crossings_xy[:, 1]
-        for i in np.flatnonzero(across):
-            here, goal = int(b_here[i]), int(b_goal[i])
-            ok = np.fromiter((here in t for t in self.crossing_banks), bool, len(cx))
-            if not ok.any():
-                continue
-            both = ok & np.fromiter((goal in t for t in self.crossing_banks), bool, len(cx))
-            cand = both if both.any() else ok
-            idx = np.flatnonzero(cand)
-            detour = (self.distance_km(x[i], y[i], cx[idx], cy[idx])
-                      + self.distance_km(cx[idx], cy[idx], gx[i], gy[i]))
-            j = idx[int(np.argmin(detour))]
-            wx[i], wy[i] = cx[j], cy[j]
+        ok = self.crossing_banks[:, b_here[across]].T          # (agents, crossings)
+        both = ok & self.crossing_banks[:, b_goal[across]].T
+        cand = np.where(both.any(axis=1)[:, None], both, ok)
+        ax, ay = x[across, None], y[across, None]
+        detour = (self.distance_km(ax, ay, cx[None, :], cy[None, :])
+                  + self.distance_km(cx[None, :], cy[None, :], gx[across, None], gy[across, None]))
+        j = np.argmin(np.where(cand, detour, np.inf), axis=1)
+        has = cand.any(axis=1)
+        wx[across[has]], wy[across[has]] = cx[j[has]], cy[j[has]]
         return wx, wy
-
-    def step_cost_km(self, x: np.ndarray, y: np.ndarray, road_factor: np.ndarray | float
-                     ) -> np.ndarray:
-        """Effective km of open-desert going to enter cells (x, y)."""
-        cost = self.move_cost[x, y]
-        on_road = self.road[x, y]
-        cost = np.where(on_road, np.minimum(cost, road_factor), cost)
-        return cost
-
-    def legal_moves(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Candidate neighbour coordinates (n, 8) and whether each move is legal."""
-        nx, ny = self.shape
-        cx = x[:, None] + OFFSETS[None, :, 0]
-        cy = y[:, None] + OFFSETS[None, :, 1]
-        inside = (cx >= 0) & (cx < nx) & (cy >= 0) & (cy < ny)
-        cxc, cyc = cx.clip(0, nx - 1), cy.clip(0, ny - 1)
-        ok = inside & self.passable[cxc, cyc]
-        # no corner cutting between two impassable orthogonal cells
-        ox = self.passable[cxc, y[:, None].repeat(8, 1)]
-        oy = self.passable[x[:, None].repeat(8, 1), cyc]
-        ok &= ~DIAGONAL[None, :] | ox | oy
-        # no jump between banks: same bank, or to/from a crossing cell
-        b_here = self.bank[x, y][:, None]
-        b_next = self.bank[cxc, cyc]
-        ok &= (b_here == 0) | (b_next == 0) | (b_next == b_here)
-        return cxc, cyc, ok
 
     def advance(self, x: np.ndarray, y: np.ndarray, gx: np.ndarray, gy: np.ndarray,
                 budget_km: np.ndarray, road_factor: np.ndarray | float = 1.0,
                 max_moves: int = 64) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Move every agent toward its goal until its budget (km of open-desert going) runs out.
 
-        Returns new x, y and the km actually travelled. Agents stop on crossing cells.
+        Each move goes to the legal neighbour nearest the agent's waypoint (greedy descent);
+        an agent that cannot get nearer stops. Returns new x, y and the km actually travelled.
+        Agents stop on crossing cells.
         """
         x, y = x.astype(np.int32).copy(), y.astype(np.int32).copy()
         budget = np.asarray(budget_km, float).copy()
@@ -136,32 +116,44 @@ class Navigator:
         travelled = np.zeros(len(x))
         if len(x) == 0:
             return x, y, travelled
+        gx, gy = np.asarray(gx, np.int32), np.asarray(gy, np.int32)
         wx, wy = self.waypoints(x, y, gx, gy)
-        active = (budget > 0) & ((x != gx) | (y != gy))
+        ox, oy = OFFSETS[None, :, 0], OFFSETS[None, :, 1]
+        ky = self.km_y
+        active = np.flatnonzero((budget > 0) & ((x != wx) | (y != wy)))
         for _ in range(max_moves):
-            idx = np.flatnonzero(active)
-            if len(idx) == 0:
+            if len(active) == 0:
                 break
-            xi, yi = x[idx], y[idx]
-            cx, cy, ok = self.legal_moves(xi, yi)
-            # may enter a crossing only if it is the waypoint (or the goal)
-            is_wp = (cx == wx[idx, None]) & (cy == wy[idx, None])
-            ok &= ~self.crossing[cx, cy] | is_wp
-            d_now = self.distance_km(xi, yi, wx[idx], wy[idx])
-            d_next = self.distance_km(cx, cy, wx[idx, None], wy[idx, None])
-            d_next = np.where(ok, d_next, np.inf)
+            xi, yi = x[active] + 1, y[active] + 1          # padded coordinates
+            px, py = xi[:, None] + ox, yi[:, None] + oy
+            ok = self._passable[px, py]
+            # no corner cutting between two impassable orthogonal cells
+            ok &= ~DIAGONAL | self._passable[px, yi[:, None]] | self._passable[xi[:, None], py]
+            # no jump between banks: same bank, or to/from a crossing cell
+            b_here = self._bank[xi, yi][:, None]
+            b_next = self._bank[px, py]
+            ok &= (b_here == 0) | (b_next == 0) | (b_next == b_here)
+            # enter a crossing only if it is the waypoint
+            twx, twy = wx[active, None] + 1, wy[active, None] + 1
+            ok &= ~self._crossing[px, py] | ((px == twx) & (py == twy))
+            kx = self.km_x[yi - 1][:, None]
+            d_next = np.where(ok, ((px - twx) * kx) ** 2 + ((py - twy) * ky) ** 2, np.inf)
             best = np.argmin(d_next, axis=1)
-            rows = np.arange(len(idx))
-            d_best = d_next[rows, best]
-            improves = d_best < d_now - 1e-9
-            bx, by = cx[rows, best], cy[rows, best]
-            step_km = self.distance_km(xi, yi, bx, by)
-            cost = step_km * self.step_cost_km(bx, by, road_factor[idx])
-            can = improves & (cost <= budget[idx] + 1e-9)
-            moved = idx[can]
-            x[moved], y[moved] = bx[can], by[can]
+            rows = np.arange(len(active))
+            kx = kx[:, 0]
+            d_now = ((xi - twx[:, 0]) * kx) ** 2 + ((yi - twy[:, 0]) * ky) ** 2
+            improves = d_next[rows, best] < d_now - 1e-9
+            bx, by = px[rows, best], py[rows, best]
+            step_km = np.where(DIAGONAL[best], np.sqrt(kx * kx + ky * ky),
+                               np.where(best < 2, kx, ky))
+            cost = self._cost[bx, by]
+            cost = np.where(self._road[bx, by], np.minimum(cost, road_factor[active]), cost)
+            cost = step_km * cost
+            can = improves & (cost <= budget[active] + 1e-9)
+            moved = active[can]
+            x[moved], y[moved] = bx[can] - 1, by[can] - 1
             budget[moved] -= cost[can]
             travelled[moved] += step_km[can]
-            stop = ~can | self.crossing[bx, by] | ((bx == wx[idx]) & (by == wy[idx]))
-            active[idx[stop]] = False
+            stop = ~can | self._crossing[bx, by] | ((bx == twx[:, 0]) & (by == twy[:, 0]))
+            active = active[~stop]
         return x, y, travelled

@@ -1,8 +1,9 @@
 """The operation plan: the area, its perimeter and cordon, the axes, the pocket, and the phases.
 
 Geometry is kept as boolean masks over the grid. The *pocket* is the part of the operation area
-not yet cleared; ground within ``clear_radius_km`` of a security-force unit is cleared and stays
-cleared, so the pocket can only shrink. The *cordon* is the inner edge of the operation area;
+not yet cleared. Searching units spread their effort over their patrol disc (the same effort that
+detects cells, see ``engagement.py``); a cell whose accumulated coverage reaches
+``clear_coverage`` is cleared and stays cleared, so the pocket can only shrink. The *cordon* is the inner edge of the operation area;
 stretches of it with no unit within ``cordon_radius_km`` are *gaps*. Insurgent cells escape by
 leaving the operation area (through the cordon, or over the border where the area touches it).
 
@@ -123,7 +124,7 @@ class OperationPlan:
         self.pocket = self.area.copy()
         self.initial_area_km2 = float(self.cell_area[self.area].sum())
         self.band_cells = int(self.band.sum())
-        self._clear_offsets = self._disc_offsets(op.clear_radius_km, km_x, km_y)
+        self.coverage = np.zeros(passable.shape)
 
         # phase-1 sweep lanes: the midline of the perimeter band
         poly = Polygon(np.column_stack(self.frame.to_km(ring[:, 0], ring[:, 1])))
@@ -153,26 +154,12 @@ class OperationPlan:
         self.phase_history: list[tuple[int, float, Phase]] = []
 
     # ---------------------------------------------------------------------------------------
-    @staticmethod
-    def _disc_offsets(radius_km: float, km_x: float, km_y: float) -> np.ndarray:
-        rx, ry = int(np.ceil(radius_km / km_x)), int(np.ceil(radius_km / km_y))
-        dx, dy = np.meshgrid(np.arange(-rx, rx + 1), np.arange(-ry, ry + 1), indexing="ij")
-        keep = np.hypot(dx * km_x, dy * km_y) <= max(radius_km, 0.5 * min(km_x, km_y))
-        return np.column_stack([dx[keep], dy[keep]]).astype(np.int32)
-
-    def stamp(self, x: np.ndarray, y: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        nx, ny = self.area.shape
-        cx = (x[:, None] + offsets[None, :, 0]).ravel()
-        cy = (y[:, None] + offsets[None, :, 1]).ravel()
-        ok = (cx >= 0) & (cx < nx) & (cy >= 0) & (cy < ny)
-        return cx[ok], cy[ok]
-
-    def clear_around(self, x: np.ndarray, y: np.ndarray) -> None:
-        """Ground near units is cleared: the pocket only shrinks."""
-        if not self.active or len(x) == 0:
+    def add_coverage(self, coverage: np.ndarray) -> None:
+        """Add one step's search coverage; cells reaching ``clear_coverage`` leave the pocket."""
+        if not self.active:
             return
-        cx, cy = self.stamp(x, y, self._clear_offsets)
-        self.pocket[cx, cy] = False
+        self.coverage += coverage
+        self.pocket &= self.coverage < self.scenario.operation.clear_coverage
 
     # ---------------------------------------------------------------------------------------
     @property

@@ -283,8 +283,15 @@ class OperationSpec(Section):
         min_length=3)
     perimeter_band_km: float = param(15.0, "depth of the band along the area's sides cleared in "
                                      "phase 1", unit="km", gt=0.0, le=200.0)
-    clear_radius_km: float = param(5.0, "a pocket cell this close to a sweeping or advancing unit "
-                                   "is cleared", unit="km", gt=0.0, le=100.0)
+    clear_coverage: float = param(
+        2.0, "search coverage (effort W v t spread over the searcher's patrol disc, summed over "
+        "steps and units) at which a pocket cell counts as cleared", unit="coverage", gt=0.0,
+        le=50.0, source="random-search theory: a cell searched to coverage C still hides a cell "
+        "of exposure e with probability exp(-C e); C = 2 leaves 18% of cells in the open and "
+        "55% in rough ground undetected")
+    axis_spacing_km: float = param(12.0, "distance between neighbouring units of an axis advancing "
+                                   "in line abreast", unit="km", gt=0.0, le=100.0,
+                                   source="a battalion's frontage in open desert, assumed")
     cordon_radius_km: float = param(10.0, "distance a unit covers on the cordon line; stretches "
                                     "with no unit this close are gaps", unit="km", gt=0.0, le=100.0)
     axes: list[AxisSpec] = param([], "axes of advance for phase 2")
@@ -352,6 +359,10 @@ class InsurgentSpec(Section):
                                                ge=0.0, le=10.0)
     flee_threat: float = param(0.5, "perceived threat at which relocating starts to pay", unit="",
                                ge=0.0, le=100.0)
+    slip_horizon_days: float = param(2.0, "how far ahead a cell plans a breakout: exits are "
+                                     "valued against the distance it can cover in this time",
+                                     unit="days", gt=0.0, le=30.0,
+                                     source="assumed: night moves of one to three nights")
     slip_threat: float = param(1.5, "perceived threat at which slipping away starts to pay", unit="",
                                ge=0.0, le=100.0)
     ambush_range_km: float = param(6.0, "a unit this close can be ambushed", unit="km", gt=0.0,
