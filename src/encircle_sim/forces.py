@@ -77,11 +77,22 @@ class UnitArrays:
         self.area_r_km = np.zeros(n, float)
         self.lane_idx = np.zeros(n, np.int32)
         self.lane_dir = np.ones(n, np.int32)
-        self.lanes: list[np.ndarray | None] = [None] * n
+        self.lanes: list[np.ndarray | None] = [None] * n  # set while building; then packed
+        self.lane_xy = np.zeros((0, 2), np.int32)
+        self.lane_start = np.zeros(n, np.int64)
+        self.lane_len = np.zeros(n, np.int64)
         self.casualties = np.zeros(n, np.int64)
         self.on_station = np.zeros(n, bool)  # reached its lane or area once (ends transit)
         for cap in CAPABILITIES:
             setattr(self, cap, np.zeros(n, float))
+
+    def pack_lanes(self) -> None:
+        """Pack the per-unit patrol lanes into one array (start and length per unit)."""
+        parts = [np.zeros((0, 2), np.int32) if lane is None else np.asarray(lane, np.int32)
+                 for lane in self.lanes]
+        self.lane_len = np.array([len(p) for p in parts], np.int64)
+        self.lane_start = np.concatenate([[0], np.cumsum(self.lane_len)[:-1]]).astype(np.int64)
+        self.lane_xy = np.concatenate(parts) if parts else np.zeros((0, 2), np.int32)
 
     @property
     def alive(self) -> np.ndarray:
@@ -186,19 +197,21 @@ class AirAsset(Agent):
 
 def _patrol_lane(u: UnitArrays, i: np.ndarray) -> None:
     """Advance along the lane when the current waypoint is reached; bounce at the ends."""
-    for k in i:
-        lane = u.lanes[k]
-        if lane is None or len(lane) == 0:
-            u.goal_x[k], u.goal_y[k] = u.home_x[k], u.home_y[k]
-            continue
-        j = int(u.lane_idx[k])
-        if u.x[k] == lane[j, 0] and u.y[k] == lane[j, 1] and len(lane) > 1:
-            j += int(u.lane_dir[k])
-            if j < 0 or j >= len(lane):
-                u.lane_dir[k] *= -1
-                j = int(np.clip(j + 2 * u.lane_dir[k], 0, len(lane) - 1))
-            u.lane_idx[k] = j
-        u.goal_x[k], u.goal_y[k] = lane[j, 0], lane[j, 1]
+    none = i[u.lane_len[i] == 0]
+    u.goal_x[none], u.goal_y[none] = u.home_x[none], u.home_y[none]
+    k = i[u.lane_len[i] > 0]
+    if len(k) == 0:
+        return
+    j, n, start = u.lane_idx[k], u.lane_len[k], u.lane_start[k]
+    px, py = u.lane_xy[start + j, 0], u.lane_xy[start + j, 1]
+    arrived = (u.x[k] == px) & (u.y[k] == py) & (n > 1)
+    nxt = j + u.lane_dir[k]
+    bounce = arrived & ((nxt < 0) | (nxt >= n))
+    u.lane_dir[k[bounce]] *= -1
+    nxt = np.where(bounce, np.clip(j + u.lane_dir[k], 0, n - 1), nxt)
+    j = np.where(arrived, nxt, j)
+    u.lane_idx[k] = j
+    u.goal_x[k], u.goal_y[k] = u.lane_xy[start + j, 0], u.lane_xy[start + j, 1]
 
 
 def _nearest(cells_xy: np.ndarray, x: np.ndarray, y: np.ndarray, nav) -> np.ndarray:
@@ -287,15 +300,15 @@ def update_on_station(model) -> None:
 
 
 def axis_ready(model) -> list[bool]:
-    """Whether each axis's units are close enough to the front for it to move on."""
+    """Whether each axis's units have kept up: at least half of them (the median unit) within
+    ``1.5 x axis_spacing_km + cell_km`` of their place in the line."""
     u = model.units
-    out = []
+    n_axes = len(model.plan.axes)
+    if n_axes == 0:
+        return []
     tol = 1.5 * model.spec.operation.axis_spacing_km + model.spec.map.cell_km
-    for a, _ax in enumerate(model.plan.axes):
-        idx = np.flatnonzero(u.alive & (u.task == Task.AXIS) & (u.axis == a))
-        if len(idx) == 0:
-            out.append(False)
-            continue
-        d = model.nav.distance_km(u.x[idx], u.y[idx], u.goal_x[idx], u.goal_y[idx])
-        out.append(bool(np.median(d) <= tol))
-    return out
+    on = np.flatnonzero(u.alive & (u.task == Task.AXIS) & (u.axis >= 0))
+    d = model.nav.distance_km(u.x[on], u.y[on], u.goal_x[on], u.goal_y[on])
+    total = np.bincount(u.axis[on], minlength=n_axes)
+    close = np.bincount(u.axis[on], weights=d <= tol, minlength=n_axes)
+    return [bool(t > 0 and 2 * c >= t) for t, c in zip(total, close, strict=True)]

@@ -66,8 +66,7 @@ class StepMetrics:
         self.captured_now = []
 
     def make_datacollector(self) -> DataCollector:
-        return DataCollector(model_reporters={col: partial(column_value, col) for col in self.columns},
-                             tables={"events": list(EventLog.COLUMNS)})
+        return DataCollector(model_reporters={col: partial(column_value, col) for col in self.columns})
 
     def values(self) -> dict[str, Any]:
         m = self.model
@@ -81,7 +80,7 @@ class StepMetrics:
         if m.plan.active:
             u = m.units
             iraq = u.alive & ~u.syria
-            gaps, gap_km, _ = m.plan.cordon_gaps(u.x[iraq], u.y[iraq], m.nav)
+            gaps, gap_km, _ = m.plan.cordon_gaps(u.x[iraq], u.y[iraq])
         row = {
             "step": int(m.steps),
             "day": round(float(m.day), 4),
@@ -122,33 +121,50 @@ class StepMetrics:
 
 
 class EventLog:
-    """Every engagement, escape, attack, cache found and phase change, as it happens."""
+    """Every engagement, escape, attack, cache found and phase change, as it happens.
+
+    Events are kept as plain tuples while the model runs (a step can log dozens); positions are
+    turned into lat/lon and place names only when the table is asked for.
+    """
 
     COLUMNS = ("step", "day", "kind", "lat", "lon", "place", "cells", "units", "details")
 
     def __init__(self, model):
         self.model = model
+        self._records: list[tuple] = []
+        self._frame: pd.DataFrame | None = None
+
+    def __len__(self) -> int:
+        return len(self._records)
 
     def add(self, kind: str, x, y, *, cells=(), units=(), caches=(), **details: Any) -> None:
         m = self.model
-        if x is None:
-            lat = lon = float("nan")
-            place = ""
-        else:
-            lat, lon = m.region.latlon_of(int(x), int(y))
-            lat, lon = round(float(lat), 4), round(float(lon), 4)
-            place = m.region.nearest_place(int(x), int(y))
-        ids = [m.cell_agents[i].unique_id for i in cells if i < len(m.cell_agents)]
-        uids = [m.unit_agents[j].unique_id for j in units]
+        ids = " ".join(str(m.cell_agents[i].unique_id) for i in cells if i < len(m.cell_agents))
+        uids = " ".join(str(m.unit_agents[j].unique_id) for j in units)
         if caches:
             details["caches"] = [m.cache_agents[k].unique_id for k in caches]
-        row = {
-            "step": int(m.steps), "day": round(float(m.day), 4), "kind": kind, "lat": lat,
-            "lon": lon, "place": place, "cells": " ".join(map(str, ids)),
-            "units": " ".join(map(str, uids)),
-            "details": "; ".join(f"{k}={v}" for k, v in details.items()),
-        }
-        m.datacollector.add_table_row("events", row)
+        text = "; ".join(f"{k}={v}" for k, v in details.items())
+        xy = (-1, -1) if x is None else (int(x), int(y))
+        self._records.append((int(m.steps), round(float(m.day), 4), kind, *xy, ids, uids, text))
+        self._frame = None
 
     def frame(self) -> pd.DataFrame:
-        return self.model.datacollector.get_table_dataframe("events")
+        """The log as a table: one row per event, with lat/lon and the nearest place."""
+        if self._frame is None:
+            raw = pd.DataFrame(self._records, columns=["step", "day", "kind", "x", "y", "cells",
+                                                       "units", "details"])
+            region = self.model.region
+            has = raw["x"].to_numpy() >= 0
+            lat = np.full(len(raw), np.nan)
+            lon = np.full(len(raw), np.nan)
+            place = np.full(len(raw), "", dtype=object)
+            if has.any():
+                x, y = raw["x"].to_numpy()[has], raw["y"].to_numpy()[has]
+                la, lo = region.latlon_of(x, y)
+                lat[has], lon[has] = np.round(la, 4), np.round(lo, 4)
+                place[has] = [region.nearest_place(int(a), int(b)) for a, b in zip(x, y, strict=True)]
+            raw.insert(3, "lat", lat)
+            raw.insert(4, "lon", lon)
+            raw.insert(5, "place", place)
+            self._frame = raw.drop(columns=["x", "y"])[list(self.COLUMNS)]
+        return self._frame.copy()

@@ -36,6 +36,7 @@ from encircle_sim.cells import (
     Theatre,
     choose_actions,
 )
+from encircle_sim.fields import Kernel, splat
 from encircle_sim.engagement import civilian_casualties, detection_draw, fight, search_hazards
 from encircle_sim.forces import (
     CAPABILITIES,
@@ -120,8 +121,10 @@ class CampaignModel(mesa.Model):
         self._build_cells()
         self._build_caches()
         self._build_network()
-        self._threat_kernel = self._cone_kernel(scenario.insurgents.perception_km)
-        self._disc_kernels: dict[float, np.ndarray] = {}
+        km_x = float(np.mean(self.nav.km_x))
+        self._threat_kernel = Kernel.cone(scenario.insurgents.perception_km, km_x, self.nav.km_y)
+        self._patrol_kernels = {r: Kernel.disc(r, km_x, self.nav.km_y)
+                                for r in np.unique(self.units.patrol_km)}
 
         self.pressure = 0.0
         self.pressure_syria = 0.0
@@ -212,8 +215,8 @@ class CampaignModel(mesa.Model):
             on = np.flatnonzero((u.task == Task.AXIS) & (u.axis == -1) & self._axis_of(a))
             u.axis[on] = a
             u.slot[on] = (np.arange(len(on)) - (len(on) - 1) / 2.0) * spacing
-        for j in range(n):
-            u.goal_x[j], u.goal_y[j] = u.x[j], u.y[j]
+        u.pack_lanes()
+        u.goal_x[:], u.goal_y[:] = u.x, u.y
 
     def _axis_of(self, a: int) -> np.ndarray:
         mask = np.zeros(self.units.n, bool)
@@ -354,22 +357,12 @@ class CampaignModel(mesa.Model):
         out[: self.cells.n] = self.cells.active
         return out
 
-    @staticmethod
-    def _cone(radius_km: float, km_x: float, km_y: float) -> np.ndarray:
-        rx, ry = int(np.ceil(radius_km / km_x)), int(np.ceil(radius_km / km_y))
-        dx, dy = np.meshgrid(np.arange(-rx, rx + 1), np.arange(-ry, ry + 1), indexing="ij")
-        return np.maximum(0.0, 1.0 - np.hypot(dx * km_x, dy * km_y) / radius_km)
-
-    def _cone_kernel(self, radius_km: float) -> np.ndarray:
-        return self._cone(radius_km, float(np.mean(self.nav.km_x)), self.nav.km_y)
-
     def threat_field(self) -> np.ndarray:
         """Platoon-equivalents of force within perception range, cone-weighted, on every cell."""
         u = self.units
-        w = np.zeros(self.nav.shape)
         alive = u.alive
-        np.add.at(w, (u.x[alive], u.y[alive]), u.engaged()[alive] / PLATOON)
-        return ndimage.correlate(w, self._threat_kernel, mode="constant")
+        return splat(self.nav.shape, u.x[alive], u.y[alive], u.engaged()[alive] / PLATOON,
+                     self._threat_kernel)
 
     def _anything_left(self) -> bool:
         c = self.cells
@@ -598,19 +591,12 @@ class CampaignModel(mesa.Model):
         per_area = (u.search_effort_km2(self.step_hours)[idx] * search_mult
                     / (np.pi * u.patrol_km[idx] ** 2))
         total = np.zeros(self.nav.shape)
-        for radius in np.unique(u.patrol_km[idx]):
-            k = idx[u.patrol_km[idx] == radius]
-            w = np.zeros(self.nav.shape)
-            np.add.at(w, (u.x[k], u.y[k]), per_area[u.patrol_km[idx] == radius])
-            total += ndimage.correlate(w, self._disc_kernel(float(radius)), mode="constant")
+        for radius, kernel in self._patrol_kernels.items():
+            mine = u.patrol_km[idx] == radius
+            if mine.any():
+                k = idx[mine]
+                total += splat(self.nav.shape, u.x[k], u.y[k], per_area[mine], kernel)
         return total
-
-    def _disc_kernel(self, radius_km: float) -> np.ndarray:
-        kernel = self._disc_kernels.get(radius_km)
-        if kernel is None:
-            cone = self._cone(radius_km, float(np.mean(self.nav.km_x)), self.nav.km_y)
-            kernel = self._disc_kernels[radius_km] = (cone > 0).astype(float)
-        return kernel
 
     # ---- 5-6: detect and engage ---------------------------------------------------------------
     def _detect_and_engage(self, ambushes: list[tuple[int, int]]) -> None:

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import numpy as np
 from mesa.discrete_space import FixedAgent
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 
 class SupplyCache(FixedAgent):
@@ -82,6 +80,28 @@ def resupply(caches: CacheArrays, cx: np.ndarray, cy: np.ndarray, supply: np.nda
     return supply
 
 
+def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Connected-component label of each of ``n`` nodes of the undirected graph with edges a-b.
+
+    Min-label propagation with pointer jumping: every node takes the smallest label across its
+    edges, then the label of its label, until nothing changes. A component's label is one of its
+    nodes. For the few hundred nodes here this is several times faster than building a sparse
+    matrix for ``scipy.sparse.csgraph.connected_components`` (which the tests compare it with).
+    """
+    comp = np.arange(n)
+    if len(a) == 0:
+        return comp
+    while True:
+        low = np.minimum(comp[a], comp[b])
+        new = comp.copy()
+        np.minimum.at(new, a, low)
+        np.minimum.at(new, b, low)
+        new = new[new]
+        if np.array_equal(new, comp):
+            return comp
+        comp = new
+
+
 class CommNetwork:
     """The courier graph: edge list with alive flags, components recomputed each step."""
 
@@ -93,6 +113,7 @@ class CommNetwork:
         self.cut = 0
         self.component = np.arange(capacity)
         self.connected = np.zeros(capacity, bool)
+        self._stale = True  # the edge set changed since components were last computed
 
     def add_edges(self, a: np.ndarray, b: np.ndarray) -> None:
         a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
@@ -105,6 +126,7 @@ class CommNetwork:
         self.a = np.concatenate([self.a, pairs[:, 0]])
         self.b = np.concatenate([self.b, pairs[:, 1]])
         self.alive = np.concatenate([self.alive, np.ones(len(pairs), bool)])
+        self._stale = True
 
     def link_nearest(self, idx: np.ndarray, x: np.ndarray, y: np.ndarray, k: int, radius_km: float,
                      nav) -> None:
@@ -131,10 +153,10 @@ class CommNetwork:
         cut_now = int((newly_dead & (taken[self.a] | taken[self.b])).sum())
         self.cut += cut_now
         self.alive &= ~newly_dead
-        a, b = self.a[self.alive], self.b[self.alive]
-        graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
-        _, comp = connected_components(graph, directed=False)
-        self.component = comp
+        if self._stale or newly_dead.any() or len(self.component) != n:
+            self.component = components(n, self.a[self.alive], self.b[self.alive])
+            self._stale = False
+        comp = self.component
         hub_comps = np.unique(comp[hubs & active])
         self.connected = np.isin(comp, hub_comps) & active
         return cut_now

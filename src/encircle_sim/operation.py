@@ -21,6 +21,8 @@ import numpy as np
 from scipy import ndimage
 from shapely.geometry import LineString, Polygon
 
+from encircle_sim.fields import Kernel, splat
+from encircle_sim.networks import components
 from encircle_sim.scenario import PhaseSpec, Scenario
 
 
@@ -76,6 +78,15 @@ def sample_line_cells(grid, line_latlon: np.ndarray, spacing_km: float, frame: L
     return cells
 
 
+def _neighbour_pairs(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs (i, j), i < j, of cells in ``xy`` that touch (8-neighbourhood)."""
+    if len(xy) < 2:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    d = np.abs(xy[:, None, :] - xy[None, :, :]).max(axis=2)
+    i, j = np.nonzero(np.triu(d == 1))
+    return i, j
+
+
 @dataclass
 class Axis:
     """One axis of advance: a front point moving from start toward the objective."""
@@ -121,10 +132,14 @@ class OperationPlan:
             self.area, structure=np.ones((3, 3), bool)) & passable
         self.exit_xy = np.argwhere(self.exits).astype(np.int32)
         self.cordon_xy = np.argwhere(self.cordon_ring).astype(np.int32)
+        self._cordon_edges = _neighbour_pairs(self.cordon_xy)
+        self._cordon_kernel = Kernel.disc(op.cordon_radius_km, km_x, km_y)
         self.pocket = self.area.copy()
         self.initial_area_km2 = float(self.cell_area[self.area].sum())
         self.band_cells = int(self.band.sum())
         self.coverage = np.zeros(passable.shape)
+        self._pocket_cells = int(self.area.sum())
+        self._centre: np.ndarray | None = None  # cache of pocket_centre() until the pocket shrinks
 
         # phase-1 sweep lanes: the midline of the perimeter band
         poly = Polygon(np.column_stack(self.frame.to_km(ring[:, 0], ring[:, 1])))
@@ -159,7 +174,11 @@ class OperationPlan:
         if not self.active:
             return
         self.coverage += coverage
+        before = self._pocket_cells
         self.pocket &= self.coverage < self.scenario.operation.clear_coverage
+        self._pocket_cells = int(self.pocket.sum())
+        if self._pocket_cells != before:
+            self._centre = None
 
     # ---------------------------------------------------------------------------------------
     @property
@@ -178,6 +197,11 @@ class OperationPlan:
 
     def pocket_centre(self) -> np.ndarray:
         """Centre of the largest remaining piece of the pocket, as float cell coordinates."""
+        if self._centre is None:
+            self._centre = self._largest_piece_centre()
+        return self._centre.copy()
+
+    def _largest_piece_centre(self) -> np.ndarray:
         if not self.pocket.any():
             return np.argwhere(self.area).mean(axis=0) if self.area.any() else np.zeros(2)
         labels, n = ndimage.label(self.pocket, structure=np.ones((3, 3), bool))
@@ -185,17 +209,22 @@ class OperationPlan:
         biggest = int(np.argmax(sizes)) + 1
         return np.argwhere(labels == biggest).mean(axis=0)
 
-    def cordon_gaps(self, ux: np.ndarray, uy: np.ndarray, nav) -> tuple[int, float, np.ndarray]:
-        """Gaps on the cordon line: (number of gap stretches, their length in km, covered mask)."""
-        covered = np.zeros(len(self.cordon_xy), bool)
-        if len(self.cordon_xy) and len(ux):
-            d = nav.distance_km(self.cordon_xy[:, 0, None], self.cordon_xy[:, 1, None],
-                                ux[None, :], uy[None, :])
-            covered = (d <= self.scenario.operation.cordon_radius_km).any(axis=1)
-        gap = np.zeros(self.area.shape, bool)
-        gap[self.cordon_xy[~covered, 0], self.cordon_xy[~covered, 1]] = True
-        _, n = ndimage.label(gap, structure=np.ones((3, 3), bool))
-        return int(n), float((~covered).sum() * self.cell_km), covered
+    def cordon_gaps(self, ux: np.ndarray, uy: np.ndarray) -> tuple[int, float, np.ndarray]:
+        """Gaps on the cordon line: (number of gap stretches, their length in km, covered mask).
+
+        A cordon cell is covered when a unit stands within ``cordon_radius_km``; a gap is a
+        stretch of 8-connected uncovered cordon cells.
+        """
+        n = len(self.cordon_xy)
+        if n == 0:
+            return 0, 0.0, np.zeros(0, bool)
+        near = splat(self.area.shape, ux, uy, np.ones(len(ux)), self._cordon_kernel)
+        covered = near[self.cordon_xy[:, 0], self.cordon_xy[:, 1]] > 0
+        a, b = self._cordon_edges
+        open_edge = ~covered[a] & ~covered[b]
+        labels = components(n, a[open_edge], b[open_edge])
+        gaps = len(np.unique(labels[~covered]))
+        return gaps, float((~covered).sum() * self.cell_km), covered
 
     # ---------------------------------------------------------------------------------------
     def _spec(self, phase: Phase) -> PhaseSpec | None:
