@@ -95,6 +95,9 @@ class CellArrays:
         self.joined_from = np.full(n, -1, np.int64)
         self.created_step = np.zeros(n, np.int64)
         self.ended_step = np.full(n, -1, np.int64)
+        self.routed = np.zeros(n, bool)          # following a route field (navigation.py)
+        self.route_x = np.full(n, -1, np.int32)   # the goal it was routed to
+        self.route_y = np.full(n, -1, np.int32)
 
     def add(self, count: int) -> np.ndarray:
         """Reserve rows for ``count`` new cells; returns their indices."""

@@ -83,6 +83,9 @@ class UnitArrays:
         self.lane_len = np.zeros(n, np.int64)
         self.casualties = np.zeros(n, np.int64)
         self.on_station = np.zeros(n, bool)  # reached its lane or area once (ends transit)
+        self.routed = np.zeros(n, bool)          # following a route field (navigation.py)
+        self.route_x = np.full(n, -1, np.int32)   # the goal it was routed to
+        self.route_y = np.full(n, -1, np.int32)
         for cap in CAPABILITIES:
             setattr(self, cap, np.zeros(n, float))
 

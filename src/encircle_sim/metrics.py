@@ -25,7 +25,7 @@ BASE_COLUMNS = (
     "attacks_elsewhere",
 )
 TAIL_COLUMNS = (
-    "caches_destroyed", "links_cut", "pocket_area_km2", "cordon_gaps", "cordon_gap_km",
+    "caches_destroyed", "low_supply_cells", "links_cut", "pocket_area_km2", "cordon_gaps", "cordon_gap_km",
     "perimeter_cleared", "pressure", "syria_cells", "syria_fighters", "connected_cells",
     "detections", "engagements", "ambushes", "air_strikes", "calls",
 )
@@ -99,6 +99,7 @@ class StepMetrics:
         row.update({col: int(v) for col, v in zip(self.town_columns, self.attacks, strict=True)})
         row.update({
             "caches_destroyed": int(self.caches_destroyed),
+            "low_supply_cells": int((pocket & (c.supply[:n] < m.spec.insurgents.low_supply_days)).sum()),
             "links_cut": int(self.links_cut),
             "pocket_area_km2": round(m.plan.pocket_area_km2, 1),
             "cordon_gaps": int(gaps),

@@ -505,7 +505,7 @@ class CampaignModel(mesa.Model):
         goal_x[rel], goal_y[rel] = reloc_x[rel], reloc_y[rel]
         goal_x[slip], goal_y[slip] = exit_x[slip], exit_y[slip]
         moving = rel | slip
-        nx_, ny_, _ = nav.advance(x, y, goal_x, goal_y, np.where(moving, budget, 0.0))
+        nx_, ny_, _ = self.advance(c, active, goal_x, goal_y, np.where(moving, budget, 0.0))
         c.x[active], c.y[active] = nx_, ny_
         c.moved[active] = (nx_ != x) | (ny_ != y)
         states = np.full(len(active), CellState.HIDDEN, np.int8)
@@ -575,14 +575,24 @@ class CampaignModel(mesa.Model):
         searching = u.searching(self.plan.phase)
         budget = u.move_budget_km(self.step_hours, searching)[alive]
         road = u.speed_offroad_kmh[alive] / u.speed_road_kmh[alive]
-        nx_, ny_, _ = self.nav.advance(u.x[alive], u.y[alive], u.goal_x[alive], u.goal_y[alive],
-                                       budget, road)
+        nx_, ny_, _ = self.advance(u, alive, u.goal_x[alive], u.goal_y[alive], budget, road)
         u.x[alive], u.y[alive] = nx_, ny_
         update_on_station(self)
         if self.plan.active:
             sweeping = np.flatnonzero(searching & ~u.syria)
             self.plan.add_coverage(self.search_coverage(sweeping))
         self.plan.advance_fronts(axis_ready(self))
+
+    def advance(self, agents, idx: np.ndarray, gx: np.ndarray, gy: np.ndarray,
+                budget_km: np.ndarray, road_factor: np.ndarray | float = 1.0):
+        """Move agents ``idx`` of ``self.units`` or ``self.cells`` toward their goals, keeping
+        each agent's route-field mode while its goal stays the same (see ``navigation.py``)."""
+        same = (agents.route_x[idx] == gx) & (agents.route_y[idx] == gy)
+        routed = agents.routed[idx] & same
+        out = self.nav.advance(agents.x[idx], agents.y[idx], gx, gy, budget_km, road_factor,
+                               routed=routed)
+        agents.routed[idx], agents.route_x[idx], agents.route_y[idx] = routed, gx, gy
+        return out
 
     def search_coverage(self, idx: np.ndarray) -> np.ndarray:
         """Coverage (W v t / A) that units ``idx`` lay on every cell of their patrol discs."""

@@ -9,15 +9,24 @@ for the rest of the step (crossing a bridge or ford is a deliberate act, and the
 agent crosses a river except at a crossing" can then be checked step by step).
 
 Agents whose goal lies on another bank head for the crossing that minimises the detour
-(distance to the crossing plus from it to the goal).
+(distance to the crossing plus from it to the goal). Each move goes to the legal neighbour nearest
+the waypoint (greedy descent, cheap and right in open desert). An agent that greedy descent
+leaves stuck (behind a lake, in a river bend) switches to a *route field* for the rest of the
+step: the least-cost distance from every cell to its goal (Dijkstra over the same legal moves,
+weighted by terrain cost), cached per goal cell, down which it cannot get stuck.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import ndimage
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import dijkstra
+
+ROUTE_CACHE_SIZE = 512  # route fields kept per navigator (one float32 grid each)
 
 # The 8 neighbour offsets, and whether each is diagonal.
 OFFSETS = np.array([(1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (1, -1), (-1, 1), (-1, -1)],
@@ -38,6 +47,7 @@ class Navigator:
     km_y: float
     crossings_xy: np.ndarray    # int32 (k, 2)
     crossing_banks: np.ndarray  # bool (k, banks + 1): which banks each crossing touches
+    _routes: OrderedDict = field(default_factory=OrderedDict, repr=False)
 
     def __post_init__(self):
         # Padded copies (one cell of impassable ground all round) let the move loop index the 8
@@ -47,6 +57,48 @@ class Navigator:
         self._bank = np.pad(self.bank, 1, constant_values=-1)
         self._cost = np.pad(self.move_cost, 1, constant_values=np.inf)
         self._road = np.pad(self.road, 1, constant_values=False)
+        self._graph = None
+
+    # ---- route fields ----------------------------------------------------------------------
+    def _move_graph(self):
+        """Sparse graph of all legal single-cell moves, weighted by km x terrain cost."""
+        if self._graph is None:
+            nx, ny = self.shape
+            x, y = np.nonzero(self.passable)
+            xi, yi = x + 1, y + 1
+            src, dst, w = [], [], []
+            for k, (dx, dy) in enumerate(OFFSETS):
+                px, py = xi + dx, yi + dy
+                ok = self._passable[px, py]
+                if DIAGONAL[k]:
+                    ok &= self._passable[px, yi] | self._passable[xi, py]
+                bh, bn = self._bank[xi, yi], self._bank[px, py]
+                ok &= (bh == 0) | (bn == 0) | (bh == bn)
+                kx = self.km_x[y]
+                km = np.sqrt((dx * kx) ** 2 + (dy * self.km_y) ** 2)
+                cost = 0.5 * (self._cost[xi, yi] + self._cost[px, py]) * km
+                src.append((x * ny + y)[ok])
+                dst.append(((px - 1) * ny + (py - 1))[ok])
+                w.append(cost[ok])
+            src, dst, w = np.concatenate(src), np.concatenate(dst), np.concatenate(w)
+            self._graph = coo_matrix((w, (src, dst)), shape=(nx * ny, nx * ny)).tocsr()
+        return self._graph
+
+    def route_field(self, gx: int, gy: int) -> np.ndarray:
+        """Least-cost distance (km of open-desert going) from every cell to (gx, gy); (nx, ny)."""
+        key = int(gx) * self.shape[1] + int(gy)
+        found = self._routes.get(key)
+        if found is not None:
+            self._routes.move_to_end(key)
+            return found
+        dist = dijkstra(self._move_graph(), directed=True, indices=key, min_only=True)
+        # the graph's edges point from a cell to its neighbour; distances *to* the goal come from
+        # the transposed graph, which is the same here since costs are symmetric
+        found = dist.reshape(self.shape).astype(np.float32)
+        self._routes[key] = found
+        if len(self._routes) > ROUTE_CACHE_SIZE:
+            self._routes.popitem(last=False)
+        return found
 
     @classmethod
     def from_layers(cls, layers: dict[str, np.ndarray], km_x: np.ndarray, km_y: float) -> Navigator:
@@ -103,12 +155,20 @@ class Navigator:
 
     def advance(self, x: np.ndarray, y: np.ndarray, gx: np.ndarray, gy: np.ndarray,
                 budget_km: np.ndarray, road_factor: np.ndarray | float = 1.0,
-                max_moves: int = 64) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                max_moves: int = 64, routed: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Move every agent toward its goal until its budget (km of open-desert going) runs out.
 
-        Each move goes to the legal neighbour nearest the agent's waypoint (greedy descent);
-        an agent that cannot get nearer stops. Returns new x, y and the km actually travelled.
-        Agents stop on crossing cells.
+        A move costs its length times the terrain cost of the cell entered (roads cap it at
+        ``road_factor``). The first move of a call is made even if it costs more than the budget
+        (it then uses the whole budget), so a river crossing is slow but never impossible.
+
+        Each move goes to the legal neighbour nearest the agent's waypoint (greedy descent), or
+        down the route field to its goal once greedy descent has left it stuck; an agent that
+        cannot get nearer either way stops. Returns new x, y and the km actually travelled.
+        Agents stop on crossing cells. ``routed`` (bool per agent, updated in place) carries the
+        route-field mode over from one call to the next, so that an agent led out of a trap is
+        not pulled back into it by greedy descent; the caller clears it when a goal changes.
         """
         x, y = x.astype(np.int32).copy(), y.astype(np.int32).copy()
         budget = np.asarray(budget_km, float).copy()
@@ -120,7 +180,10 @@ class Navigator:
         wx, wy = self.waypoints(x, y, gx, gy)
         ox, oy = OFFSETS[None, :, 0], OFFSETS[None, :, 1]
         ky = self.km_y
-        active = np.flatnonzero((budget > 0) & ((x != wx) | (y != wy)))
+        full = np.ones(len(x), bool)      # no move made yet this call
+        state = np.zeros(len(x), bool) if routed is None else routed
+        routed = state.copy()   # following a route field to the goal
+        active = np.flatnonzero((budget > 0) & ((x != gx) | (y != gy)))
         for _ in range(max_moves):
             if len(active) == 0:
                 break
@@ -133,15 +196,25 @@ class Navigator:
             b_here = self._bank[xi, yi][:, None]
             b_next = self._bank[px, py]
             ok &= (b_here == 0) | (b_next == 0) | (b_next == b_here)
-            # enter a crossing only if it is the waypoint
+            r = routed[active]
             twx, twy = wx[active, None] + 1, wy[active, None] + 1
-            ok &= ~self._crossing[px, py] | ((px == twx) & (py == twy))
+            # greedy movers enter a crossing only if it is their waypoint
+            ok &= ~self._crossing[px, py] | ((px == twx) & (py == twy)) | r[:, None]
             kx = self.km_x[yi - 1][:, None]
-            d_next = np.where(ok, ((px - twx) * kx) ** 2 + ((py - twy) * ky) ** 2, np.inf)
+            d_next = ((px - twx) * kx) ** 2 + ((py - twy) * ky) ** 2
+            d_now = ((xi - twx[:, 0]) * kx[:, 0]) ** 2 + ((yi - twy[:, 0]) * ky) ** 2
+            if r.any():
+                d_next, d_now = d_next.astype(float), d_now.astype(float)
+                for k in np.flatnonzero(r):
+                    j = active[k]
+                    f = self.route_field(gx[j], gy[j])
+                    d_next[k] = f[np.clip(px[k] - 1, 0, self.shape[0] - 1),
+                                  np.clip(py[k] - 1, 0, self.shape[1] - 1)]
+                    d_now[k] = f[xi[k] - 1, yi[k] - 1]
+            d_next = np.where(ok, d_next, np.inf)
             best = np.argmin(d_next, axis=1)
             rows = np.arange(len(active))
             kx = kx[:, 0]
-            d_now = ((xi - twx[:, 0]) * kx) ** 2 + ((yi - twy[:, 0]) * ky) ** 2
             improves = d_next[rows, best] < d_now - 1e-9
             bx, by = px[rows, best], py[rows, best]
             step_km = np.where(DIAGONAL[best], np.sqrt(kx * kx + ky * ky),
@@ -149,11 +222,26 @@ class Navigator:
             cost = self._cost[bx, by]
             cost = np.where(self._road[bx, by], np.minimum(cost, road_factor[active]), cost)
             cost = step_km * cost
-            can = improves & (cost <= budget[active] + 1e-9)
+            # a move dearer than what is left is still made if it is the step's first (a river
+            # crossing or a climb can take a whole step, but never blocks an agent for ever)
+            affordable = (cost <= budget[active] + 1e-9) | (full[active] & (budget[active] > 0))
+            can = improves & affordable
             moved = active[can]
             x[moved], y[moved] = bx[can] - 1, by[can] - 1
-            budget[moved] -= cost[can]
+            budget[moved] = np.maximum(budget[moved] - cost[can], 0.0)
+            full[moved] = False
             travelled[moved] += step_km[can]
-            stop = ~can | self._crossing[bx, by] | ((bx == twx[:, 0]) & (by == twy[:, 0]))
-            active = active[~stop]
+            done = can & (self._crossing[bx, by] | ((bx == gx[active] + 1) & (by == gy[active] + 1)))
+            at_wp = can & (bx == twx[:, 0]) & (by == twy[:, 0])
+            # stuck greedy movers (no nearer neighbour, budget left) switch to the route field
+            stuck = ~improves & affordable & ~r
+            routed[active[stuck]] = True
+            keep = (can & ~done & ~at_wp) | stuck
+            # a greedy mover at its waypoint (short of the goal) carries on toward the goal
+            wx[active[at_wp & ~done]] = gx[active[at_wp & ~done]]
+            wy[active[at_wp & ~done]] = gy[active[at_wp & ~done]]
+            keep |= at_wp & ~done
+            active = active[keep]
+        if routed is not None:
+            state[:] = routed & ((x != gx) | (y != gy))
         return x, y, travelled

@@ -73,6 +73,7 @@ def summarise(model, wall_seconds: float | None = None, completed: bool = True) 
     pocket_origin = (th == Theatre.IRAQ)
     last = model.metrics.values()
     towns = {name: int(v) for name, v in zip(model.town_names, model.metrics.attacks, strict=True)}
+    steps = model.datacollector.get_model_vars_dataframe()
     return {
         "scenario": model.spec.name,
         "seed": int(model.seed) if isinstance(model.seed, (int, np.integer)) else str(model.seed),
@@ -100,6 +101,11 @@ def summarise(model, wall_seconds: float | None = None, completed: bool = True) 
         "links_cut": last["links_cut"],
         "pocket_area_initial_km2": round(model.plan.initial_area_km2, 1),
         "pocket_area_km2": last["pocket_area_km2"],
+        "pocket_cleared_day": _first_day(steps, steps["pocket_area_km2"] <= 0)
+        if model.plan.active else None,
+        "day_90pct_cells_gone": _first_day(
+            steps, steps["cells_in_pocket"] <= 0.1 * model.initial_pocket_cells)
+        if model.initial_pocket_cells else None,
         "cordon_gaps": last["cordon_gaps"],
         "phase_days": {
             str(phase.name.lower()): round(day, 3) for _, day, phase in model.plan.phase_history
@@ -109,6 +115,12 @@ def summarise(model, wall_seconds: float | None = None, completed: bool = True) 
                              for r in (EscapeRoute.CORDON, EscapeRoute.BORDER)},
         "wall_seconds": None if wall_seconds is None else round(wall_seconds, 3),
     }
+
+
+def _first_day(steps: pd.DataFrame, condition: pd.Series) -> float | None:
+    """The campaign day of the first step meeting ``condition`` (None if none does)."""
+    hits = steps.loc[condition.to_numpy(), "day"]
+    return float(hits.iloc[0]) if len(hits) else None
 
 
 def provenance(model, source: str | None, argv: list[str] | None = None) -> dict[str, Any]:

@@ -11,9 +11,10 @@ the Iraqi pocket's losses (cells and area) and the Syrian cells' own losses; oth
 losses alone. A *call* is made by a pocket cell connected to the courier network and reaches the
 sleepers in its network component for ``call_days``.
 
-An attack is small and close: the cell closes to within ``attack_range_km`` of an SDF post (a
-living SDF unit near the town, with probability ``sdf_target_share``) and ambushes it, or strikes
-the population (Poisson casualties with mean ``civilian_harm_mean``). Either way the cell is
+An attack is a small, close-range raid from the cell's hide near its town: with probability
+``sdf_target_share`` it ambushes an SDF post (the nearest living SDF unit within a step's march
+plus ``attack_range_km`` of the cell), otherwise it strikes the population (Poisson casualties with mean
+``civilian_harm_mean``). The event is logged at the target; the cell returns to its hide and is
 exposed afterwards, which helps the SDF hunt it. Cells escaping the pocket over the border may
 join the sleepers of the nearest target town (coupled theatres).
 """
@@ -91,7 +92,7 @@ def step(model, threat: np.ndarray) -> None:
         best = np.argmin(threat[cx, cy] - model.concealment[cx, cy], axis=1)
         goal_x[k], goal_y[k] = cx[np.arange(len(k)), best], cy[np.arange(len(k)), best]
     moving = far | flee
-    nx_, ny_, _ = nav.advance(c.x[syr], c.y[syr], goal_x, goal_y, np.where(moving, budget, 0.0))
+    nx_, ny_, _ = model.advance(c, syr, goal_x, goal_y, np.where(moving, budget, 0.0))
     c.moved[syr] = (nx_ != c.x[syr]) | (ny_ != c.y[syr])
     c.x[syr], c.y[syr] = nx_, ny_
     c.state[syr] = np.where(moving, CellState.MOVING, CellState.HIDDEN)
@@ -115,23 +116,22 @@ def step(model, threat: np.ndarray) -> None:
         town = int(c.town[i])
         target_unit = -1
         if len(sdf) and model.rng.random() < ret.sdf_target_share:
-            du = nav.distance_km(u.x[sdf], u.y[sdf], model.town_xy[town, 0], model.town_xy[town, 1])
-            ok = du <= ret.spread_km + ret.attack_range_km
+            du = nav.distance_km(u.x[sdf], u.y[sdf], c.x[i], c.y[i])
+            ok = du <= budget[k] + ret.attack_range_km
             if ok.any():
                 target_unit = int(sdf[np.flatnonzero(ok)[np.argmin(du[ok])]])
         model.metrics.attacks[town] += 1
         c.state[i] = CellState.ATTACKING
         c.exposed[i] += 1.0
+        # a raid: the cell strikes and slips back to its hide, so it does not change position
         if target_unit >= 0:
-            c.x[i], c.y[i] = u.x[target_unit], u.y[target_unit]
             ambushes.append((i, target_unit))
-            model.events.add("attack_sdf", c.x[i], c.y[i], cells=[i], units=[target_unit],
-                             town=model.town_names[town])
+            model.events.add("attack_sdf", u.x[target_unit], u.y[target_unit], cells=[i],
+                             units=[target_unit], town=model.town_names[town])
         else:
-            c.x[i], c.y[i] = model.town_xy[town, 0], model.town_xy[town, 1]
             civ = int(model.rng.poisson(ret.civilian_harm_mean))
             model.metrics.civilian_casualties += civ
-            model.events.add("attack_population", c.x[i], c.y[i], cells=[i],
-                             town=model.town_names[town], civilian_casualties=civ)
+            model.events.add("attack_population", model.town_xy[town, 0], model.town_xy[town, 1],
+                             cells=[i], town=model.town_names[town], civilian_casualties=civ)
     if ambushes:
         model._fight(ambushes, kind="ambush", fire_mult=1.0, ambush=True)

@@ -420,8 +420,9 @@ class RetaliationSpec(Section):
                                  "base rate", unit="x", ge=0.0, le=100.0)
     call_boost: float = param(2.0, "extra multiple for sleepers that receive a call for "
                               "retaliation through the network", unit="x", ge=0.0, le=100.0)
-    attack_range_km: float = param(5.0, "close-range attacks: the sleeper must be this close to "
-                                   "its target", unit="km", gt=0.0, le=50.0)
+    attack_range_km: float = param(5.0, "close-range attacks: an SDF post can be struck if it is "
+                                   "within a step's march plus this distance of the sleeper",
+                                   unit="km", gt=0.0, le=50.0)
     sdf_target_share: float = param(0.6, "share of attacks aimed at SDF posts rather than the "
                                     "population", unit="0-1", ge=0.0, le=1.0)
     civilian_harm_mean: float = param(1.5, "mean civilian casualties of an attack on the "
