@@ -54,15 +54,28 @@ def _repo_state() -> str:
                           capture_output=True, text=True, check=True).stdout
 
 
+def _kernel_of_this_python(tmp_path, monkeypatch) -> str:
+    """A kernelspec running this interpreter, so a user-wide 'python3' kernel is not picked."""
+    from ipykernel.kernelspec import install
+
+    name = "encircle-sim-test"
+    install(kernel_name=name, prefix=str(tmp_path / "jupyter"))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter" / "share" / "jupyter"))
+    return name
+
+
 @pytest.mark.slow
-def test_notebook_runs_top_to_bottom(tmp_path):
+def test_notebook_runs_top_to_bottom(tmp_path, monkeypatch):
     from nbclient import NotebookClient
 
     nb = _read()
     before = _repo_state()
+    work = tmp_path / "work"
+    work.mkdir()
+    kernel = _kernel_of_this_python(tmp_path, monkeypatch)
     # Raises CellExecutionError, with the cell and its traceback, if any cell fails.
-    NotebookClient(nb, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(nb, timeout=600, kernel_name=kernel,
+                   resources={"metadata": {"path": str(work)}}).execute()
 
     images = [c for c in nb.cells if c.cell_type == "code"
               and any("image/png" in o.get("data", {}) for o in c.outputs)]
@@ -72,7 +85,7 @@ def test_notebook_runs_top_to_bottom(tmp_path):
     assert "ok (my_leaky_border" in text and "exit status 0" in text
     assert "reads back equal: True" in text
 
-    saved = tmp_path / "runs" / "notebook" / "my_leaky_border.toml"
+    saved = work / "runs" / "notebook" / "my_leaky_border.toml"
     sc = encircle_sim.load_scenario(saved)
     assert (sc.border.sealing, sc.forces[3].units) == (0.1, 2)
     assert _repo_state() == before  # it wrote nothing into the repository
