@@ -31,6 +31,7 @@ def test_import_is_cheap():
 
 
 def test_every_public_name_resolves():
+    assert set(es.__all__) == {"__version__", *es._EXPORTS}
     for name in es.__all__:
         assert getattr(es, name) is not None
     assert set(es.__all__) <= set(dir(es))
@@ -49,6 +50,12 @@ def test_with_overrides_returns_a_new_validated_scenario(base):
     assert (base.border.sealing, base.forces[3].units) == (0.7, 8)  # original untouched
     assert new.border.interdiction_km == base.border.interdiction_km
     assert new.forces[3].name == base.forces[3].name
+
+
+@pytest.mark.parametrize("name", sorted(es.bundled_scenarios()))
+def test_no_change_gives_an_equal_scenario(name):
+    sc = es.load_scenario(name)
+    assert es.with_overrides(sc, {}) == sc
 
 
 def test_mapping_text_and_nested_forms_agree(base):

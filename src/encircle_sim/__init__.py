@@ -48,7 +48,13 @@ _EXPORTS = {
     "save_animation": "encircle_sim.plotting",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = [  # the same names as _EXPORTS (a test checks), spelled out for tools that read it
+    "__version__",
+    "Scenario", "ScenarioError", "load_scenario", "save_scenario", "with_overrides",
+    "bundled_scenarios", "parameter_table", "get_path",
+    "CampaignModel", "run", "RunResult", "run_many", "replication_seeds",
+    "plot_timeseries", "plot_final_map", "plot_replications", "save_animation",
+]
 
 
 def __getattr__(name: str):
