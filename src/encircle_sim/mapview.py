@@ -8,12 +8,17 @@ and a scale bar, so the picture can be held beside a real map. The campaign plot
 
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
 
-matplotlib.use("Agg")
+# Figures go to files: Agg, no windows. A notebook kernel (or MPLBACKEND) keeps its own
+# backend, so figures show inline there.
+if "ipykernel" not in sys.modules and not os.environ.get("MPLBACKEND"):
+    matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402

@@ -6,11 +6,16 @@ module draws the campaign on top of them.
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import matplotlib
 
-matplotlib.use("Agg")
+# Figures go to files: Agg, no windows. A notebook kernel (or MPLBACKEND) keeps its own
+# backend, so figures show inline there.
+if "ipykernel" not in sys.modules and not os.environ.get("MPLBACKEND"):
+    matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
@@ -303,3 +308,49 @@ def save_animation(path: Path, model, snapshots: list[dict], fps: int = 8) -> Pa
     plt.close(fig)
     return path
 
+
+
+# --------------------------------------------------------------------------------------------
+# replications
+# --------------------------------------------------------------------------------------------
+
+
+def plot_replications(runs: pd.DataFrame, columns, by: str = "label", ncols: int = 3,
+                      title: str = "") -> plt.Figure:
+    """The spread of outcomes across seeds: a box and every run as a dot, per variant.
+
+    Args:
+        runs: the table of :func:`encircle_sim.run_many` (one row per run).
+        columns: outcome columns to show, or a dict ``{column: panel title}``.
+        by: the column that names the variants.
+    """
+    titles = dict(columns) if isinstance(columns, dict) else {c: c.replace("_", " ")
+                                                                 for c in columns}
+    missing = [c for c in list(titles) + [by] if c not in runs.columns]
+    if missing:
+        raise KeyError(f"plot_replications: no column {', '.join(map(repr, missing))}; "
+                       f"the table has: {', '.join(runs.columns)}")
+    groups = list(dict.fromkeys(runs[by]))  # variants in the order they were run
+    n = len(titles)
+    ncols = max(1, min(ncols, n))
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.4 * nrows),
+                             constrained_layout=True, squeeze=False)
+    jitter = np.random.default_rng(0)  # fixed: the same table always gives the same picture
+    for ax, (col, panel) in zip(axes.ravel(), titles.items(), strict=False):
+        data = [runs.loc[runs[by] == g, col].dropna().to_numpy(float) for g in groups]
+        ax.boxplot(data, positions=range(len(groups)), widths=0.5, whis=(0, 100),
+                   showfliers=False, medianprops={"color": "#7a0000", "lw": 2})
+        for k, values in enumerate(data):
+            ax.scatter(k + jitter.uniform(-0.12, 0.12, len(values)), values, s=18,
+                       color="#1f4e9c", alpha=0.75, zorder=3)
+        ax.set_xticks(range(len(groups)), [str(g) for g in groups], rotation=15)
+        ax.set_title(panel)
+        ax.grid(axis="y", alpha=0.3)
+    for ax in axes.ravel()[n:]:
+        ax.set_visible(False)
+    counts = runs.groupby(by, sort=False).size()
+    note = f"boxes: median, quartiles and full range; dots: single runs ({counts.min()}" + (
+        f"-{counts.max()}" if counts.max() != counts.min() else "") + " seeds per variant)"
+    fig.suptitle(f"{title}\n{note}" if title else note, fontsize=10)
+    return fig

@@ -13,7 +13,7 @@ import pandas as pd
 from encircle_sim.model import CampaignModel
 from encircle_sim.outputs import write_run_folder
 from encircle_sim.scenario import Scenario
-from encircle_sim.scenario_files import ScenarioError, load_scenario
+from encircle_sim.scenario_files import ScenarioError, load_scenario, with_overrides
 
 
 @dataclass
@@ -76,8 +76,7 @@ def run(scenario: Scenario | str | Path = "victory_will", *, seed: int | None = 
         source = str(scenario)
         scenario = load_scenario(scenario, overrides or ())
     elif overrides:
-        raise ValueError("pass overrides with a scenario name or path, or apply them to the "
-                         "Scenario yourself (scenario.model_copy / load_scenario(..., overrides))")
+        scenario = with_overrides(scenario, overrides)
     if seed is not None:
         scenario = scenario.model_copy(update={"seed": int(seed)})
     t0 = time.perf_counter()

@@ -412,6 +412,125 @@ def load_scenario(ref: str | Path = DEFAULT_SCENARIO, overrides: Iterable[str] |
     return validate(data, source)
 
 
+# --------------------------------------------------------------------------------------------
+# Changing a loaded scenario in code (the notebook's way; same paths as --set and [set])
+# --------------------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    """Scenario objects, places, tuples and numpy scalars as the plain data a file would hold."""
+    import numpy as np
+
+    from encircle_sim.scenario import Loc
+
+    if isinstance(value, pydantic.BaseModel):
+        return _drop_none(value.model_dump(mode="python"))
+    if isinstance(value, Loc):
+        return value.as_input()
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def with_overrides(scenario: Scenario, overrides: Mapping[str, Any] | Iterable[str]) -> Scenario:
+    """A new, validated scenario with some values changed; the original is left as it was.
+
+    ``overrides`` uses the key paths of ``--set`` and ``[set]``: ``{"border.sealing": 0.1,
+    "forces[3].units": 2}`` or ``["insurgents.cells=80"]``. A nested table such as
+    ``{"border": {"sealing": 0.1}}`` changes only the keys it names. Every problem (unknown
+    key, wrong type, out of range, inconsistent values) is raised together as a
+    :class:`ScenarioError`.
+    """
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"with_overrides needs a loaded Scenario (load_scenario(...)), "
+                        f"not {type(scenario).__name__}")
+    source = f"scenario {scenario.name!r} (changed in code)"
+    problems: list[Problem] = []
+    if isinstance(overrides, Mapping):
+        pairs = _flatten_set_table(overrides)
+    elif isinstance(overrides, str):
+        raise TypeError("overrides must be a mapping or a list of 'key.path=value' texts, "
+                        f"not one text ({overrides!r}): put it in a list")
+    else:
+        pairs = []
+        for text in overrides:
+            try:
+                pairs.append(parse_override(text))
+            except ValueError as err:
+                problems.append(Problem("", str(err), text, "key.path=value"))
+    data = scenario_to_dict(scenario)
+    for key, value in pairs:
+        try:
+            set_path(data, key, _plain(value))
+        except ValueError as err:
+            problems.append(Problem(key, str(err)))
+    try:
+        result = validate(data, source)
+    except ScenarioError as err:
+        problems.extend(err.problems)
+    if problems:
+        raise ScenarioError(source, problems)
+    return result
+
+
+#: What :func:`parameter_table` shows when not told otherwise (plus every formation's units).
+KEY_PARAMETERS = (
+    "seed", "time.max_days", "time.step_hours", "map.cell_km", "insurgents.cells",
+    "insurgents.fighters_min", "insurgents.fighters_max", "networks.caches", "border.sealing",
+    "operation.cordon_radius_km", "theatres.syria",
+)
+
+
+def get_path(scenario: Scenario, path: str) -> Any:
+    """The value at a key path such as ``"forces[3].units"`` (a place as its name or [lat, lon])."""
+    node: Any = scenario
+    for part in parse_path(path):
+        try:
+            if isinstance(part, int):
+                node = node[part]
+            elif isinstance(node, Mapping):
+                node = node[part]
+            else:
+                if part not in type(node).model_fields:
+                    raise KeyError(part)
+                node = getattr(node, part)
+        except (KeyError, IndexError, TypeError, AttributeError):
+            raise ScenarioError(f"scenario {scenario.name!r}", [
+                Problem(path, "no such key in the scenario")]) from None
+    return _plain(node)
+
+
+def parameter_table(scenario: Scenario, paths: Iterable[str] | None = None):
+    """A small table (pandas DataFrame) of parameters: key path, value, unit and meaning.
+
+    Without ``paths`` it shows :data:`KEY_PARAMETERS` and the units of every formation. The
+    unit and meaning come from the schema, so the table says what the model reads.
+    """
+    import pandas as pd
+
+    if paths is None:
+        paths = list(KEY_PARAMETERS) + [f"forces[{i}].units" for i in range(len(scenario.forces))]
+    rows = []
+    for path in paths:
+        value = get_path(scenario, path)
+        loc = parse_path(path)
+        _, field = _schema_node(loc)
+        extra = field.json_schema_extra if field is not None and isinstance(
+            field.json_schema_extra, dict) else {}
+        meaning = (field.description or "") if field is not None else ""
+        if len(loc) >= 3 and isinstance(loc[1], int) and loc[0] in ("forces", "air"):
+            meaning += f" ({getattr(scenario, str(loc[0]))[loc[1]].name})"
+        rows.append({"parameter": path, "value": value, "unit": extra.get("unit", ""),
+                     "meaning": meaning})
+    return pd.DataFrame(rows).set_index("parameter")
+
+
 def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
     """Plain data for TOML/JSON: places as names or [lat, lon], None values dropped."""
     return _drop_none(scenario.model_dump(mode="python"))
