@@ -77,7 +77,7 @@ def test_a_row_is_the_single_run_with_that_seed(serial_table, variants):
 
 def test_seeds_change_outcomes(quick):
     t = run_many(quick, seeds=3, root_seed=1)
-    outcomes = t.drop(columns=["label", "seed"]).astype(str).agg("|".join, axis=1)
+    outcomes = t.drop(columns=["label", "seed"]).apply(lambda r: "|".join(map(str, r)), axis=1)
     assert outcomes.nunique() > 1
 
 
