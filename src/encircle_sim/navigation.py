@@ -58,6 +58,22 @@ class Navigator:
         self._cost = np.pad(self.move_cost, 1, constant_values=np.inf)
         self._road = np.pad(self.road, 1, constant_values=False)
         self._graph = None
+        # Static move tables, (nx, ny, 8) per neighbour: is the move legal (passable, no corner
+        # cutting, no bank jump), does it enter a crossing, the entered cell's cost and road.
+        nx, ny = self.shape
+        xi, yi = np.meshgrid(np.arange(nx) + 1, np.arange(ny) + 1, indexing="ij")
+        xi, yi = xi[..., None], yi[..., None]
+        px, py = xi + OFFSETS[:, 0], yi + OFFSETS[:, 1]
+        legal = self._passable[px, py] & self.passable[..., None]
+        legal &= ~DIAGONAL | self._passable[px, yi] | self._passable[xi, py]
+        b_here, b_next = self._bank[xi, yi], self._bank[px, py]
+        legal &= (b_here == 0) | (b_next == 0) | (b_next == b_here)
+        self._legal = legal
+        self._nb_crossing = self._crossing[px, py]
+        self._nb_cost = np.where(legal, self._cost[px, py], np.inf)
+        self._nb_road = self._road[px, py]
+        kx = self.km_x[:, None]
+        self._step_km = np.sqrt((OFFSETS[:, 0] * kx) ** 2 + (OFFSETS[:, 1] * self.km_y) ** 2)
 
     # ---- route fields ----------------------------------------------------------------------
     def _move_graph(self):
@@ -187,61 +203,51 @@ class Navigator:
         for _ in range(max_moves):
             if len(active) == 0:
                 break
-            xi, yi = x[active] + 1, y[active] + 1          # padded coordinates
-            px, py = xi[:, None] + ox, yi[:, None] + oy
-            ok = self._passable[px, py]
-            # no corner cutting between two impassable orthogonal cells
-            ok &= ~DIAGONAL | self._passable[px, yi[:, None]] | self._passable[xi[:, None], py]
-            # no jump between banks: same bank, or to/from a crossing cell
-            b_here = self._bank[xi, yi][:, None]
-            b_next = self._bank[px, py]
-            ok &= (b_here == 0) | (b_next == 0) | (b_next == b_here)
+            xa, ya = x[active], y[active]
+            px, py = xa[:, None] + ox, ya[:, None] + oy
             r = routed[active]
-            twx, twy = wx[active, None] + 1, wy[active, None] + 1
+            twx, twy = wx[active], wy[active]
             # greedy movers enter a crossing only if it is their waypoint
-            ok &= ~self._crossing[px, py] | ((px == twx) & (py == twy)) | r[:, None]
-            kx = self.km_x[yi - 1][:, None]
-            d_next = ((px - twx) * kx) ** 2 + ((py - twy) * ky) ** 2
-            d_now = ((xi - twx[:, 0]) * kx[:, 0]) ** 2 + ((yi - twy[:, 0]) * ky) ** 2
+            ok = self._legal[xa, ya] & (~self._nb_crossing[xa, ya] | r[:, None]
+                                        | ((px == twx[:, None]) & (py == twy[:, None])))
+            kx = self.km_x[ya]
+            d_next = ((px - twx[:, None]) * kx[:, None]) ** 2 + ((py - twy[:, None]) * ky) ** 2
+            d_now = ((xa - twx) * kx) ** 2 + ((ya - twy) * ky) ** 2
             if r.any():
                 d_next, d_now = d_next.astype(float), d_now.astype(float)
                 for k in np.flatnonzero(r):
                     j = active[k]
                     f = self.route_field(gx[j], gy[j])
-                    d_next[k] = f[np.clip(px[k] - 1, 0, self.shape[0] - 1),
-                                  np.clip(py[k] - 1, 0, self.shape[1] - 1)]
-                    d_now[k] = f[xi[k] - 1, yi[k] - 1]
+                    legal = self._legal[xa[k], ya[k]]
+                    d_next[k] = np.inf
+                    d_next[k, legal] = f[px[k, legal], py[k, legal]]
+                    d_now[k] = f[xa[k], ya[k]]
             d_next = np.where(ok, d_next, np.inf)
             best = np.argmin(d_next, axis=1)
             rows = np.arange(len(active))
-            kx = kx[:, 0]
             improves = d_next[rows, best] < d_now - 1e-9
             bx, by = px[rows, best], py[rows, best]
-            step_km = np.where(DIAGONAL[best], np.sqrt(kx * kx + ky * ky),
-                               np.where(best < 2, kx, ky))
-            cost = self._cost[bx, by]
-            cost = np.where(self._road[bx, by], np.minimum(cost, road_factor[active]), cost)
-            cost = step_km * cost
+            step_km = self._step_km[ya, best]
+            cost = self._nb_cost[xa, ya, best]
+            cost = np.where(self._nb_road[xa, ya, best], np.minimum(cost, road_factor[active]),
+                            cost) * step_km
             # a move dearer than what is left is still made if it is the step's first (a river
             # crossing or a climb can take a whole step, but never blocks an agent for ever)
             affordable = (cost <= budget[active] + 1e-9) | (full[active] & (budget[active] > 0))
             can = improves & affordable
             moved = active[can]
-            x[moved], y[moved] = bx[can] - 1, by[can] - 1
+            x[moved], y[moved] = bx[can], by[can]
             budget[moved] = np.maximum(budget[moved] - cost[can], 0.0)
             full[moved] = False
             travelled[moved] += step_km[can]
-            done = can & (self._crossing[bx, by] | ((bx == gx[active] + 1) & (by == gy[active] + 1)))
-            at_wp = can & (bx == twx[:, 0]) & (by == twy[:, 0])
+            done = can & (self.crossing[bx, by] | ((bx == gx[active]) & (by == gy[active])))
+            at_wp = can & (bx == twx) & (by == twy) & ~done
             # stuck greedy movers (no nearer neighbour, budget left) switch to the route field
             stuck = ~improves & affordable & ~r
             routed[active[stuck]] = True
-            keep = (can & ~done & ~at_wp) | stuck
             # a greedy mover at its waypoint (short of the goal) carries on toward the goal
-            wx[active[at_wp & ~done]] = gx[active[at_wp & ~done]]
-            wy[active[at_wp & ~done]] = gy[active[at_wp & ~done]]
-            keep |= at_wp & ~done
-            active = active[keep]
+            wx[active[at_wp]], wy[active[at_wp]] = gx[active[at_wp]], gy[active[at_wp]]
+            active = active[(can & ~done) | stuck]
         if routed is not None:
             state[:] = routed & ((x != gx) | (y != gy))
         return x, y, travelled
