@@ -253,17 +253,22 @@ def plan_goals(model) -> None:
 
     axis_units = alive & (task == Task.AXIS)
     assault = alive & ((task == Task.AXIS) | (task == Task.RESERVE)) & (phase == Phase.ASSAULT)
-    for a, ax in enumerate(plan.axes):
-        idx = np.flatnonzero(axis_units & (u.axis == a) & ~assault)
-        if len(idx) == 0:
-            continue
-        base = ax.start if phase in (Phase.PERIMETER, Phase.NONE) else ax.front
-        target = ax.objective if ax.objective is not None else plan.pocket_centre()
-        dxy = (target - ax.start) * np.array([np.mean(nav.km_x), nav.km_y])
-        norm = np.hypot(*dxy)
-        perp = np.array([-dxy[1], dxy[0]]) / norm if norm > 0 else np.array([1.0, 0.0])
-        gx = base[0] + u.slot[idx] * perp[0] / np.mean(nav.km_x)
-        gy = base[1] + u.slot[idx] * perp[1] / nav.km_y
+    idx = np.flatnonzero(axis_units & (u.axis >= 0) & ~assault)
+    if len(idx) and plan.axes:
+        # every axis: where its line stands (start, then the front) and the line's direction
+        km = np.array([np.mean(nav.km_x), nav.km_y])
+        waiting = phase in (Phase.PERIMETER, Phase.NONE)
+        base = np.array([ax.start if waiting else ax.front for ax in plan.axes])
+        target = np.array([ax.objective if ax.objective is not None else plan.pocket_centre()
+                           for ax in plan.axes])
+        start = np.array([ax.start for ax in plan.axes])
+        dxy = (target - start) * km
+        norm = np.hypot(dxy[:, 0], dxy[:, 1])
+        perp = np.where(norm[:, None] > 0, np.column_stack([-dxy[:, 1], dxy[:, 0]])
+                        / np.maximum(norm, 1e-12)[:, None], np.array([1.0, 0.0]))
+        a = u.axis[idx]
+        gx = base[a, 0] + u.slot[idx] * perp[a, 0] / km[0]
+        gy = base[a, 1] + u.slot[idx] * perp[a, 1] / km[1]
         gx, gy = model.snap_passable(np.rint(gx).astype(np.int32), np.rint(gy).astype(np.int32))
         u.goal_x[idx], u.goal_y[idx] = gx, gy
 
