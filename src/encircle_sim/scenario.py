@@ -527,20 +527,42 @@ def merge_builtin_tables(data: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a scenario: where, what was given, what is allowed."""
+    """One thing wrong with a scenario: where, what was given, what is allowed.
+
+    ``file`` is the file (or ``--set``) the bad value came from, when it is not the scenario
+    file itself (a variant's base, say); :class:`~encircle_sim.scenario_files.ScenarioError`
+    fills it in.
+    """
 
     path: str
     message: str
     value: Any = None
     allowed: str = ""
+    file: str = ""
+    hint: str = ""  # e.g. "did you mean 'ISF'?"
 
     def __str__(self) -> str:
         text = f"{self.path}: {self.message}" if self.path else self.message
         if self.value is not None:
-            text += f" (got {self.value!r})"
+            text += f" (got {toml_repr(self.value)})"
+        if self.hint:
+            text += f"; {self.hint}"
         if self.allowed:
             text += f"; allowed: {self.allowed}"
         return text
+
+
+def toml_repr(value: Any) -> str:
+    """A value as it would be written in a scenario file (``true``, ``'text'``, ``[1, 2]``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_repr(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {toml_repr(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, Loc):
+        return toml_repr(value.as_input())
+    return repr(value)
 
 
 def _iter_locations(sc: Scenario):
@@ -573,7 +595,8 @@ def consistency_errors(sc: Scenario) -> list[Problem]:
     if not problems:
         height_km = (m.north - m.south) * 111.2
         if height_km < 4 * m.cell_km:
-            problems.append(Problem("map.cell_km", "the map must be at least 4 cells high",
+            problems.append(Problem("map.cell_km", f"the map must be at least 4 cells high "
+                                    f"(map.south to map.north is {height_km:.0f} km)",
                                     m.cell_km, f"<= {height_km / 4:.1f} km for this window"))
         if (height_km / m.cell_km) * ((m.east - m.west) * 111.32 * 0.8 / m.cell_km) > 2_000_000:
             problems.append(Problem("map.cell_km", "the grid would exceed 2 million cells",
@@ -582,14 +605,16 @@ def consistency_errors(sc: Scenario) -> list[Problem]:
             if not (m.south <= loc.lat <= m.north and m.west <= loc.lon <= m.east):
                 problems.append(Problem(
                     path, f"{loc.label} ({loc.lat:.3f} N, {loc.lon:.3f} E) is outside the map",
-                    loc.as_input(),
-                    f"inside {m.south}-{m.north} N, {m.west}-{m.east} E"))
+                    loc.as_input(), f"a place inside the map: map.south-map.north "
+                    f"{m.south:g}-{m.north:g} N, map.west-map.east {m.west:g}-{m.east:g} E"))
 
     if sc.insurgents.fighters_min > sc.insurgents.fighters_max:
-        problems.append(Problem("insurgents.fighters_min", "must not exceed fighters_max",
+        problems.append(Problem("insurgents.fighters_min", "must not exceed "
+                                f"insurgents.fighters_max ({sc.insurgents.fighters_max})",
                                 sc.insurgents.fighters_min, f"<= {sc.insurgents.fighters_max}"))
     if sc.retaliation.fighters_min > sc.retaliation.fighters_max:
-        problems.append(Problem("retaliation.fighters_min", "must not exceed fighters_max",
+        problems.append(Problem("retaliation.fighters_min", "must not exceed "
+                                f"retaliation.fighters_max ({sc.retaliation.fighters_max})",
                                 sc.retaliation.fighters_min, f"<= {sc.retaliation.fighters_max}"))
     if sc.theatres.coupled and not (sc.theatres.iraq and sc.theatres.syria):
         problems.append(Problem("theatres.coupled", "coupling needs both theatres active",
@@ -597,7 +622,7 @@ def consistency_errors(sc: Scenario) -> list[Problem]:
                                 "coupled to false"))
     if not (sc.theatres.iraq or sc.theatres.syria):
         problems.append(Problem("theatres", "at least one theatre must be active",
-                                None, "iraq = true and/or syria = true"))
+                                None, "theatres.iraq = true and/or theatres.syria = true"))
 
     n_axes = len(sc.operation.axes)
     types = sorted(sc.unit_types)
