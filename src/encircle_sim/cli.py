@@ -124,10 +124,13 @@ def cmd_map(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from encircle_sim.runner import run_scenario_cli
+    from encircle_sim.scenario_files import load_scenario
 
     if args.out is not None and (problem := _unwritable(args.out, "--out", folder=True)):
         return _fail(problem)
+    load_scenario(args.scenario, args.overrides)  # report bad input before loading the model
+    from encircle_sim.runner import run_scenario_cli
+
     return run_scenario_cli(args)
 
 

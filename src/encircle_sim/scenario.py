@@ -13,6 +13,7 @@ involve several fields at once (places inside the map, an axis index that exists
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -552,6 +553,9 @@ class Problem:
         return text
 
 
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
 def toml_repr(value: Any) -> str:
     """A value as it would be written in a scenario file (``true``, ``'text'``, ``[1, 2]``)."""
     if isinstance(value, bool):
@@ -559,7 +563,8 @@ def toml_repr(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(toml_repr(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k} = {toml_repr(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{k if _BARE_KEY.fullmatch(str(k)) else repr(k)} = {toml_repr(v)}"
+                               for k, v in value.items()) + "}"
     if isinstance(value, Loc):
         return toml_repr(value.as_input())
     return repr(value)
@@ -601,7 +606,19 @@ def consistency_errors(sc: Scenario) -> list[Problem]:
         if (height_km / m.cell_km) * ((m.east - m.west) * 111.32 * 0.8 / m.cell_km) > 2_000_000:
             problems.append(Problem("map.cell_km", "the grid would exceed 2 million cells",
                                     m.cell_km, "a larger cell or a smaller window"))
+        default_area = [v.as_input() for v in sc.operation.area] == [
+            list(v) if isinstance(v, (list, tuple)) else v for v in DEFAULT_OPERATION_AREA]
+        outside_default = default_area and sc.theatres.iraq and any(
+            not (m.south <= v.lat <= m.north and m.west <= v.lon <= m.east)
+            for v in sc.operation.area)
+        if outside_default:
+            problems.append(Problem(
+                "operation.area", "the default operation area (the Anbar-Nineveh-Salahuddin "
+                "triangle) reaches outside this map", None,
+                "an [operation] area = [...] of places inside the map, or a larger map"))
         for path, loc, _side in _iter_locations(sc):
+            if outside_default and path.startswith("operation.area["):
+                continue
             if not (m.south <= loc.lat <= m.north and m.west <= loc.lon <= m.east):
                 problems.append(Problem(
                     path, f"{loc.label} ({loc.lat:.3f} N, {loc.lon:.3f} E) is outside the map",

@@ -57,7 +57,13 @@ class ScenarioError(Exception):
     def report(self) -> str:
         n = len(self.problems)
         head = f"{self.source}: {n} problem{'s' if n != 1 else ''}"
-        return head + "".join(f"\n  {p.file or self.source}: {p}" for p in self.problems)
+        return head + "".join(f"\n  {p.file or self.source}: {_one_line(str(p))}"
+                              for p in self.problems)
+
+
+def _one_line(text: str) -> str:
+    """Keep one problem on one line whatever characters the bad value holds."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
 # --------------------------------------------------------------------------------------------
@@ -206,7 +212,8 @@ def origin_of(origins: Origins, loc: Sequence[str | int]) -> str | None:
     for n in range(len(loc), 0, -1):
         if loc[:n] in origins:
             return origins[loc[:n]]
-    return None
+    below = {who for path, who in origins.items() if path[:len(loc)] == loc}
+    return below.pop() if len(below) == 1 else None  # a table all set by one file
 
 
 def display_path(path: Path | str) -> str:
@@ -450,7 +457,7 @@ def _problem_from_pydantic(err: dict[str, Any]) -> Problem:
             allowed_keys = [str(v) for v in err["ctx"]["expected_values"]] if "expected_values" in (
                 err.get("ctx") or {}) else _literal_choices(loc[:-1])
         close = difflib.get_close_matches(key, allowed_keys, n=1, cutoff=0.6)
-        msg = f"unknown key '{key}'" + (f"; did you mean '{close[0]}'?" if close else "")
+        msg = f"unknown key {key!r}" + (f"; did you mean '{close[0]}'?" if close else "")
         return Problem(path, msg, None, ", ".join(allowed_keys))
     if kind == "missing":
         what = f" ({field.description})" if field is not None and field.description else ""
@@ -556,16 +563,18 @@ def _consistency_despite(data: dict[str, Any], errors: list[dict[str, Any]], ori
     """
     patched = copy.deepcopy(data)
     set_aside: list[str] = []
+    map_touched = False
     for err in errors:
         loc = [part for part in err["loc"] if part != "[key]"]
         if not loc or not _set_aside(patched, loc, err["type"]):
             return []
         set_aside.append(format_path(loc))
+        # an unknown key changes nothing; a bad map value puts every place in doubt
+        map_touched |= loc[0] == "map" and err["type"] != "extra_forbidden"
     try:
         scenario = Scenario.model_validate(merge_builtin_tables(patched))
     except pydantic.ValidationError:
         return []
-    map_touched = any(p == "map" or p.startswith("map.") for p in set_aside)
 
     def involves_set_aside(p: Problem) -> bool:
         if map_touched and (p.path.startswith("map") or "outside the map" in p.message):
