@@ -116,10 +116,21 @@ def cmd_map(args: argparse.Namespace) -> int:
     if problem := _unwritable(args.out, "--out"):
         return _fail(problem)
     sc = load_scenario(args.scenario, args.overrides)
-    from encircle_sim.plotting import save_scenario_map
+    import numpy as np
 
-    path = save_scenario_map(sc, args.out, size_px=(width, height))
-    print(f"map written to {path}")
+    from encircle_sim.mapview import save_region_map
+    from encircle_sim.model import region_for  # the very grid the model runs on
+
+    grid = region_for(sc)
+    area = np.array([[v.lat, v.lon] for v in sc.operation.area]) if sc.theatres.iraq else None
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    m = sc.map
+    title = (f"{sc.name}{': ' + sc.title if sc.title else ''}\n"
+             f"the grid as the model sees it: {m.cell_km:g} km cells, {grid.nx} x {grid.ny}, "
+             f"{m.south:g}-{m.north:g}° N, {m.west:g}-{m.east:g}° E")
+    saved = save_region_map(args.out, grid, operation_area=area, size_px=(width, height),
+                            title=title)
+    print(f"map written to {saved.path} ({width} x {height} px)")
     return 0
 
 

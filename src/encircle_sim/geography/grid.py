@@ -311,9 +311,8 @@ class RegionGrid:
         population = town_pop + rural * self.cell_area_km2
 
         country = np.full(shape, COUNTRY_OTHER, np.int8)
-        for code, (parts, corners) in _COUNTRY_OUTLINES.items():
-            ring = self._outline(parts, corners)
-            country[self.polygon_mask(ring)] = code
+        for code in _COUNTRY_OUTLINES:
+            country[self.polygon_mask(self.country_outline(code))] = code
         # A cell holding a town belongs to the town's country even when the border cuts the cell
         # and its centre lies across it (Husaybah and Abu Kamal on coarse grids). Where towns of
         # both countries share a cell, the town nearest the cell centre decides.
@@ -376,6 +375,11 @@ class RegionGrid:
         """How far a point lies from its cell's centre, in cells (0 at the centre)."""
         cx, cy = self.cell_of(lat, lon)
         return float(np.hypot((lon - self.lon[cx]) / self.dlon, (lat - self.lat[cy]) / self.dlat))
+
+    def country_outline(self, code: int) -> np.ndarray:
+        """A [lat, lon] ring around Iraq (``COUNTRY_IRAQ``) or Syria (``COUNTRY_SYRIA``), built
+        from the border lines and closed well outside the map (as the ``country`` layer is)."""
+        return self._outline(*_COUNTRY_OUTLINES[code])
 
     def _outline(self, parts, corners) -> np.ndarray:
         by_name = {line.name: line.coords for line in self.region.lines}
