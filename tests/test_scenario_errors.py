@@ -676,3 +676,12 @@ def test_unknown_keys_are_reported_at_their_path(table, key):
         validate(data, "fuzz.toml")
     p = problem_at(exc.value, format_path((*table, key)))
     assert "unknown key" in p.message
+
+
+def test_a_partial_phase_table_keeps_that_phases_defaults(write):
+    path = write("s.toml", QUICK_HEAD.replace("[map]", "[phases.advance]\nmax_day = 12.0\n[map]"))
+    sc = load_scenario(path)
+    assert sc.phases.advance.max_day == 12.0
+    assert sc.phases.advance.search_intensity == 1.2      # the advance phase's own default
+    assert sc.phases.advance.pocket_area_share == 0.25
+    assert sc.phases.assault.engagement_intensity == 1.5  # untouched phases keep theirs

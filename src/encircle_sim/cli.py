@@ -44,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="check scenario files and report every problem")
     p.add_argument("files", nargs="+", help="scenario files or bundled names")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a value in every file checked (repeatable)")
 
     p = sub.add_parser("map", help="draw the grid as the model sees it")
     _add_scenario_args(p, optional=True)
@@ -67,7 +69,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     status = 0
     for ref in args.files:
         try:
-            sc = load_scenario(ref)
+            sc = load_scenario(ref, args.overrides)
         except ScenarioError as err:
             print(err.report(), file=sys.stderr)
             status = EXIT_BAD_INPUT

@@ -505,8 +505,22 @@ class Scenario(Section):
 
 
 def merge_builtin_tables(data: dict[str, Any]) -> dict[str, Any]:
-    """Lay the user's partial ``terrain`` and ``unit_types`` tables over the built-in ones."""
+    """Lay the user's partial tables over the built-in ones they refine.
+
+    ``terrain`` and ``unit_types`` entries, and each of the three ``phases`` (whose defaults
+    differ from phase to phase): a ``[phases.advance]`` table that sets only ``max_day`` keeps
+    the advance phase's other defaults, as the scenario reference says.
+    """
     out = dict(data)
+    phases = data.get("phases")
+    if isinstance(phases, dict):
+        defaults = PhasesSpec()
+        merged_phases = dict(phases)
+        for name, values in phases.items():
+            if isinstance(values, dict) and name in PhasesSpec.model_fields:
+                merged_phases[name] = {**getattr(defaults, name).model_dump(exclude_none=True),
+                                       **values}
+        out["phases"] = merged_phases
     for key, builtin in (("terrain", TERRAIN_DEFAULTS), ("unit_types", UNIT_TYPE_DEFAULTS)):
         user = data.get(key)
         if user is None or not isinstance(user, dict):
