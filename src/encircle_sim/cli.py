@@ -74,9 +74,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(err.report(), file=sys.stderr)
             status = EXIT_BAD_INPUT
         else:
-            print(f"{ref}: ok ({sc.name}: {len(sc.forces)} formations, "
-                  f"{sum(f.units for f in sc.forces)} units, {sc.insurgents.cells} cells)")
+            n_units = sum(f.units for f in sc.forces)
+            print(f"{ref}: ok ({sc.name}: {_count(len(sc.forces), 'formation')}, "
+                  f"{_count(n_units, 'unit')}, {_count(sc.insurgents.cells, 'insurgent cell')})")
     return status
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def cmd_list(args: argparse.Namespace) -> int:
