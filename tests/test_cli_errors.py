@@ -5,7 +5,9 @@ Runs the installed ``encircle-sim`` command in a subprocess, as a user would.
 
 from __future__ import annotations
 
-from conftest import SCENARIOS
+from pathlib import Path
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
 GOOD = f"""\
 base = "{(SCENARIOS / 'quick.toml').as_posix()}"

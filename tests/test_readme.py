@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-from conftest import REPO
+from pathlib import Path
 
+REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text(encoding="utf-8")
 
 

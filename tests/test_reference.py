@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 from pydantic import BaseModel
 
-from conftest import REPO
 from encircle_sim import reference
 from encircle_sim.geography import LAYER_DOCS, load_region
 from encircle_sim.scenario import Scenario
 
+REPO = Path(__file__).resolve().parents[1]
 DOC = REPO / "docs" / "scenario-reference.md"
 REGENERATE = "python -m encircle_sim.reference > docs/scenario-reference.md"
 
