@@ -65,10 +65,11 @@ def test_validate_reports_every_problem_with_file_key_value_and_allowed(cli, wri
         "forces[0].start: unknown place 'Hadithaa'; did you mean 'Haditha'",
         "forces[1].strength: out of range (got 2); allowed: >= 5 and <= 5000 persons",
         "forces[2].start: Mosul (36.335 N, 43.119 E) is outside the map",
-        "forces[2].axis: no such axis (got 4)",
+        "forces[2].axis: no such axis in operation.axes (got 4); allowed: none: operation.axes "
+        "is empty",
         "insurgents.fighters_min: must not exceed insurgents.fighters_max (10) (got 30)",
         "theatres.coupled: coupling needs both theatres active (got true)",
-        "operation.axes: phase 2 needs at least one axis",
+        "operation.axes: phase 2 (phases.advance) needs at least one axis",
     )
     problem_lines = err.strip().splitlines()[1:]
     assert len(problem_lines) == 9

@@ -233,16 +233,18 @@ def test_axis_index_that_does_not_exist(write):
     with pytest.raises(ScenarioError) as exc:
         load_scenario(path)
     p = problem_at(exc.value, "forces[0].axis")
-    assert p.message == "no such axis" and p.value == 3 and p.allowed == "0..0"
+    assert p.message == "no such axis in operation.axes" and p.value == 3
+    assert p.allowed == "0..0 (operation.axes has 1)"
     q = problem_at(exc.value, "forces[1].axis")
-    assert "needs an axis index" in q.message
+    assert "forces[1].task is 'axis', so an axis index is needed" in q.message
 
 
 def test_axis_on_a_force_without_task_axis(write):
     path = write("s.toml", QUICK_HEAD + FORCE.format(name="A", start="Haditha") + "axis = 0\n")
     with pytest.raises(ScenarioError) as exc:
         load_scenario(path)
-    assert "only used with task 'axis'" in problem_at(exc.value, "forces[0].axis").message
+    p = problem_at(exc.value, "forces[0].axis")
+    assert p.message == "only used when forces[0].task is 'axis' (it is 'reserve')"
 
 
 def test_fighters_min_above_fighters_max(write):
@@ -594,9 +596,11 @@ PROPERTY_SETTINGS = settings(max_examples=150, deadline=None,
 
 
 def _assert_names(err: ScenarioError, key: str):
+    """Some problem is at ``key`` (or inside it), or names it in its message or allowed values."""
     paths = [p.path for p in err.problems]
     assert any(p == key or p.startswith((key + ".", key + "[")) for p in paths) or any(
-        key in p.message for p in err.problems), f"{key} not named in:\n{err.report()}"
+        key in p.message or key in p.allowed for p in err.problems), (
+        f"{key} not named in:\n{err.report()}")
 
 
 @PROPERTY_SETTINGS
@@ -614,6 +618,7 @@ def test_any_value_anywhere_gives_a_scenario_or_a_clear_error(loc, value):
             assert line.startswith("  fuzz.toml: "), line
         for p in err.problems:
             assert p.message
+        _assert_names(err, format_path(loc))  # the changed key is where, or why, it fails
 
 
 @PROPERTY_SETTINGS

@@ -629,14 +629,18 @@ def consistency_errors(sc: Scenario) -> list[Problem]:
             problems.append(Problem(
                 "operation.area", "the default operation area (the Anbar-Nineveh-Salahuddin "
                 "triangle) reaches outside this map", None,
-                "an [operation] area = [...] of places inside the map, or a larger map"))
+                "an [operation] area = [...] of places inside the map, or a larger map "
+                f"(map.south-map.north {m.south:g}-{m.north:g} N, map.west-map.east "
+                f"{m.west:g}-{m.east:g} E)"))
         for path, loc, _side in _iter_locations(sc):
             if outside_default and path.startswith("operation.area["):
                 continue
             if not (m.south <= loc.lat <= m.north and m.west <= loc.lon <= m.east):
+                why = " (the Syrian theatre is on: theatres.syria)" if path.startswith(
+                    "retaliation.") else ""
                 problems.append(Problem(
-                    path, f"{loc.label} ({loc.lat:.3f} N, {loc.lon:.3f} E) is outside the map",
-                    loc.as_input(), f"a place inside the map: map.south-map.north "
+                    path, f"{loc.label} ({loc.lat:.3f} N, {loc.lon:.3f} E) is outside the "
+                    f"map{why}", loc.as_input(), f"a place inside the map: map.south-map.north "
                     f"{m.south:g}-{m.north:g} N, map.west-map.east {m.west:g}-{m.east:g} E"))
 
     if sc.insurgents.fighters_min > sc.insurgents.fighters_max:
@@ -656,37 +660,42 @@ def consistency_errors(sc: Scenario) -> list[Problem]:
                                 None, "theatres.iraq = true and/or theatres.syria = true"))
 
     n_axes = len(sc.operation.axes)
+    axes_allowed = (f"0..{n_axes - 1} (operation.axes has {n_axes})" if n_axes else
+                    "none: operation.axes is empty; add [[operation.axes]] first")
     types = sorted(sc.unit_types)
     for i, f in enumerate(sc.forces):
         if f.type not in sc.unit_types:
             problems.append(Problem(f"forces[{i}].type", "unknown unit type", f.type,
-                                    ", ".join(types)))
+                                    ", ".join(types) + " (or one defined in [unit_types])"))
         if f.task == "axis":
             if f.axis is None:
-                problems.append(Problem(f"forces[{i}].axis", "task 'axis' needs an axis index",
-                                        None, f"0..{n_axes - 1}" if n_axes else
-                                        "define [[operation.axes]] first"))
+                problems.append(Problem(f"forces[{i}].axis", f"forces[{i}].task is 'axis', so "
+                                        "an axis index is needed", None, axes_allowed))
             elif f.axis >= n_axes:
-                problems.append(Problem(f"forces[{i}].axis", "no such axis", f.axis,
-                                        f"0..{n_axes - 1}" if n_axes else
-                                        "none defined in operation.axes"))
+                problems.append(Problem(f"forces[{i}].axis", "no such axis in operation.axes",
+                                        f.axis, axes_allowed))
         elif f.axis is not None:
-            problems.append(Problem(f"forces[{i}].axis", f"only used with task 'axis', not "
-                                    f"'{f.task}'", f.axis, "remove it or set task = 'axis'"))
+            problems.append(Problem(f"forces[{i}].axis", f"only used when forces[{i}].task is "
+                                    f"'axis' (it is '{f.task}')", f.axis,
+                                    "remove it or set task = 'axis'"))
         if f.side == "SDF":
             if not sc.theatres.syria:
-                problems.append(Problem(f"forces[{i}].side", "SDF units need the Syrian theatre",
-                                        f.side, "theatres.syria = true"))
+                problems.append(Problem(f"forces[{i}].side", "SDF units need the Syrian theatre "
+                                        "(theatres.syria is false)", f.side,
+                                        "theatres.syria = true"))
             if f.task in ("perimeter", "axis"):
-                problems.append(Problem(f"forces[{i}].task", "SDF units do not take part in the "
-                                        "Iraqi encirclement", f.task,
+                problems.append(Problem(f"forces[{i}].task", f"SDF units (forces[{i}].side) do "
+                                        "not take part in the Iraqi encirclement", f.task,
                                         "hunt, block, border_screen or reserve"))
         elif not sc.theatres.iraq:
             problems.append(Problem(f"forces[{i}].side", f"{f.side} units operate in the Iraqi "
-                                    "theatre, which is off", f.side, "SDF, or theatres.iraq = true"))
-    if sc.theatres.iraq and sc.phases.advance.enabled and not sc.operation.axes and any(
-        f.task == "axis" for f in sc.forces
-    ):
-        problems.append(Problem("operation.axes", "phase 2 needs at least one axis", [],
-                                "one or more [[operation.axes]]"))
+                                    "theatre, which is off (theatres.iraq is false)", f.side,
+                                    "SDF, or theatres.iraq = true"))
+    axis_forces = [i for i, f in enumerate(sc.forces) if f.task == "axis"]
+    if sc.theatres.iraq and sc.phases.advance.enabled and not sc.operation.axes and axis_forces:
+        problems.append(Problem("operation.axes", f"phase 2 (phases.advance) needs at least one "
+                                f"axis for the forces with task 'axis' (forces[{axis_forces[0]}]"
+                                f"{' and others' if len(axis_forces) > 1 else ''})", [],
+                                "one or more [[operation.axes]], or phases.advance.enabled = "
+                                "false"))
     return problems
