@@ -7,12 +7,14 @@ traceback; everything else the user can fix is reported the same way.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from encircle_sim import __version__
 
 EXIT_BAD_INPUT = 2
+MIN_MAP_PX, MAX_MAP_PX = 200, 10000
 
 
 def _add_scenario_args(p: argparse.ArgumentParser, *, optional: bool = False) -> None:
@@ -42,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="check scenario files and report every problem")
     p.add_argument("files", nargs="+", help="scenario files or bundled names")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a value in every file checked (repeatable)")
 
     p = sub.add_parser("map", help="draw the grid as the model sees it")
     _add_scenario_args(p, optional=True)
@@ -65,14 +69,19 @@ def cmd_validate(args: argparse.Namespace) -> int:
     status = 0
     for ref in args.files:
         try:
-            sc = load_scenario(ref)
+            sc = load_scenario(ref, args.overrides)
         except ScenarioError as err:
             print(err.report(), file=sys.stderr)
             status = EXIT_BAD_INPUT
         else:
-            print(f"{ref}: ok ({sc.name}: {len(sc.forces)} formations, "
-                  f"{sum(f.units for f in sc.forces)} units, {sc.insurgents.cells} cells)")
+            n_units = sum(f.units for f in sc.forces)
+            print(f"{ref}: ok ({sc.name}: {_count(len(sc.forces), 'formation')}, "
+                  f"{_count(n_units, 'unit')}, {_count(sc.insurgents.cells, 'insurgent cell')})")
     return status
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -91,8 +100,9 @@ def cmd_list(args: argparse.Namespace) -> int:
 
         for place in sorted(load_region().places.values(), key=lambda p: (p.country, p.name)):
             approx = "  (approximate)" if place.approximate else ""
+            kind = place.population_class if place.kind == "town" else place.kind
             print(f"{place.name:24s} {place.country}  {place.lat:7.3f} N {place.lon:7.3f} E"
-                  f"  {place.kind}{approx}")
+                  f"  {kind}{approx}")
     else:
         from encircle_sim.scenario import UNIT_TYPE_DEFAULTS
 
@@ -107,19 +117,58 @@ def cmd_map(args: argparse.Namespace) -> int:
     try:
         width, height = (int(v) for v in args.size.lower().split("x"))
     except ValueError:
-        return _fail(f"--size {args.size!r}: expected WIDTHxHEIGHT, e.g. 1600x1200")
+        return _fail(f"--size {args.size!r}: expected WIDTHxHEIGHT in pixels, e.g. 1600x1200")
+    if not (MIN_MAP_PX <= width <= MAX_MAP_PX and MIN_MAP_PX <= height <= MAX_MAP_PX):
+        return _fail(f"--size {args.size!r}: each side must be {MIN_MAP_PX} to {MAX_MAP_PX} pixels")
+    if problem := _unwritable(args.out, "--out"):
+        return _fail(problem)
     sc = load_scenario(args.scenario, args.overrides)
-    from encircle_sim.plotting import save_scenario_map
+    import numpy as np
 
-    path = save_scenario_map(sc, args.out, size_px=(width, height))
-    print(f"map written to {path}")
+    from encircle_sim.mapview import save_region_map
+    from encircle_sim.model import region_for  # the very grid the model runs on
+
+    grid = region_for(sc)
+    area = np.array([[v.lat, v.lon] for v in sc.operation.area]) if sc.theatres.iraq else None
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    m = sc.map
+    title = (f"{sc.name}{': ' + sc.title if sc.title else ''}\n"
+             f"the grid as the model sees it: {m.cell_km:g} km cells, {grid.nx} x {grid.ny}, "
+             f"{m.south:g}-{m.north:g}° N, {m.west:g}-{m.east:g}° E")
+    saved = save_region_map(args.out, grid, operation_area=area, size_px=(width, height),
+                            title=title)
+    print(f"map written to {saved.path} ({width} x {height} px)")
     return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from encircle_sim.scenario_files import load_scenario
+
+    if args.out is not None and (problem := _unwritable(args.out, "--out", folder=True)):
+        return _fail(problem)
+    load_scenario(args.scenario, args.overrides)  # report bad input before loading the model
     from encircle_sim.runner import run_scenario_cli
 
     return run_scenario_cli(args)
+
+
+def _unwritable(path: Path, option: str, *, folder: bool = False) -> str | None:
+    """Why ``path`` (a file, or a folder to create) could not be written, or None.
+
+    Checked before a long job starts, so a typo in ``--out`` does not cost a whole run.
+    """
+    path = Path(path)
+    if path.exists() and path.is_dir() != folder:
+        return f"{option} {str(path)!r}: is a {'file' if folder else 'folder'}, not a " \
+               f"{'folder' if folder else 'file'}"
+    parent = path if folder else path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"{option} {str(path)!r}: {str(parent)!r} is a file, not a folder"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"{option} {str(path)!r}: no permission to write in {str(parent)!r}"
+    return None
 
 
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "map": cmd_map, "list": cmd_list}
@@ -133,6 +182,13 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except ScenarioError as err:
         return _fail(err.report())
+    except BrokenPipeError:  # output piped into `head` and the like: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except OSError as err:  # a file that cannot be read or written: the user can fix it
+        where = f" {err.filename!r}" if err.filename else ""
+        return _fail(f"encircle-sim {args.command}: cannot access{where}: "
+                     f"{err.strerror or err}")
     except KeyboardInterrupt:
         return _fail("interrupted")
 

@@ -13,6 +13,7 @@ involve several fields at once (places inside the map, an axis index that exists
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -516,8 +517,22 @@ class Scenario(Section):
 
 
 def merge_builtin_tables(data: dict[str, Any]) -> dict[str, Any]:
-    """Lay the user's partial ``terrain`` and ``unit_types`` tables over the built-in ones."""
+    """Lay the user's partial tables over the built-in ones they refine.
+
+    ``terrain`` and ``unit_types`` entries, and each of the three ``phases`` (whose defaults
+    differ from phase to phase): a ``[phases.advance]`` table that sets only ``max_day`` keeps
+    the advance phase's other defaults, as the scenario reference says.
+    """
     out = dict(data)
+    phases = data.get("phases")
+    if isinstance(phases, dict):
+        defaults = PhasesSpec()
+        merged_phases = dict(phases)
+        for name, values in phases.items():
+            if isinstance(values, dict) and name in PhasesSpec.model_fields:
+                merged_phases[name] = {**getattr(defaults, name).model_dump(exclude_none=True),
+                                       **values}
+        out["phases"] = merged_phases
     for key, builtin in (("terrain", TERRAIN_DEFAULTS), ("unit_types", UNIT_TYPE_DEFAULTS)):
         user = data.get(key)
         if user is None or not isinstance(user, dict):
@@ -539,20 +554,46 @@ def merge_builtin_tables(data: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a scenario: where, what was given, what is allowed."""
+    """One thing wrong with a scenario: where, what was given, what is allowed.
+
+    ``file`` is the file (or ``--set``) the bad value came from, when it is not the scenario
+    file itself (a variant's base, say); :class:`~encircle_sim.scenario_files.ScenarioError`
+    fills it in.
+    """
 
     path: str
     message: str
     value: Any = None
     allowed: str = ""
+    file: str = ""
+    hint: str = ""  # e.g. "did you mean 'ISF'?"
 
     def __str__(self) -> str:
         text = f"{self.path}: {self.message}" if self.path else self.message
         if self.value is not None:
-            text += f" (got {self.value!r})"
+            text += f" (got {toml_repr(self.value)})"
+        if self.hint:
+            text += f"; {self.hint}"
         if self.allowed:
             text += f"; allowed: {self.allowed}"
         return text
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def toml_repr(value: Any) -> str:
+    """A value as it would be written in a scenario file (``true``, ``'text'``, ``[1, 2]``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_repr(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k if _BARE_KEY.fullmatch(str(k)) else repr(k)} = {toml_repr(v)}"
+                               for k, v in value.items()) + "}"
+    if isinstance(value, Loc):
+        return toml_repr(value.as_input())
+    return repr(value)
 
 
 def _iter_locations(sc: Scenario):
@@ -585,23 +626,42 @@ def consistency_errors(sc: Scenario) -> list[Problem]:
     if not problems:
         height_km = (m.north - m.south) * 111.2
         if height_km < 4 * m.cell_km:
-            problems.append(Problem("map.cell_km", "the map must be at least 4 cells high",
+            problems.append(Problem("map.cell_km", f"the map must be at least 4 cells high "
+                                    f"(map.south to map.north is {height_km:.0f} km)",
                                     m.cell_km, f"<= {height_km / 4:.1f} km for this window"))
         if (height_km / m.cell_km) * ((m.east - m.west) * 111.32 * 0.8 / m.cell_km) > 2_000_000:
             problems.append(Problem("map.cell_km", "the grid would exceed 2 million cells",
                                     m.cell_km, "a larger cell or a smaller window"))
+        default_area = [v.as_input() for v in sc.operation.area] == [
+            list(v) if isinstance(v, (list, tuple)) else v for v in DEFAULT_OPERATION_AREA]
+        outside_default = default_area and sc.theatres.iraq and any(
+            not (m.south <= v.lat <= m.north and m.west <= v.lon <= m.east)
+            for v in sc.operation.area)
+        if outside_default:
+            problems.append(Problem(
+                "operation.area", "the default operation area (the Anbar-Nineveh-Salahuddin "
+                "triangle) reaches outside this map", None,
+                "an [operation] area = [...] of places inside the map, or a larger map "
+                f"(map.south-map.north {m.south:g}-{m.north:g} N, map.west-map.east "
+                f"{m.west:g}-{m.east:g} E)"))
         for path, loc, _side in _iter_locations(sc):
+            if outside_default and path.startswith("operation.area["):
+                continue
             if not (m.south <= loc.lat <= m.north and m.west <= loc.lon <= m.east):
+                why = " (the Syrian theatre is on: theatres.syria)" if path.startswith(
+                    "retaliation.") else ""
                 problems.append(Problem(
-                    path, f"{loc.label} ({loc.lat:.3f} N, {loc.lon:.3f} E) is outside the map",
-                    loc.as_input(),
-                    f"inside {m.south}-{m.north} N, {m.west}-{m.east} E"))
+                    path, f"{loc.label} ({loc.lat:.3f} N, {loc.lon:.3f} E) is outside the "
+                    f"map{why}", loc.as_input(), f"a place inside the map: map.south-map.north "
+                    f"{m.south:g}-{m.north:g} N, map.west-map.east {m.west:g}-{m.east:g} E"))
 
     if sc.insurgents.fighters_min > sc.insurgents.fighters_max:
-        problems.append(Problem("insurgents.fighters_min", "must not exceed fighters_max",
+        problems.append(Problem("insurgents.fighters_min", "must not exceed "
+                                f"insurgents.fighters_max ({sc.insurgents.fighters_max})",
                                 sc.insurgents.fighters_min, f"<= {sc.insurgents.fighters_max}"))
     if sc.retaliation.fighters_min > sc.retaliation.fighters_max:
-        problems.append(Problem("retaliation.fighters_min", "must not exceed fighters_max",
+        problems.append(Problem("retaliation.fighters_min", "must not exceed "
+                                f"retaliation.fighters_max ({sc.retaliation.fighters_max})",
                                 sc.retaliation.fighters_min, f"<= {sc.retaliation.fighters_max}"))
     if sc.theatres.coupled and not (sc.theatres.iraq and sc.theatres.syria):
         problems.append(Problem("theatres.coupled", "coupling needs both theatres active",
@@ -609,40 +669,45 @@ def consistency_errors(sc: Scenario) -> list[Problem]:
                                 "coupled to false"))
     if not (sc.theatres.iraq or sc.theatres.syria):
         problems.append(Problem("theatres", "at least one theatre must be active",
-                                None, "iraq = true and/or syria = true"))
+                                None, "theatres.iraq = true and/or theatres.syria = true"))
 
     n_axes = len(sc.operation.axes)
+    axes_allowed = (f"0..{n_axes - 1} (operation.axes has {n_axes})" if n_axes else
+                    "none: operation.axes is empty; add [[operation.axes]] first")
     types = sorted(sc.unit_types)
     for i, f in enumerate(sc.forces):
         if f.type not in sc.unit_types:
             problems.append(Problem(f"forces[{i}].type", "unknown unit type", f.type,
-                                    ", ".join(types)))
+                                    ", ".join(types) + " (or one defined in [unit_types])"))
         if f.task == "axis":
             if f.axis is None:
-                problems.append(Problem(f"forces[{i}].axis", "task 'axis' needs an axis index",
-                                        None, f"0..{n_axes - 1}" if n_axes else
-                                        "define [[operation.axes]] first"))
+                problems.append(Problem(f"forces[{i}].axis", f"forces[{i}].task is 'axis', so "
+                                        "an axis index is needed", None, axes_allowed))
             elif f.axis >= n_axes:
-                problems.append(Problem(f"forces[{i}].axis", "no such axis", f.axis,
-                                        f"0..{n_axes - 1}" if n_axes else
-                                        "none defined in operation.axes"))
+                problems.append(Problem(f"forces[{i}].axis", "no such axis in operation.axes",
+                                        f.axis, axes_allowed))
         elif f.axis is not None:
-            problems.append(Problem(f"forces[{i}].axis", f"only used with task 'axis', not "
-                                    f"'{f.task}'", f.axis, "remove it or set task = 'axis'"))
+            problems.append(Problem(f"forces[{i}].axis", f"only used when forces[{i}].task is "
+                                    f"'axis' (it is '{f.task}')", f.axis,
+                                    "remove it or set task = 'axis'"))
         if f.side == "SDF":
             if not sc.theatres.syria:
-                problems.append(Problem(f"forces[{i}].side", "SDF units need the Syrian theatre",
-                                        f.side, "theatres.syria = true"))
+                problems.append(Problem(f"forces[{i}].side", "SDF units need the Syrian theatre "
+                                        "(theatres.syria is false)", f.side,
+                                        "theatres.syria = true"))
             if f.task in ("perimeter", "axis"):
-                problems.append(Problem(f"forces[{i}].task", "SDF units do not take part in the "
-                                        "Iraqi encirclement", f.task,
+                problems.append(Problem(f"forces[{i}].task", f"SDF units (forces[{i}].side) do "
+                                        "not take part in the Iraqi encirclement", f.task,
                                         "hunt, block, border_screen or reserve"))
         elif not sc.theatres.iraq:
             problems.append(Problem(f"forces[{i}].side", f"{f.side} units operate in the Iraqi "
-                                    "theatre, which is off", f.side, "SDF, or theatres.iraq = true"))
-    if sc.theatres.iraq and sc.phases.advance.enabled and not sc.operation.axes and any(
-        f.task == "axis" for f in sc.forces
-    ):
-        problems.append(Problem("operation.axes", "phase 2 needs at least one axis", [],
-                                "one or more [[operation.axes]]"))
+                                    "theatre, which is off (theatres.iraq is false)", f.side,
+                                    "SDF, or theatres.iraq = true"))
+    axis_forces = [i for i, f in enumerate(sc.forces) if f.task == "axis"]
+    if sc.theatres.iraq and sc.phases.advance.enabled and not sc.operation.axes and axis_forces:
+        problems.append(Problem("operation.axes", f"phase 2 (phases.advance) needs at least one "
+                                f"axis for the forces with task 'axis' (forces[{axis_forces[0]}]"
+                                f"{' and others' if len(axis_forces) > 1 else ''})", [],
+                                "one or more [[operation.axes]], or phases.advance.enabled = "
+                                "false"))
     return problems

@@ -12,6 +12,8 @@ file, the key path, the bad value and what is allowed.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import difflib
 import re
 import tomllib
@@ -24,7 +26,15 @@ from typing import Any
 import pydantic
 import tomli_w
 
-from encircle_sim.scenario import Problem, Scenario, consistency_errors, merge_builtin_tables
+from encircle_sim.scenario import (
+    LOCATION_HELP,
+    Loc,
+    Problem,
+    Scenario,
+    consistency_errors,
+    merge_builtin_tables,
+    toml_repr,
+)
 
 #: Bundled scenarios live in the repository's top-level ``scenarios/`` folder.
 BUNDLED_DIR = Path(__file__).resolve().parents[2] / "scenarios"
@@ -33,7 +43,11 @@ _MAX_BASE_DEPTH = 8
 
 
 class ScenarioError(Exception):
-    """A scenario that cannot be used; carries every problem found."""
+    """A scenario that cannot be used; carries every problem found.
+
+    ``report()`` gives one line per problem, each naming the file the bad value is in, its key
+    path, the value and what is allowed.
+    """
 
     def __init__(self, source: str, problems: Sequence[Problem]):
         self.source = source
@@ -43,7 +57,13 @@ class ScenarioError(Exception):
     def report(self) -> str:
         n = len(self.problems)
         head = f"{self.source}: {n} problem{'s' if n != 1 else ''}"
-        return head + "".join(f"\n  - {p}" for p in self.problems)
+        return head + "".join(f"\n  {p.file or self.source}: {_one_line(str(p))}"
+                              for p in self.problems)
+
+
+def _one_line(text: str) -> str:
+    """Keep one problem on one line whatever characters the bad value holds."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
 # --------------------------------------------------------------------------------------------
@@ -74,7 +94,7 @@ def resolve_scenario_path(ref: str | Path, relative_to: Path | None = None) -> P
     close = difflib.get_close_matches(str(ref_path.stem), names, n=3)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     raise ScenarioError(str(ref), [Problem("", f"no such scenario file or bundled scenario{hint}",
-                                           None, "a .toml path or one of: " + ", ".join(names))])
+                                           str(ref), "a .toml path or one of: " + ", ".join(names))])
 
 
 # --------------------------------------------------------------------------------------------
@@ -155,6 +175,9 @@ def parse_override(text: str) -> tuple[str, Any]:
 # Merging variants
 # --------------------------------------------------------------------------------------------
 
+#: Where each value came from: key path (as a tuple) -> the file, or "--set", that gave it.
+Origins = dict[tuple[str | int, ...], str]
+
 
 def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     """Tables merge key by key; anything else in ``over`` replaces."""
@@ -167,72 +190,143 @@ def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, An
     return out
 
 
+def _leaf_paths(obj: Any, prefix: tuple = ()) -> Iterable[tuple]:
+    """Key paths of the values a TOML document sets (tables are walked, lists are values)."""
+    if isinstance(obj, Mapping) and obj:
+        for key, value in obj.items():
+            yield from _leaf_paths(value, (*prefix, key))
+    elif prefix:
+        yield prefix
+
+
+def _claim(origins: Origins, path: tuple, who: str) -> None:
+    """Record that ``who`` set the value at ``path`` (replacing whatever was below it)."""
+    for old in [p for p in origins if p[:len(path)] == path]:
+        del origins[old]
+    origins[path] = who
+
+
+def origin_of(origins: Origins, loc: Sequence[str | int]) -> str | None:
+    """The file that set the value at ``loc`` (or the nearest table or list holding it)."""
+    loc = tuple(loc)
+    for n in range(len(loc), 0, -1):
+        if loc[:n] in origins:
+            return origins[loc[:n]]
+    below = {who for path, who in origins.items() if path[:len(loc)] == loc}
+    return below.pop() if len(below) == 1 else None  # a table all set by one file
+
+
+def display_path(path: Path | str) -> str:
+    """A file as the user would write it: relative to the working folder when inside it."""
+    path = Path(path)
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(str(path), [Problem("", f"not valid TOML: {err}")]) from None
+        raise ScenarioError(display_path(path), [Problem("", f"not valid TOML: {err}")]) from None
+    except UnicodeDecodeError as err:
+        raise ScenarioError(display_path(path), [Problem("", f"not a text file ({err.reason})")]
+                            ) from None
     except OSError as err:
-        raise ScenarioError(str(path), [Problem("", f"cannot read the file: {err.strerror}")]) from None
+        raise ScenarioError(display_path(path), [
+            Problem("", f"cannot read the file: {err.strerror}")]) from None
 
 
-def read_raw(path: Path, _depth: int = 0) -> dict[str, Any]:
-    """The file's data with its ``base`` chain merged in and its ``[set]`` paths applied."""
+def read_raw(path: Path, _depth: int = 0, *, origins: Origins | None = None,
+             problems: list[Problem] | None = None) -> dict[str, Any]:
+    """The file's data with its ``base`` chain merged in and its ``[set]`` paths applied.
+
+    ``origins`` (if given) is filled with the file behind each value and ``problems`` with the
+    ``[set]``/``append`` entries that could not be applied; without ``problems`` those raise.
+    """
+    origins = {} if origins is None else origins
+    collect = problems is not None
+    problems = [] if problems is None else problems
+    name = display_path(path)
     data = _read_toml(path)
     base_ref = data.pop("base", None)
     sets = data.pop("set", None)
     appends = data.pop("append", None)
     if base_ref is not None:
         if not isinstance(base_ref, str):
-            raise ScenarioError(str(path), [Problem("base", "must be a scenario name or path",
-                                                    base_ref, "text")])
+            raise ScenarioError(name, [Problem("base", "must be a scenario name or path",
+                                               base_ref, "a bundled scenario name or a .toml path",
+                                               name)])
         if _depth >= _MAX_BASE_DEPTH:
-            raise ScenarioError(str(path), [Problem("base", "variants nest too deep (a cycle?)",
-                                                    base_ref)])
-        base_path = resolve_scenario_path(base_ref, relative_to=path.parent)
-        data = deep_merge(read_raw(base_path, _depth + 1), data)
+            raise ScenarioError(name, [Problem("base", "variants nest too deep (a cycle?)",
+                                               base_ref, f"at most {_MAX_BASE_DEPTH} levels",
+                                               name)])
+        try:
+            base_path = resolve_scenario_path(base_ref, relative_to=path.parent)
+        except ScenarioError as err:
+            raise ScenarioError(name, [Problem("base", p.message, base_ref, p.allowed, name)
+                                       for p in err.problems]) from None
+        data = deep_merge(read_raw(base_path, _depth + 1, origins=origins, problems=problems),
+                          _with_own_origins(data, origins, name))
+    else:
+        _with_own_origins(data, origins, name)
     if appends is not None:
-        _apply_appends(path, data, appends)
+        _apply_appends(name, data, appends, origins, problems)
     if sets is not None:
         if not isinstance(sets, dict):
-            raise ScenarioError(str(path), [Problem("set", "must be a table of key paths",
-                                                    sets, '"forces[2].units" = 4')])
-        problems = []
-        for key, value in _flatten_set_table(sets):
-            try:
-                set_path(data, key, value)
-            except ValueError as err:
-                problems.append(Problem(f"set.{key}", str(err)))
-        if problems:
-            raise ScenarioError(str(path), problems)
+            problems.append(Problem("set", "must be a table of key paths", sets,
+                                    '[set] then lines such as "forces[2].units" = 4', name))
+        else:
+            for key, value in _flatten_set_table(sets):
+                try:
+                    set_path(data, key, value)
+                except ValueError as err:
+                    problems.append(Problem(f"set.{key}", str(err), None,
+                                            "a key path that exists in the base scenario", name))
+                else:
+                    _claim(origins, tuple(parse_path(key)), name)
+    if problems and not collect:
+        raise ScenarioError(name, problems)
     return data
 
 
-def _apply_appends(path: Path, data: dict[str, Any], appends: Any, prefix: str = "") -> None:
+def _with_own_origins(data: dict[str, Any], origins: Origins, name: str) -> dict[str, Any]:
+    for leaf in _leaf_paths(data):
+        _claim(origins, leaf, name)
+    return data
+
+
+def _apply_appends(name: str, data: dict[str, Any], appends: Any, origins: Origins,
+                   problems: list[Problem], prefix: str = "") -> None:
     """``[[append.forces]]`` items are added to the end of ``forces``; tables nest paths."""
     if not isinstance(appends, dict):
-        raise ScenarioError(str(path), [Problem("append", "must be a table of lists",
-                                                appends, "[[append.forces]] ...")])
+        problems.append(Problem("append", "must be a table of lists", appends,
+                                "[[append.forces]] tables", name))
+        return
     for key, value in appends.items():
         full = f"{prefix}.{key}" if prefix else key
         if isinstance(value, dict):
-            _apply_appends(path, data, value, full)
+            _apply_appends(name, data, value, origins, problems, full)
             continue
         if not isinstance(value, list):
-            raise ScenarioError(str(path), [Problem(f"append.{full}", "must be a list",
-                                                    value, "[[append.KEY]] tables")])
+            problems.append(Problem(f"append.{full}", "must be a list", value,
+                                    f"[[append.{full}]] tables", name))
+            continue
         node: Any = data
         parts = parse_path(full)
         for part in parts[:-1]:
             node = node.setdefault(part, {}) if isinstance(node, dict) else None
-            if node is None:
-                raise ScenarioError(str(path), [Problem(f"append.{full}", "no such list")])
         current = node.get(parts[-1], []) if isinstance(node, dict) else None
         if not isinstance(current, list):
-            raise ScenarioError(str(path), [Problem(f"append.{full}",
-                                                    "the base value is not a list", current)])
+            problems.append(Problem(f"append.{full}", "there is no list here to append to",
+                                    None, "append.forces, append.air, append.operation.axes, "
+                                    "append.operation.area, append.retaliation.towns", name))
+            continue
         node[parts[-1]] = current + value
+        for i in range(len(current), len(current) + len(value)):
+            _claim(origins, (*parts, i), name)
 
 
 def _flatten_set_table(table: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
@@ -331,85 +425,229 @@ def _expected_type(err: dict[str, Any]) -> str:
     return _TYPE_WORDS.get(kind, kind)
 
 
+def _allowed_values(annotation: Any) -> str:
+    """What a field accepts, in words: its choices, a place, or its type."""
+    words = []
+    for cand in _unwrap(annotation):
+        if cand is Loc:
+            words.append(LOCATION_HELP)
+        elif typing.get_origin(cand) is typing.Literal:
+            words.append(", ".join(toml_repr(v) for v in typing.get_args(cand)))
+        elif isinstance(cand, type) and issubclass(cand, pydantic.BaseModel):
+            words.append("a table")
+        else:
+            origin = typing.get_origin(cand) or cand
+            words.append(_TYPE_WORDS.get(getattr(origin, "__name__", ""), str(origin)))
+    return " or ".join(dict.fromkeys(words))
+
+
 def _problem_from_pydantic(err: dict[str, Any]) -> Problem:
-    loc = list(err["loc"])
+    on_key = "[key]" in err["loc"]  # the error is about a table's key, not its value
+    loc = [part for part in err["loc"] if part != "[key]"]
     path = format_path(loc)
     kind = err["type"]
     value = err.get("input")
-    _, field = _schema_node(loc)
-    if kind == "extra_forbidden":
-        owner = _model_class_at(loc[:-1])
-        allowed_keys = sorted(owner.model_fields) if owner else []
+    node, field = _schema_node(loc)
+    if kind == "extra_forbidden" or (on_key and kind == "literal_error"):
         key = str(loc[-1])
+        if kind == "extra_forbidden":
+            owner = _model_class_at(loc[:-1])
+            allowed_keys = sorted(owner.model_fields) if owner else []
+        else:
+            allowed_keys = [str(v) for v in err["ctx"]["expected_values"]] if "expected_values" in (
+                err.get("ctx") or {}) else _literal_choices(loc[:-1])
         close = difflib.get_close_matches(key, allowed_keys, n=1, cutoff=0.6)
-        msg = f"unknown key '{key}'" + (f"; did you mean '{close[0]}'?" if close else "")
+        msg = f"unknown key {key!r}" + (f"; did you mean '{close[0]}'?" if close else "")
         return Problem(path, msg, None, ", ".join(allowed_keys))
     if kind == "missing":
-        return Problem(path, "required key is missing", None,
-                       (field.description or "") if field else "")
+        what = f" ({field.description})" if field is not None and field.description else ""
+        return Problem(path, f"required key is missing{what}", None,
+                       _allowed_values(node) if node is not None else "")
     if kind == "literal_error":
-        return Problem(path, "not one of the allowed values", value, err["ctx"]["expected"])
+        hint = ""
+        if isinstance(value, str):
+            choices = [c for c in _allowed_values(node).split(", ") if c.startswith("'")]
+            close = difflib.get_close_matches(repr(value), choices, n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]}?" if close else ""
+        return Problem(path, "not one of the allowed values", value, err["ctx"]["expected"],
+                       hint=hint)
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         return Problem(path, "out of range", value, _allowed_range(field))
-    if kind in ("too_short", "too_long"):
-        return Problem(path, err["msg"].replace("List", "list").replace("Value", "value"), None,
-                       "")
+    if kind in ("too_short", "too_long", "string_too_short", "string_too_long"):
+        ctx = err.get("ctx") or {}
+        limit = ctx.get("min_length", ctx.get("max_length"))
+        is_text = isinstance(value, str)
+        if kind.endswith("too_short"):
+            unit = "characters" if is_text else "items"
+            msg = "must not be empty" if limit == 1 else f"needs at least {limit} {unit}"
+            allowed = ("non-empty text" if is_text else "at least one item") if limit == 1 else (
+                f"at least {limit} {unit}")
+        else:
+            msg = f"has too many {'characters' if is_text else 'items'}"
+            allowed = f"at most {limit}"
+        return Problem(path, msg, value, allowed)
     if kind == "value_error":
         msg = err["msg"].removeprefix("Value error, ")
-        allowed = ""
         if "unknown place" in msg:
-            allowed = "a gazetteer place name (encircle-sim list places) or [lat, lon]"
-        return Problem(path, msg, value if "unknown place" not in msg else None, allowed)
+            return Problem(path, msg, None, "a gazetteer place name (see `encircle-sim list "
+                           "places`) or [lat, lon]")
+        return Problem(path, msg, value, LOCATION_HELP if "lat, lon" in msg or "place" in msg
+                       else "")
     if kind.endswith("_type") or kind.endswith("_parsing") or kind.endswith("_from_float") or (
         kind.startswith("model") or kind == "dict_type"
     ):
+        allowed = _allowed_range(field)
         return Problem(path, f"wrong type: expected {_expected_type(err)}", value,
-                       _allowed_range(field))
+                       allowed)
     return Problem(path, err["msg"], value)
 
 
-def validate(data: Mapping[str, Any], source: str = "<scenario>") -> Scenario:
-    """Validate raw scenario data; raise :class:`ScenarioError` listing every problem."""
+def _literal_choices(loc: Sequence[str | int]) -> list[str]:
+    """The allowed keys of a table whose keys are a fixed set (the terrain table)."""
+    node, _ = _schema_node(loc)
+    for cand in _unwrap(node) if node is not None else []:
+        if typing.get_origin(cand) is dict:
+            key_type = typing.get_args(cand)[0]
+            if typing.get_origin(key_type) is typing.Literal:
+                return [str(v) for v in typing.get_args(key_type)]
+    return []
+
+
+def validate(data: Mapping[str, Any], source: str = "<scenario>", *,
+             origins: Origins | None = None, problems: Sequence[Problem] = ()) -> Scenario:
+    """Validate raw scenario data; raise :class:`ScenarioError` listing every problem.
+
+    Type and range errors come from the schema; the cross-field checks
+    (:func:`~encircle_sim.scenario.consistency_errors`) still run when some values are bad, on a
+    copy where those values are replaced by their defaults, so one report holds everything.
+    ``origins`` says which file each value came from; ``problems`` are earlier ones to include.
+    """
+    origins = origins or {}
+    found = list(problems)
     if "name" not in data and source.endswith(".toml"):
         data = {**data, "name": Path(source).stem}
+    data = dict(data)
     try:
-        scenario = Scenario.model_validate(merge_builtin_tables(dict(data)))
+        scenario = Scenario.model_validate(merge_builtin_tables(data))
     except pydantic.ValidationError as err:
-        problems = [_problem_from_pydantic(e) for e in err.errors()]
-        raise ScenarioError(source, problems) from None
-    problems = consistency_errors(scenario)
-    if problems:
-        raise ScenarioError(source, problems)
+        errors = err.errors()
+        found += [_in_file(_problem_from_pydantic(e), origins, e["loc"], source) for e in errors]
+        found += _consistency_despite(data, errors, origins, source)
+        raise ScenarioError(source, found) from None
+    found += [_in_file(p, origins, parse_path(p.path) if p.path else (), source)
+              for p in consistency_errors(scenario)]
+    if found:
+        raise ScenarioError(source, found)
     return scenario
+
+
+def _in_file(problem: Problem, origins: Origins, loc: Sequence[Any], source: str) -> Problem:
+    """The problem, naming the file its value came from when that is not ``source``."""
+    who = origin_of(origins, [part for part in loc if part != "[key]"])
+    if who is None or who == source or problem.file:
+        return problem
+    return dataclasses.replace(problem, file=who)
+
+
+# A location standing in for a bad one while the cross-field checks run (the default map's middle).
+_PLACEHOLDER_LOCATION = [35.25, 41.5]
+
+
+def _consistency_despite(data: dict[str, Any], errors: list[dict[str, Any]], origins: Origins,
+                         source: str) -> list[Problem]:
+    """Cross-field problems of the data with its invalid values set aside.
+
+    Each bad value is removed (its default then applies) or, for a required place, replaced by a
+    stand-in; problems that involve a set-aside value are not reported, since the user sees
+    that value's own error. When the data cannot be repaired this way, nothing is added.
+    """
+    patched = copy.deepcopy(data)
+    set_aside: list[str] = []
+    map_touched = False
+    for err in errors:
+        loc = [part for part in err["loc"] if part != "[key]"]
+        if not loc or not _set_aside(patched, loc, err["type"]):
+            return []
+        set_aside.append(format_path(loc))
+        # an unknown key changes nothing; a bad map value puts every place in doubt
+        map_touched |= loc[0] == "map" and err["type"] != "extra_forbidden"
+    try:
+        scenario = Scenario.model_validate(merge_builtin_tables(patched))
+    except pydantic.ValidationError:
+        return []
+
+    def involves_set_aside(p: Problem) -> bool:
+        if map_touched and (p.path.startswith("map") or "outside the map" in p.message):
+            return True
+        return any(p.path == q or p.path.startswith((q + ".", q + "[")) or
+                   q.startswith((p.path + ".", p.path + "[")) for q in set_aside)
+
+    return [_in_file(p, origins, parse_path(p.path) if p.path else (), source)
+            for p in consistency_errors(scenario) if not involves_set_aside(p)]
+
+
+def _set_aside(data: Any, loc: list[str | int], kind: str) -> bool:
+    """Remove or stand in for the value at ``loc``; False if that cannot be done safely."""
+    node = data
+    for part in loc[:-1]:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return False
+    last = loc[-1]
+    model, field = _schema_node(loc)
+    required = field is not None and field.is_required() and isinstance(last, str)
+    is_location = model is not None and any(c is Loc for c in _unwrap(model))
+    if isinstance(node, dict) and isinstance(last, str):
+        if kind == "extra_forbidden" or (field is not None and not required):
+            node.pop(last, None)
+            return True
+        if field is None and last in node:  # an entry of a free table (terrain, unit_types)
+            node.pop(last)
+            return True
+        if required and is_location:
+            node[last] = list(_PLACEHOLDER_LOCATION)
+            return True
+        if required and _unwrap(model) == [str]:
+            node[last] = "?"
+            return True
+        return False
+    if isinstance(node, list) and isinstance(last, int) and last < len(node) and is_location:
+        node[last] = list(_PLACEHOLDER_LOCATION)
+        return True
+    return False
 
 
 def load_scenario(ref: str | Path = DEFAULT_SCENARIO, overrides: Iterable[str] | Mapping[str, Any] = ()
                   ) -> Scenario:
-    """Load a scenario by path or bundled name, apply ``key.path=value`` overrides, validate it."""
+    """Load a scenario by path or bundled name, apply ``key.path=value`` overrides, validate it.
+
+    Raises :class:`ScenarioError` with every problem found in the file, its base chain, its
+    ``[set]``/``append`` entries and the overrides.
+    """
     path = resolve_scenario_path(ref)
-    data = read_raw(path)
+    origins: Origins = {}
+    problems: list[Problem] = []
+    data = read_raw(path, origins=origins, problems=problems)
     if isinstance(overrides, Mapping):
         pairs = list(overrides.items())
     else:
         pairs = []
-        bad = []
         for text in overrides:
             try:
                 pairs.append(parse_override(text))
             except ValueError as err:
-                bad.append(Problem("--set", str(err), text, "key.path=value"))
-        if bad:
-            raise ScenarioError(str(path), bad)
-    problems = []
+                problems.append(Problem("", str(err), None,
+                                        "KEY.PATH=VALUE, e.g. --set insurgents.cells=400",
+                                        "--set"))
     for key, value in pairs:
         try:
             set_path(data, key, value)
         except ValueError as err:
-            problems.append(Problem(f"--set {key}", str(err)))
-    if problems:
-        raise ScenarioError(str(path), problems)
-    source = str(path) + (" (with --set overrides)" if pairs else "")
-    return validate(data, source)
+            problems.append(Problem(key, str(err), value, "a key path that exists", "--set"))
+        else:
+            _claim(origins, tuple(parse_path(key)), "--set")
+    return validate(data, display_path(path), origins=origins, problems=problems)
 
 
 # --------------------------------------------------------------------------------------------

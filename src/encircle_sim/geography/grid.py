@@ -9,11 +9,13 @@ the southern edge; every layer is a numpy array of shape ``(nx, ny)``, the layou
 6371 km: a row's cells are ``dlon x 111.195 x cos(lat)`` km wide, so they are correct for latitude.
 
 Terrain is derived from the data by rules (documented in ``docs/ODD.md``), in this order of
-precedence: lake (cell centre inside a lake), river (cells the river line passes through, kept
-4-connected so that a river is a closed barrier), urban (within a town's built-up radius),
+precedence: lake (cell centre inside a lake), river (every cell the river line passes through,
+a 4-connected chain, so that a river is a closed barrier), urban (within a town's built-up radius),
 cultivated valley (within ``CULTIVATED_KM`` of a river), wadi (cells a wadi line passes
 through), rough ground (within ``ROUGH_FLANK_KM`` of a wadi, or inside a named upland), open
-desert (everything else).
+desert (everything else). A river cell is a crossing (bridge or ford) where the river passes
+within ``CROSSING_KM`` of a town of class small_town or larger. A cell's country is that of its
+centre, except that a cell holding a town takes the town's country.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ KM_PER_DEG = 6371.0 * np.pi / 180.0  # 111.195 km per degree of latitude on the 
 CULTIVATED_KM = 5.0     # irrigated strip each side of the Euphrates, Tigris and Khabur
 ROUGH_FLANK_KM = 8.0    # broken, incised ground each side of a wadi's bed
 URBAN_DENSITY = 6000.0  # persons per km2 of a town's built-up area (sets its radius)
-CROSSING_KM = 4.0       # a river cell this close to a town (small_town or larger) has a bridge
+CROSSING_KM = 4.0       # a river passing this close to a town (small_town or larger) is bridged
 # Rural population density by terrain, persons per km2 (orders of magnitude, assumed).
 RURAL_DENSITY = {"open": 0.5, "rough": 0.3, "wadi": 1.0, "river": 40.0, "lake": 0.0,
                  "urban": 0.0, "cultivated": 40.0}
@@ -99,26 +101,43 @@ class MapWindow:
 # ------------------------------------------------------------------------------------------------
 
 
-def _densify(coords: np.ndarray, step_deg: float) -> np.ndarray:
-    """Points along a [lat, lon] polyline no more than ``step_deg`` apart."""
-    out = [coords[:1]]
-    for a, b in zip(coords[:-1], coords[1:], strict=True):
-        n = max(int(np.ceil(np.max(np.abs(b - a)) / step_deg)), 1)
-        t = np.linspace(0.0, 1.0, n + 1)[1:, None]
-        out.append(a + t * (b - a))
-    return np.concatenate(out)
+def _segment_cells(u0: float, v0: float, u1: float, v1: float) -> list[tuple[int, int]]:
+    """Every cell a straight segment passes through, in order (a 4-connected chain).
 
-
-def _four_connected(cells: np.ndarray) -> np.ndarray:
-    """Insert a cell between diagonal neighbours so that the chain of cells is 4-connected."""
-    if len(cells) < 2:
-        return cells
-    out = [cells[0]]
-    for a, b in zip(cells[:-1], cells[1:], strict=True):
-        if abs(b[0] - a[0]) == 1 and abs(b[1] - a[1]) == 1:
-            out.append(np.array([b[0], a[1]]))
-        out.append(b)
-    return np.array(out)
+    ``u``/``v`` are fractional column/row coordinates (cell ``(i, j)`` spans ``i <= u < i+1``,
+    ``j <= v < j+1``). This is the "supercover" walk of Amanatides and Woo: it steps to the next
+    column or row whichever boundary the segment meets first, and where it passes exactly through
+    a corner it takes both side cells, so the chain is 4-connected and holds every cell the
+    segment touches. A point of the segment therefore always lies in one of the returned cells.
+    """
+    x, y = int(np.floor(u0)), int(np.floor(v0))
+    x_end, y_end = int(np.floor(u1)), int(np.floor(v1))
+    du, dv = u1 - u0, v1 - v0
+    sx, sy = (1 if du > 0 else -1), (1 if dv > 0 else -1)
+    n_x, n_y = abs(x_end - x), abs(y_end - y)
+    inf = float("inf")
+    t_x = ((x + (sx > 0)) - u0) / du if n_x else inf
+    t_y = ((y + (sy > 0)) - v0) / dv if n_y else inf
+    dt_x = abs(1.0 / du) if n_x else inf
+    dt_y = abs(1.0 / dv) if n_y else inf
+    cells = [(x, y)]
+    eps = 1e-9
+    while n_x or n_y:
+        if n_x and (not n_y or t_x < t_y - eps):
+            x += sx
+            t_x += dt_x
+            n_x -= 1
+        elif n_y and (not n_x or t_y < t_x - eps):
+            y += sy
+            t_y += dt_y
+            n_y -= 1
+        else:  # through a corner (to rounding): both side cells, then the diagonal one
+            cells.extend([(x + sx, y), (x, y + sy)])
+            x, y = x + sx, y + sy
+            t_x, t_y = t_x + dt_x, t_y + dt_y
+            n_x, n_y = n_x - 1, n_y - 1
+        cells.append((x, y))
+    return cells
 
 
 class RegionGrid:
@@ -202,30 +221,25 @@ class RegionGrid:
             poly = shapely.make_valid(poly)
         return shapely.contains_xy(poly, self._lon_grid, self._lat_grid)
 
-    def line_cells(self, coords: np.ndarray, four_connected: bool = True) -> np.ndarray:
-        """Cells a [lat, lon] polyline passes through, in order; (k, 2) int."""
-        pts = _densify(np.asarray(coords, float), min(self.dlat, self.dlon) / 4.0)
-        inside = self.contains(pts[:, 0], pts[:, 1])
-        cells = []
-        # keep runs inside the window separate, so a line leaving and re-entering is not joined
-        run: list[np.ndarray] = []
-        for ok, p in zip(inside, pts, strict=True):
-            if ok:
-                run.append(p)
-            elif run:
-                cells.append(self._run_cells(np.array(run), four_connected))
-                run = []
-        if run:
-            cells.append(self._run_cells(np.array(run), four_connected))
-        return np.concatenate(cells) if cells else np.zeros((0, 2), np.int64)
+    def line_cells(self, coords: np.ndarray) -> np.ndarray:
+        """Every cell a [lat, lon] polyline passes through, in order; (k, 2) int.
 
-    def _run_cells(self, pts: np.ndarray, four_connected: bool) -> np.ndarray:
-        ix, iy = self.cell_of(pts[:, 0], pts[:, 1])
-        cells = np.column_stack([ix, iy])
-        keep = np.ones(len(cells), bool)
-        keep[1:] = np.any(cells[1:] != cells[:-1], axis=1)
-        cells = cells[keep]
-        return _four_connected(cells) if four_connected else cells
+        The chain is 4-connected (no diagonal gaps), so a river drawn with it is a closed
+        barrier to 4-connected land; parts of the line outside the window are left out.
+        """
+        coords = np.asarray(coords, float)
+        w = self.window
+        u = (coords[:, 1] - w.west) / self.dlon
+        v = (coords[:, 0] - w.south) / self.dlat
+        cells: list[tuple[int, int]] = []
+        for i in range(len(coords) - 1):
+            seg = _segment_cells(u[i], v[i], u[i + 1], v[i + 1])
+            cells.extend(seg[1:] if cells and cells[-1] == seg[0] else seg)
+        if len(coords) == 1:
+            cells = [(int(np.floor(u[0])), int(np.floor(v[0])))]
+        out = np.array(cells, np.int64).reshape(-1, 2)
+        inside = (out[:, 0] >= 0) & (out[:, 0] < self.nx) & (out[:, 1] >= 0) & (out[:, 1] < self.ny)
+        return out[inside]
 
     def distance_to_lines_km(self, lines) -> np.ndarray:
         """Distance from every cell centre to the nearest of some [lat, lon] polylines; (nx, ny)."""
@@ -240,10 +254,10 @@ class RegionGrid:
         return (np.asarray(lon) - self._lon0) * self._kx, (np.asarray(lat) - self._lat0) * KM_PER_DEG
 
     # ---- layers ------------------------------------------------------------------------------
-    def _mask_of_lines(self, lines, four_connected=True) -> np.ndarray:
+    def _mask_of_lines(self, lines) -> np.ndarray:
         mask = np.zeros(self.shape, bool)
         for line in lines:
-            cells = self.line_cells(line.coords, four_connected)
+            cells = self.line_cells(line.coords)
             if len(cells):
                 mask[cells[:, 0], cells[:, 1]] = True
         return mask
@@ -288,14 +302,8 @@ class RegionGrid:
         terrain[river] = Terrain.RIVER
         terrain[lake] = Terrain.LAKE
 
-        bridge_towns = [p for p in towns if p.population_class in BRIDGE_CLASSES]
-        near_bridge = np.zeros(shape, bool)
-        for p in bridge_towns:
-            reach = max(CROSSING_KM, 0.75 * self.window.cell_km)
-            near_bridge |= great_circle_km(self._lat_grid, self._lon_grid, p.lat, p.lon) <= reach
-            cx, cy = self.cell_of(p.lat, p.lon)
-            near_bridge[cx, cy] = True
-        crossing = river & near_bridge
+        crossing = river & self._crossing_mask(
+            [p for p in towns if p.population_class in BRIDGE_CLASSES], rivers)
 
         rural = np.zeros(shape)
         for t in Terrain:
@@ -303,15 +311,20 @@ class RegionGrid:
         population = town_pop + rural * self.cell_area_km2
 
         country = np.full(shape, COUNTRY_OTHER, np.int8)
-        for code, (parts, corners) in _COUNTRY_OUTLINES.items():
-            ring = self._outline(parts, corners)
-            country[self.polygon_mask(ring)] = code
+        for code in _COUNTRY_OUTLINES:
+            country[self.polygon_mask(self.country_outline(code))] = code
+        # A cell holding a town belongs to the town's country even when the border cuts the cell
+        # and its centre lies across it (Husaybah and Abu Kamal on coarse grids). Where towns of
+        # both countries share a cell, the town nearest the cell centre decides.
+        for p in sorted(towns, key=lambda p: -self._offset_from_centre(p.lat, p.lon)):
+            cx, cy = self.cell_of(p.lat, p.lon)
+            country[cx, cy] = region.country_codes[p.country]
         province = np.zeros(shape, np.int8)
         for area in region.areas_of("province"):
             province[self.polygon_mask(area.ring)] = area.code
 
-        border = self._mask_of_lines(region.lines_of("border"), four_connected=False)
-        road = self._mask_of_lines(region.lines_of("road"), four_connected=False)
+        border = self._mask_of_lines(region.lines_of("border"))
+        road = self._mask_of_lines(region.lines_of("road"))
 
         props = np.array([[self.terrain_properties[t].move_cost,
                            self.terrain_properties[t].concealment] for t in Terrain])
@@ -331,6 +344,42 @@ class RegionGrid:
             "lat": self._lat_grid.copy(),
             "lon": self._lon_grid.copy(),
         })
+
+    def _crossing_mask(self, towns, rivers) -> np.ndarray:
+        """Cells of the river stretches that pass within ``CROSSING_KM`` of a town (its bridges).
+
+        The stretch is cut out of the river line in km and rasterised like the river, so every
+        river town has a crossing at any cell size, and no crossing is far from a town.
+        """
+        mask = np.zeros(self.shape, bool)
+        if not towns or not rivers:
+            return mask
+        lines = MultiLineString([LineString(np.column_stack(self._to_km(r.coords[:, 0],
+                                                                          r.coords[:, 1])))
+                                 for r in rivers])
+        for p in towns:
+            tx, ty = self._to_km(p.lat, p.lon)
+            near = shapely.intersection(lines, shapely.Point(tx, ty).buffer(CROSSING_KM, 64))
+            for part in getattr(near, "geoms", [near]):
+                if part.is_empty or part.geom_type != "LineString":
+                    continue
+                xy = np.asarray(part.coords)
+                lat = xy[:, 1] / KM_PER_DEG + self._lat0
+                lon = xy[:, 0] / self._kx + self._lon0
+                cells = self.line_cells(np.column_stack([lat, lon]))
+                if len(cells):
+                    mask[cells[:, 0], cells[:, 1]] = True
+        return mask
+
+    def _offset_from_centre(self, lat: float, lon: float) -> float:
+        """How far a point lies from its cell's centre, in cells (0 at the centre)."""
+        cx, cy = self.cell_of(lat, lon)
+        return float(np.hypot((lon - self.lon[cx]) / self.dlon, (lat - self.lat[cy]) / self.dlat))
+
+    def country_outline(self, code: int) -> np.ndarray:
+        """A [lat, lon] ring around Iraq (``COUNTRY_IRAQ``) or Syria (``COUNTRY_SYRIA``), built
+        from the border lines and closed well outside the map (as the ``country`` layer is)."""
+        return self._outline(*_COUNTRY_OUTLINES[code])
 
     def _outline(self, parts, corners) -> np.ndarray:
         by_name = {line.name: line.coords for line in self.region.lines}

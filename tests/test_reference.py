@@ -1,0 +1,67 @@
+"""docs/scenario-reference.md is generated from the schema and must match it exactly."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from encircle_sim import reference
+from encircle_sim.geography import LAYER_DOCS, load_region
+from encircle_sim.scenario import Scenario
+
+REPO = Path(__file__).resolve().parents[1]
+DOC = REPO / "docs" / "scenario-reference.md"
+REGENERATE = "python -m encircle_sim.reference > docs/scenario-reference.md"
+
+
+def test_committed_reference_equals_the_generated_text():
+    assert DOC.read_text(encoding="utf-8") == reference.render(), (
+        f"docs/scenario-reference.md is out of date with the schema; regenerate it: {REGENERATE}")
+
+
+def _keys(model: type[BaseModel], prefix: str = ""):
+    for name, field in model.model_fields.items():
+        sub = reference._model_in(field.annotation)
+        if sub is None:
+            yield prefix + name
+        else:
+            kind = reference.typing.get_origin(reference._unwrap(field.annotation)[0][0])
+            suffix = "[]." if kind is list else ".NAME." if kind is dict else "."
+            yield from _keys(sub, prefix + name + suffix)
+
+
+def test_every_schema_key_has_a_row_with_its_meaning():
+    text = reference.render()
+    keys = list(_keys(Scenario))
+    assert len(keys) > 100
+    for key in keys:
+        rows = [ln for ln in text.splitlines() if ln.startswith(f"| `{key}` |")]
+        assert len(rows) == 1, key
+        cells = [c.strip() for c in rows[0].strip("|").split(" | ")]
+        assert len(cells) == 7, rows[0]
+        assert cells[1] and cells[3] and cells[5], f"{key}: type, default and meaning needed"
+
+
+def test_units_and_ranges_are_shown():
+    text = reference.render()
+    assert "| `map.cell_km` | number | km | `5` | ≥ 2 and ≤ 20 |" in text
+    assert "| `time.step_hours` | integer | h | `6` | `1`, `2`, `3`, `4`, `6`, `8`, `12`, `24` |" in text
+    assert "| `phases.advance.search_intensity` | number | x | `1.2` |" in text
+
+
+def test_layers_and_gazetteer_are_listed():
+    text = reference.render()
+    for name in LAYER_DOCS:
+        assert f"| `{name}` |" in text
+    for place in load_region().places.values():
+        assert f"| {place.name} |" in text
+    assert "| Tayyanah | " in text and "approximate |" in text
+
+
+def test_module_prints_the_reference():
+    out = subprocess.run([sys.executable, "-m", "encircle_sim.reference"], capture_output=True,
+                         text=True, check=True)
+    assert out.stdout == reference.render()
