@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from encircle_sim.scenario_files import load_scenario
+
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
 GOOD = f"""\
@@ -109,6 +111,7 @@ def test_missing_file_and_misspelt_bundled_name(cli, tmp_path):
 
 
 def test_bad_set_overrides(cli, tmp_path):
+    formations = len(load_scenario("quick").forces)
     err = assert_bad_input(
         cli("run", "quick", "--out", tmp_path / "o", "--set", "insurgents.cells=abc",
             "--set", "foo", "--set", "forces[9].units=3", "--set", "map.cell_km=1",
@@ -116,7 +119,7 @@ def test_bad_set_overrides(cli, tmp_path):
         "quick.toml: 5 problems",
         "--set: insurgents.cells: wrong type: expected an integer (got 'abc')",
         "--set: override 'foo' must look like key.path=value",
-        "--set: forces[9].units: forces[9]: no item 9 (the list has 4)",
+        f"--set: forces[9].units: forces[9]: no item 9 (the list has {formations})",
         "--set: map.cell_km: out of range (got 1); allowed: >= 2.0 and <= 20.0 km",
         "--set: engagment: unknown key 'engagment'; did you mean 'engagement'?",
     )
