@@ -1,0 +1,143 @@
+"""The page's own Solara components: the campaign map, the charts, the status and scenario cards.
+
+Each map/chart component reads ``update_counter`` (Mesa's signal that the model stepped) and
+builds its picture itself on every render, which keeps overlays intact from step to step (Mesa's
+``SpaceRenderer.post_process`` overlays were wiped on the next step). The pictures come from
+:mod:`mapframe` and :mod:`charts`, which redraw only what changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import solara
+from mesa.visualization.utils import update_counter
+
+from encircle_sim.viz import charts, mapframe
+from encircle_sim.viz.live_model import describe
+
+CELL_VIEWS = {"all cells (analyst)": mapframe.SHOW_ALL,
+              "detected only (forces)": mapframe.SHOW_DETECTED}
+EXTENTS = {"operation area": True, "whole map": False}
+
+
+def default_zoom(model) -> bool:
+    """Zoom to the operation when it is all there is to see; the whole map with Syria on."""
+    return bool(model.plan.active and not model.spec.theatres.syria)
+
+
+LAYERS = ("cordon", "caches", "network links", "this step's events")
+
+
+@solara.component
+def CampaignMap(model):
+    """The map as the model sees it, with the campaign on top and the map options above it."""
+    update_counter.get()
+    cell_view, set_cell_view = solara.use_state(mapframe.SHOW_ALL)
+    zoom, set_zoom = solara.use_state(default_zoom(model))
+    shown, set_shown = solara.use_state(["cordon", "this step's events"])
+    layers = mapframe.Layers(cells=cell_view, cordon="cordon" in shown,
+                             caches="caches" in shown, links="network links" in shown,
+                             events="this step's events" in shown)
+    frame = mapframe.frame_for(model, zoom=zoom)
+    image = solara.use_memo(lambda: frame.render(model, layers),
+                            [model, model.steps, update_counter.value, layers, zoom])
+    with solara.Column(gap="4px", classes=["encircle-map"]):
+        with solara.Row(gap="8px", style={"flex-wrap": "wrap", "align-items": "center"}):
+            solara.ToggleButtonsSingle(
+                value=next(k for k, v in CELL_VIEWS.items() if v == cell_view),
+                values=list(CELL_VIEWS), on_value=lambda k: set_cell_view(CELL_VIEWS[k]),
+                dense=True)
+            solara.ToggleButtonsSingle(
+                value=next(k for k, v in EXTENTS.items() if v == zoom), values=list(EXTENTS),
+                on_value=lambda k: set_zoom(EXTENTS[k]), dense=True)
+            solara.ToggleButtonsMultiple(value=shown, values=list(LAYERS), on_value=set_shown,
+                                         dense=True)
+        solara.Image(image, format=frame.format, width="100%", classes=["encircle-map-image"])
+
+
+@solara.component
+def CampaignView(model):
+    """The main area: the map, and the charts beside it (below it on a narrow screen)."""
+    with solara.Row(gap="12px", style={"flex-wrap": "wrap", "align-items": "flex-start"}):
+        with solara.Column(style={"flex": "3 1 560px", "min-width": "0"}):
+            CampaignMap(model)
+        with solara.Column(style={"flex": "2 1 360px", "min-width": "0", "max-width": "640px"}):
+            CampaignCharts(model)
+
+
+@solara.component
+def CampaignCharts(model):
+    """Cells in the pocket, neutralised, escaped, pocket area, casualties, attacks elsewhere."""
+    update_counter.get()
+    live = solara.use_memo(lambda: charts.LiveCharts(model), [model])
+    image = solara.use_memo(lambda: live.render(model), [model, model.steps, update_counter.value])
+    solara.Image(image, format="png", width="100%", classes=["encircle-charts-image"])
+
+
+def calendar_date(model) -> str | None:
+    start = getattr(model.spec.time, "start_date", None)
+    if start is None:
+        return None
+    when = dt.datetime.combine(start, dt.time()) + dt.timedelta(days=model.day)
+    return when.strftime("%d %B %Y, %H:%M")
+
+
+def status_lines(model) -> list[str]:
+    """The campaign's state in plain words."""
+    r = model.record
+    max_days = model.max_steps * model.dt_days
+    when = calendar_date(model)
+    lines = [f"Day {model.day:g} of {max_days:g}" + (f" ({when})" if when else ""),
+             f"{model.phase_label}" + ("" if model.running else " - the campaign is over")]
+    if model.plan.active:
+        lines.append(f"{r['cells_in_pocket']} of {model.initial_pocket_cells} cells still in the "
+                     f"pocket ({r['fighters_left']} fighters); pocket "
+                     f"{r['pocket_area_km2']:,.0f} km²")
+        lines.append(f"{r['neutralised']} neutralised, {r['captured']} captured, "
+                     f"{r['escaped_cordon']} escaped through the cordon, "
+                     f"{r['escaped_border']} over the border")
+    if model.spec.theatres.syria:
+        lines.append(f"{r['attacks_elsewhere']} attacks in the Syrian theatre; "
+                     f"{r['syria_cells']} sleeper cells active")
+    lines.append(f"Casualties: {r['sf_casualties']} security forces, "
+                 f"{r['civilian_casualties']} civilians")
+    return lines
+
+
+@solara.component
+def CampaignStatus(model):
+    """The current day and phase in plain words, and any note about the controls."""
+    update_counter.get()
+    lines = status_lines(model)
+    with solara.Column(gap="2px", classes=["encircle-status"]):
+        solara.Text(lines[0], style={"font-weight": "bold"}, classes=["encircle-day"])
+        solara.Text(lines[1], style={"font-weight": "bold"}, classes=["encircle-phase"])
+        for line in lines[2:]:
+            solara.Text(line, style={"font-size": "0.9em"})
+        if getattr(model, "overrides", None):
+            solara.Text("Changed from the scenario: " + ", ".join(
+                f"{k}={v}" for k, v in model.overrides.items() if "[" not in k
+                and "p_detect" not in k) + _summary_of_lists(model.overrides),
+                style={"font-size": "0.8em", "color": "#555"})
+        for note in getattr(model, "notes", []):
+            solara.Warning(note, dense=True)
+
+
+def _summary_of_lists(overrides: dict) -> str:
+    n_forces = sum(1 for k in overrides if k.startswith("forces["))
+    n_types = sum(1 for k in overrides if k.endswith(".p_detect"))
+    parts = []
+    if n_forces:
+        parts.append(f"units of {n_forces} formation(s)")
+    if n_types:
+        parts.append(f"p_detect of {n_types} unit type(s)")
+    return (", " if parts else "") + ", ".join(parts)
+
+
+@solara.component
+def ScenarioPicker(current: str, choices: list[str], on_choose):
+    """The bundled scenarios (and the user's file, if one was given); choosing one loads it."""
+    solara.Select(label="Scenario", value=current, values=choices, on_value=on_choose)
+    solara.Text(f"Loaded: {describe(current)}. Choosing another loads it at once; the sliders "
+                "below then start from its values.", style={"font-size": "0.8em"})
