@@ -11,8 +11,7 @@ import os
 
 from encircle_sim.scenario_files import DEFAULT_SCENARIO
 from encircle_sim.viz.page import CampaignPage
-
-ENV_SCENARIO = "ENCIRCLE_SIM_VIZ_SCENARIO"
+from encircle_sim.viz.server import ENV_SCENARIO
 
 page = CampaignPage(os.environ.get(ENV_SCENARIO) or DEFAULT_SCENARIO)
 page  # noqa: B018 - the page solara serves

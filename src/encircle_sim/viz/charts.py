@@ -42,6 +42,8 @@ PANELS = (
                                          "-")], "attacks"),
 )
 SCALE = {"pocket_area_km2": 1e-3}
+#: Pixel size of the charts frame (the page shows it at this size, or shrunk to fit).
+CHART_SIZE = (440, 640)
 MIN_TOP = 5.0  # an empty panel still gets a readable count axis
 
 
@@ -79,7 +81,7 @@ def phase_runs(day: np.ndarray, phase: np.ndarray) -> list[tuple[float, float, i
 class LiveCharts:
     """The chart panels of one model, drawn fast frame after frame."""
 
-    def __init__(self, model, size_px: tuple[int, int] = (520, 720), dpi: int = 100):
+    def __init__(self, model, size_px: tuple[int, int] = CHART_SIZE, dpi: int = 100):
         self.lock = threading.Lock()
         self.max_day = float(model.max_steps * model.dt_days)
         fig = self.fig = Figure(figsize=(size_px[0] / dpi, size_px[1] / dpi), dpi=dpi)

@@ -16,9 +16,13 @@ from mesa.visualization.utils import update_counter
 from encircle_sim.viz import charts, mapframe
 from encircle_sim.viz.live_model import describe
 
-CELL_VIEWS = {"all cells (analyst)": mapframe.SHOW_ALL,
-              "detected only (forces)": mapframe.SHOW_DETECTED}
+CELL_VIEWS = {"all cells": mapframe.SHOW_ALL, "detected only": mapframe.SHOW_DETECTED}
 EXTENTS = {"operation area": True, "whole map": False}
+#: Pictures at their own size (they are drawn for it), shrunk to fit a narrower column.
+CSS = """
+.encircle-map-image, .encircle-charts-image { max-width: 100%; height: auto; display: block; }
+.encircle-map .v-btn-toggle .v-btn { font-size: 0.72rem; padding: 0 8px; }
+"""
 
 
 def default_zoom(model) -> bool:
@@ -26,7 +30,7 @@ def default_zoom(model) -> bool:
     return bool(model.plan.active and not model.spec.theatres.syria)
 
 
-LAYERS = ("cordon", "caches", "network links", "this step's events")
+LAYERS = ("cordon", "caches", "links", "events")
 
 
 @solara.component
@@ -35,10 +39,9 @@ def CampaignMap(model):
     update_counter.get()
     cell_view, set_cell_view = solara.use_state(mapframe.SHOW_ALL)
     zoom, set_zoom = solara.use_state(default_zoom(model))
-    shown, set_shown = solara.use_state(["cordon", "this step's events"])
-    layers = mapframe.Layers(cells=cell_view, cordon="cordon" in shown,
-                             caches="caches" in shown, links="network links" in shown,
-                             events="this step's events" in shown)
+    shown, set_shown = solara.use_state(["cordon", "events"])
+    layers = mapframe.Layers(cells=cell_view, cordon="cordon" in shown, caches="caches" in shown,
+                             links="links" in shown, events="events" in shown)
     frame = mapframe.frame_for(model, zoom=zoom)
     image = solara.use_memo(lambda: frame.render(model, layers),
                             [model, model.steps, update_counter.value, layers, zoom])
@@ -53,16 +56,19 @@ def CampaignMap(model):
                 on_value=lambda k: set_zoom(EXTENTS[k]), dense=True)
             solara.ToggleButtonsMultiple(value=shown, values=list(LAYERS), on_value=set_shown,
                                          dense=True)
-        solara.Image(image, format=frame.format, width="100%", classes=["encircle-map-image"])
+        solara.Image(image, format=frame.format, classes=["encircle-map-image"])
 
 
 @solara.component
 def CampaignView(model):
     """The main area: the map, and the charts beside it (below it on a narrow screen)."""
+    solara.Style(CSS)
     with solara.Row(gap="12px", style={"flex-wrap": "wrap", "align-items": "flex-start"}):
-        with solara.Column(style={"flex": "3 1 560px", "min-width": "0"}):
+        with solara.Column(style={"flex": "1 1 600px", "min-width": "0",
+                                  "max-width": f"{mapframe.FRAME_SIZE[0]}px"}):
             CampaignMap(model)
-        with solara.Column(style={"flex": "2 1 360px", "min-width": "0", "max-width": "640px"}):
+        with solara.Column(style={"flex": "0 1 340px", "min-width": "0",
+                                  "max-width": f"{charts.CHART_SIZE[0]}px"}):
             CampaignCharts(model)
 
 
@@ -72,7 +78,7 @@ def CampaignCharts(model):
     update_counter.get()
     live = solara.use_memo(lambda: charts.LiveCharts(model), [model])
     image = solara.use_memo(lambda: live.render(model), [model, model.steps, update_counter.value])
-    solara.Image(image, format="png", width="100%", classes=["encircle-charts-image"])
+    solara.Image(image, format="png", classes=["encircle-charts-image"])
 
 
 def calendar_date(model) -> str | None:

@@ -74,6 +74,8 @@ CONTACT_KINDS = ("engagement", "ambush", "interdiction", "air_strike")
 ESCAPE_KINDS = ("escape_cordon", "escape_border")
 ATTACK_KINDS = ("attack_sdf", "attack_population")
 
+#: Pixel size of a map frame: shown at this size, or shrunk to fit the page's column.
+FRAME_SIZE = (820, 640)
 #: How the analyst wants hidden cells shown.
 SHOW_ALL = "all"
 SHOW_DETECTED = "detected"
@@ -250,7 +252,7 @@ class MapFrame:
 
     format = "jpeg"
 
-    def __init__(self, model, zoom: bool = False, size_px: tuple[int, int] = (960, 720),
+    def __init__(self, model, zoom: bool = False, size_px: tuple[int, int] = FRAME_SIZE,
                  dpi: int = 100):
         self.region = model.region
         w = self.region.window
@@ -457,7 +459,7 @@ def _geometry_key(model, zoom, size_px) -> tuple:
             size_px)
 
 
-def frame_for(model, zoom: bool = False, size_px: tuple[int, int] = (960, 720)) -> MapFrame:
+def frame_for(model, zoom: bool = False, size_px: tuple[int, int] = FRAME_SIZE) -> MapFrame:
     """The (cached) MapFrame for the model's map window and operation area.
 
     Resetting the model, or changing its parameters, keeps the background: only a new map window
