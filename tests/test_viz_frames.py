@@ -146,3 +146,16 @@ def test_charts_follow_the_model():
     for i, ax in enumerate(live.axes):
         top = max(float(np.max(sum(data[c] for c in cols))) for cols, *_ in charts.PANELS[i][1])
         assert ax.get_ylim()[1] >= top
+
+
+def test_zoomed_view_does_not_move_while_the_campaign_runs():
+    m = LiveCampaignModel("quick")
+    first = mapframe.frame_for(m, zoom=True)
+    window = mapframe.zoom_window(m)
+    for _ in range(3):
+        m.step()
+    assert mapframe.zoom_window(m) == window
+    assert mapframe.frame_for(m, zoom=True) is first
+    ring = m.spec.operation.area
+    west, east, south, north = window
+    assert all(west <= p.lon <= east and south <= p.lat <= north for p in ring)

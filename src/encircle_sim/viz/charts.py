@@ -1,7 +1,7 @@
 """The live charts beside the map, as PNG frames drawn with matplotlib's blitting.
 
 Four panels over campaign days (insurgent cells; pocket area; casualties; attacks elsewhere), the
-phases shaded behind the lines, the current phase named above them. The days axis is fixed to the
+phases shaded behind the lines (the page names the current phase above the picture). The days axis is fixed to the
 scenario's length and the count axes grow by steps, so almost every frame only redraws the lines
 and the phase shading over a cached background; the full figure is redrawn only when a value
 outgrows its axis (a handful of times per run).
@@ -45,6 +45,8 @@ SCALE = {"pocket_area_km2": 1e-3}
 #: Pixel size of the charts frame (the page shows it at this size, or shrunk to fit).
 CHART_SIZE = (440, 640)
 MIN_TOP = 5.0  # an empty panel still gets a readable count axis
+#: An outgrown axis gets this much room above the value: few full redraws (about 0.3 s each).
+GROWTH = 2.0
 
 
 def nice_ceiling(value: float) -> float:
@@ -87,7 +89,7 @@ class LiveCharts:
         fig = self.fig = Figure(figsize=(size_px[0] / dpi, size_px[1] / dpi), dpi=dpi)
         FigureCanvasAgg(fig)
         grid = fig.subplots(len(PANELS), 1, sharex=True,
-                            gridspec_kw=dict(left=0.13, right=0.97, top=0.86, bottom=0.07,
+                            gridspec_kw=dict(left=0.13, right=0.97, top=0.89, bottom=0.07,
                                              hspace=0.45))
         self.axes = list(grid)
         self.lines = []
@@ -113,10 +115,9 @@ class LiveCharts:
                 ax.legend(fontsize=7, loc="upper right", framealpha=0.8)
         self.axes[-1].set_xlabel("campaign day", fontsize=8)
         fig.legend(handles=[Patch(color=PHASE_COLOURS[p], alpha=0.6, label=PHASE_LABELS[Phase(p)])
-                            for p in (1, 2, 3)], loc="upper left", bbox_to_anchor=(0.1, 0.955),
+                            for p in (1, 2, 3)], loc="upper left", bbox_to_anchor=(0.1, 0.995),
                    ncol=2, fontsize=7, frameon=False, columnspacing=1.0, handlelength=1.2)
-        self.phase_text = fig.text(0.12, 0.97, "", fontsize=9, weight="bold", va="center")
-        self.animated = [self.phase_text] + self.spans + [ln for d in self.lines for ln, _ in d]
+        self.animated = self.spans + [ln for d in self.lines for ln, _ in d]
         for a in self.animated:
             a.set_animated(True)
         self.tops = [self._wanted_top(i, data, MIN_TOP) for i in range(len(PANELS))]
@@ -132,7 +133,7 @@ class LiveCharts:
                 top = max(top, float(np.nanmax(v)))
         if top <= current:
             return current
-        return nice_ceiling(top * 1.15)
+        return nice_ceiling(top * GROWTH)
 
     def _redraw_background(self) -> None:
         for ax, top in zip(self.axes, self.tops, strict=True):
@@ -162,9 +163,6 @@ class LiveCharts:
                 for line, cols in drawn:
                     line.set_data(day, sum(data[c] for c in cols))
                     ax.draw_artist(line)
-            self.phase_text.set_text(f"Day {model.day:.1f} of {self.max_day:g}: "
-                                     f"{model.phase_label}")
-            self.fig.draw_artist(self.phase_text)
             self.frames += 1
             return np.array(canvas.buffer_rgba())
 

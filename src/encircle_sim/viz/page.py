@@ -5,7 +5,7 @@ displays the page in the notebook, and ``app.py`` serves it with ``solara run``.
 
 SolaraViz provides the app bar, the Step / Play / Pause / Reset controls and the
 model-parameter inputs (which rebuild the model on Reset). This module adds the scenario picker
-and the campaign status to the sidebar, and lays out the map and the charts in the main area.
+to the sidebar, and the campaign status, the map and the charts to the main area.
 Choosing another scenario builds its model at once and re-creates the SolaraViz page, so that the
 sliders start from that scenario's own values (Mesa's inputs keep the value they were made with).
 
@@ -24,7 +24,7 @@ from mesa.visualization import Slider, SolaraViz
 
 from encircle_sim.scenario import Scenario
 from encircle_sim.scenario_files import DEFAULT_SCENARIO, load_scenario
-from encircle_sim.viz.components import CampaignStatus, CampaignView, ScenarioPicker
+from encircle_sim.viz.components import CampaignView, ScenarioPicker
 from encircle_sim.viz.live_model import (
     MAX_DETECTION,
     MAX_FORCE_LEVEL,
@@ -79,8 +79,6 @@ def CampaignPage(scenario: str = DEFAULT_SCENARIO, choices: list[str] | None = N
     with solara.Sidebar():
         with solara.Card("Scenario"):
             ScenarioPicker(name, offered, set_name)
-        with solara.Card("Campaign"):
-            CampaignStatus(model.value)
     SolaraViz(
         model,
         components=[],
