@@ -159,3 +159,29 @@ def test_zoomed_view_does_not_move_while_the_campaign_runs():
     ring = m.spec.operation.area
     west, east, south, north = window
     assert all(west <= p.lon <= east and south <= p.lat <= north for p in ring)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(__import__(
+    "encircle_sim.scenario_files", fromlist=["x"]).bundled_scenarios()))
+def test_every_bundled_scenario_draws(name):
+    from encircle_sim.viz.components import default_zoom, status_lines
+
+    m = LiveCampaignModel(name)
+    frame = mapframe.frame_for(m, zoom=default_zoom(m))
+    live = charts.LiveCharts(m)
+    for _ in range(3):
+        m.step()
+    assert frame.render(m, mapframe.Layers(caches=True, links=True))[:2] == b"\xff\xd8"
+    assert live.render(m)[:4] == b"\x89PNG"
+    assert status_lines(m)[0].startswith(f"Day {m.day:g} of ")
+
+
+def test_a_campaign_with_no_cells_still_draws():
+    from encircle_sim.viz.components import status_lines
+
+    m = LiveCampaignModel("quick", cells=0)
+    assert not m.running
+    assert len(mapframe.frame_for(m).render(m)) > 1000
+    assert len(charts.LiveCharts(m, size_px=(300, 400)).render(m)) > 1000
+    assert "0 of 0 cells" in status_lines(m)[2]

@@ -65,10 +65,10 @@ def test_step_advances_the_day_and_redraws(page):
 
 def test_slider_and_seed_then_reset_rebuild_the_model(page):
     button(page, "Step").click()
-    cells = page.find(v.Slider, label="Insurgent cells in the pocket")
+    cells = page.find(v.Slider, label="Cells in the pocket")
     cells.assert_single()
     cells.widget.v_model = 25
-    seed = page.find(v.TextField, label="Random seed (whole number)")
+    seed = page.find(v.TextField, label="Seed (whole number)")
     seed.widget.v_model = "99"
     seed.widget.fire_event("focusout", None)  # the text box reports its value on leaving it
     # nothing changes until Reset
@@ -84,7 +84,7 @@ def test_choosing_a_scenario_loads_it_with_its_own_values(page):
     picker.assert_single()
     picker.widget.v_model = "victory_will"
     assert text_of(page, "encircle-day").startswith("Day 0 of 45")
-    cells = page.find(v.Slider, label="Insurgent cells in the pocket").widget
+    cells = page.find(v.Slider, label="Cells in the pocket").widget
     assert cells.v_model == load_scenario("victory_will").insurgents.cells
     button(page, "Step").click()
     assert text_of(page, "encircle-day").startswith("Day 0.25 of 45")

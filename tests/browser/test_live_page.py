@@ -76,7 +76,7 @@ def test_live_page_draws_steps_and_resets_offline(live_server, browser_page):
 
     # Change a slider (keyboard on its thumb: one step up) and Reset: a new model from it
     cells = load_scenario("victory_will").insurgents.cells
-    thumb = page.locator(".v-input", has_text="Insurgent cells in the pocket").locator(
+    thumb = page.locator(".v-input", has_text="Cells in the pocket").locator(
         "[role=slider]")
     thumb.focus()
     thumb.press("ArrowRight")

@@ -278,14 +278,15 @@ class MapFrame:
         self.ax = ax = fig.add_axes((0.06, 0.045, 0.70, 0.93))
         draw_region_map(self.region, operation_area=operation_ring(model.spec), ax=ax,
                         legend=False)
+        ax.set_anchor("NW")  # the map keeps its aspect: any room left over goes below it
         if zoom:
             west, east, south, north = zoom_window(model)
             ax.set_xlim(west, east)
             ax.set_ylim(south, north)
-            for text in ax.texts:  # labels and the window's scale bar outside the view: hidden
-                text.set_clip_box(ax.bbox)
-                text.set_clip_on(True)
             scale_bar(ax, west, east, south, north)
+        for text in ax.texts:  # town labels (and a scale bar) outside the view: cut at its edge
+            text.set_clip_box(ax.bbox)
+            text.set_clip_on(True)
         terrain, campaign = legend_handles()
         fig.legend(handles=campaign, loc="upper left", bbox_to_anchor=(0.765, 0.975),
                    fontsize=7.5, frameon=False, title="campaign", title_fontsize=8.5,

@@ -41,7 +41,7 @@ def cells_slider(sc: Scenario) -> Slider:
     n = sc.insurgents.cells
     top = max(200, 4 * n)
     step = 5 if n % 5 == 0 else 1
-    return Slider("Insurgent cells in the pocket", n, 0, top - top % step, step)
+    return Slider("Cells in the pocket", n, 0, top - top % step, step)
 
 
 def model_params(scenario_name: str) -> dict[str, Any]:
@@ -50,21 +50,17 @@ def model_params(scenario_name: str) -> dict[str, Any]:
     params: dict[str, Any] = {
         "scenario_name": scenario_name,
         "cells": cells_slider(sc),
-        "force_level": Slider("Force level (x units in every formation)", 1.0, 0.25,
-                              MAX_FORCE_LEVEL, 0.25),
-        "detection": Slider("Detection (x p_detect of every ground unit type)", 1.0, 0.25,
-                            MAX_DETECTION, 0.25),
-        "border_sealing": Slider("Border sealing (chance a crossing is stopped)",
-                                 float(sc.border.sealing), 0.0, 1.0, 0.05),
+        "force_level": Slider("Force level (x units)", 1.0, 0.25, MAX_FORCE_LEVEL, 0.25),
+        "detection": Slider("Detection (x p_detect)", 1.0, 0.25, MAX_DETECTION, 0.25),
+        "border_sealing": Slider("Border sealing", float(sc.border.sealing), 0.0, 1.0, 0.05),
     }
     if sc.theatres.syria:
         params["retaliation"] = {"type": "Checkbox", "value": bool(sc.retaliation.enabled),
-                                 "label": "Retaliation by sleeper cells in Syria"}
-        params["pressure_gain"] = Slider("Retaliation pressure gain (x base attack rate)",
+                                 "label": "Retaliation in Syria"}
+        params["pressure_gain"] = Slider("Pressure gain (x attacks)",
                                          float(sc.retaliation.pressure_gain), 0.0,
                                          max(20.0, float(sc.retaliation.pressure_gain)), 0.5)
-    params["seed"] = {"type": "InputText", "value": str(sc.seed),
-                      "label": "Random seed (whole number)"}
+    params["seed"] = {"type": "InputText", "value": str(sc.seed), "label": "Seed (whole number)"}
     return params
 
 
