@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from encircle_sim.cells import CellState
-from encircle_sim.viz import charts, mapframe
+from encircle_sim.viz import charts, encode, mapframe
 from encircle_sim.viz.live_model import LiveCampaignModel
 
 
@@ -49,7 +49,7 @@ def test_polyline_breaks_between_segments():
 
 def test_encode_png_is_lossless():
     rgba = np.random.default_rng(1).integers(0, 256, (30, 41, 4), dtype=np.uint8)
-    img = Image.open(io.BytesIO(mapframe.encode_png(rgba)))
+    img = Image.open(io.BytesIO(encode.encode_png(rgba)))
     assert img.mode == "RGBA" and img.size == (41, 30)
     assert np.array_equal(np.asarray(img), rgba)
 

@@ -26,7 +26,7 @@ from matplotlib.patches import Patch  # noqa: E402
 
 from encircle_sim.operation import PHASE_LABELS, Phase  # noqa: E402
 from encircle_sim.plotting import PHASE_COLOURS  # noqa: E402
-from encircle_sim.viz.mapframe import encode_png  # noqa: E402
+from encircle_sim.viz.encode import encode_png  # noqa: E402
 
 #: (panel title, [(column(s) summed, label, colour, style)], y label)
 PANELS = (

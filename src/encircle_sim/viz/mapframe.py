@@ -1,10 +1,12 @@
-"""The live map as PNG frames, fast: the static map is drawn once, each frame draws only what moves.
+"""The live map as image frames, fast: the static map is drawn once, each frame draws what moves.
 
 A full matplotlib draw of the region map (terrain image, rivers, border, roads, town labels,
 graticule, legends) takes a few hundred milliseconds; the agents and overlays on top take a few.
-:class:`MapFrame` draws the static part once, keeps its pixels (``copy_from_bbox``), and for each
-frame restores them and draws only the dynamic artists on top (matplotlib's blitting), then encodes
-the canvas to PNG. The frame shows:
+:class:`MapFrame` draws the static part once and keeps its pixels. A frame copies them, repaints
+the pocket/cordon colours of only the grid cells whose state changed since the last frame (numpy,
+straight into the pixels), draws the units, cells and markers on top (matplotlib's blitting:
+``draw_artist`` on animated artists made once, whose data are replaced), and encodes the canvas.
+The frame shows:
 
 * the pocket (uncleared part of the operation area): light fill and a cell-exact outline;
 * the cordon (inner edge of the operation area): cells held by a unit within the cordon radius,
@@ -20,10 +22,7 @@ Everything is drawn in longitude/latitude, on the same axes as :func:`mapview.dr
 
 from __future__ import annotations
 
-import io
-import struct
 import threading
-import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -37,7 +36,6 @@ from matplotlib.colors import to_rgba  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
-from PIL import Image  # noqa: E402
 
 from encircle_sim.cells import CellState  # noqa: E402
 from encircle_sim.forces import Side, Task  # noqa: E402
@@ -52,6 +50,7 @@ from encircle_sim.mapview import (  # noqa: E402
     draw_region_map,
 )
 from encircle_sim.plotting import SIDE_COLOURS, operation_ring  # noqa: E402
+from encircle_sim.viz.encode import encode_jpeg  # noqa: E402
 
 TASK_MARKERS = {Task.PERIMETER: "s", Task.AXIS: ">", Task.BLOCK: "D", Task.BORDER_SCREEN: "^",
                 Task.HUNT: "p", Task.RESERVE: "o"}
@@ -184,41 +183,9 @@ def legend_handles() -> tuple[list, list]:
     return terrain, campaign
 
 
-def encode_png(rgba: np.ndarray, level: int = 2) -> bytes:
-    """A PNG of an (h, w, 4) uint8 array, written directly: no row filters, fast zlib.
-
-    Pillow's encoder spends most of its time choosing row filters (30-45 ms for a 1100x760 map);
-    flat map colours compress about as well without them, in a third of the time.
-    """
-    h, w, _ = rgba.shape
-    raw = np.empty((h, w * 4 + 1), np.uint8)
-    raw[:, 0] = 0  # filter type "none" for every row
-    raw[:, 1:] = rgba.reshape(h, -1)
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-
-    header = struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0)  # 8-bit RGBA, no interlace
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(raw.tobytes(), level)) + chunk(b"IEND", b""))
-
-
 #: Overlay styles painted per grid cell straight into the frame's pixels: (colour, opacity).
 OVERLAY_STYLES = {1: (POCKET_FILL, 0.15), 2: (CORDON_HELD, 0.55), 3: (CORDON_GAP, 0.8)}
 _EMPTY = np.empty((0, 2))
-
-
-def encode_jpeg(rgba, size: tuple[int, int], quality: int = 90) -> bytes:
-    """A JPEG of RGBA pixels (an (h, w, 4) uint8 buffer, read in place, the 4th byte ignored).
-
-    Full colour resolution (no chroma subsampling), so thin coloured lines and small markers stay
-    crisp; about 3x faster to encode than PNG.
-    """
-    out = io.BytesIO()
-    img = Image.frombuffer("RGBX", size, rgba, "raw", "RGBX", 0, 1)
-    img.save(out, format="jpeg", quality=quality, subsampling=0)
-    return out.getvalue()
 
 
 def zoom_window(model, margin_deg: float = 0.25) -> tuple[float, float, float, float]:
