@@ -78,9 +78,11 @@ def test_live_page_draws_steps_and_resets_offline(live_server, browser_page):
     cells = load_scenario("victory_will").insurgents.cells
     thumb = page.locator(".v-input", has_text="Cells in the pocket").locator(
         "[role=slider]")
+    assert thumb.get_attribute("aria-valuenow") == str(cells)
     thumb.focus()
     thumb.press("ArrowRight")
-    page.wait_for_function("() => true")  # let the value reach the server
+    page.wait_for_function("([el, v]) => el.getAttribute('aria-valuenow') === v",
+                           arg=[thumb.element_handle(), str(cells + 5)], timeout=TIMEOUT_MS)
     page.get_by_role("button", name="Reset", exact=True).click()
     page.locator(".encircle-day", has_text="Day 0 of 45").wait_for(timeout=TIMEOUT_MS)
     wanted = re.compile(rf"\b{cells + 5} of {cells + 5} cells still in the pocket")
