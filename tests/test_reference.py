@@ -65,3 +65,23 @@ def test_module_prints_the_reference():
     out = subprocess.run([sys.executable, "-m", "encircle_sim.reference"], capture_output=True,
                          text=True, check=True)
     assert out.stdout == reference.render()
+
+
+ODD = REPO / "docs" / "ODD.md"
+
+
+def test_odd_parameter_tables_equal_the_generated_text():
+    text = ODD.read_text(encoding="utf-8")
+    assert text == reference.update_odd(text), (
+        "docs/ODD.md's parameter tables are out of date; regenerate them: "
+        "python -m encircle_sim.reference --odd docs/ODD.md")
+
+
+def test_every_parameter_has_a_source_and_every_number_a_unit():
+    for model in {reference._model_in(f.annotation) for f in Scenario.model_fields.values()} - {None}:
+        for name, field in model.model_fields.items():
+            extra = field.json_schema_extra or {}
+            assert extra.get("source"), f"{model.__name__}.{name} has no source"
+            kind = reference.type_words(field.annotation)
+            if kind in ("number", "integer") and name not in ("seed", "axis"):
+                assert extra.get("unit"), f"{model.__name__}.{name} has no unit"

@@ -1,4 +1,4 @@
-"""The ``encircle-sim`` command: run, validate, map, list (and, as they arrive, viz and sweep).
+"""The ``encircle-sim`` command: run, validate, map, list, viz (and, as it arrives, sweep).
 
 Scenario problems are reported as one readable list on stderr with exit status 2 and no
 traceback; everything else the user can fix is reported the same way.
@@ -51,6 +51,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_scenario_args(p, optional=True)
     p.add_argument("--out", type=Path, default=Path("map.png"), help="PNG file (default map.png)")
     p.add_argument("--size", default="1600x1200", help="image size WIDTHxHEIGHT in pixels")
+
+    p = sub.add_parser("viz", help="open the live browser page (Mesa SolaraViz) of a scenario")
+    p.add_argument("scenario", nargs="?", default="victory_will",
+                   help="scenario file or bundled name shown first (default: victory_will)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this machine only; "
+                        "0.0.0.0 shares the page with the network)")
+    p.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    p.add_argument("--open", action="store_true", help="open a web browser when the page is ready")
 
     p = sub.add_parser("list", help="list bundled scenarios, places or unit types")
     p.add_argument("what", nargs="?", choices=["scenarios", "places", "unit-types"],
@@ -141,6 +150,25 @@ def cmd_map(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_viz(args: argparse.Namespace) -> int:
+    """Check the scenario here (a bad one fails at once, exit 2), then serve the page."""
+    import os
+
+    from encircle_sim.scenario_files import load_scenario, resolve_scenario_path
+
+    load_scenario(args.scenario)  # raises ScenarioError with every problem
+    ref = args.scenario
+    if ref.endswith(".toml") or os.sep in ref:  # a file: the server may run in another folder
+        ref = str(resolve_scenario_path(ref).resolve())
+    from encircle_sim.viz import server
+
+    problem = server.address_problem(args.host, args.port)
+    if problem:
+        return _fail(problem)
+    os.environ[server.ENV_SCENARIO] = ref
+    return server.serve(server.APP_MODULE, args.host, args.port, args.open)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from encircle_sim.scenario_files import load_scenario
 
@@ -171,7 +199,8 @@ def _unwritable(path: Path, option: str, *, folder: bool = False) -> str | None:
     return None
 
 
-COMMANDS = {"run": cmd_run, "validate": cmd_validate, "map": cmd_map, "list": cmd_list}
+COMMANDS = {"run": cmd_run, "validate": cmd_validate, "map": cmd_map, "list": cmd_list,
+            "viz": cmd_viz}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -149,6 +149,22 @@ class EventLog:
         self._records.append((int(m.steps), round(float(m.day), 4), kind, *xy, ids, uids, text))
         self._frame = None
 
+    def at_step(self, step: int) -> list[tuple[str, float, float]]:
+        """(kind, lat, lon) of the events of one step that have a position.
+
+        Reads from the end of the log (events are appended in step order), so the cost does not
+        grow with the campaign's length when asking for the latest step.
+        """
+        out = []
+        region = self.model.region
+        for rec in reversed(self._records):
+            if rec[0] < step:
+                break
+            if rec[0] == step and rec[3] >= 0:
+                lat, lon = region.latlon_of(rec[3], rec[4])
+                out.append((rec[2], lat, lon))
+        return out[::-1]
+
     def frame(self) -> pd.DataFrame:
         """The log as a table: one row per event, with lat/lon and the nearest place."""
         if self._frame is None:

@@ -1,7 +1,8 @@
 """The scenario reference, generated from the schema so that it cannot drift from the code.
 
 ``python -m encircle_sim.reference > docs/scenario-reference.md`` writes it; a test checks that
-the committed file equals :func:`render`'s output. Every key of :class:`~encircle_sim.scenario.
+the committed file equals :func:`render`'s output. ``python -m encircle_sim.reference --odd
+docs/ODD.md`` refreshes the parameter tables of the ODD model description the same way. Every key of :class:`~encircle_sim.scenario.
 Scenario` is listed with its type, unit, default, allowed range, meaning and source, followed by
 the built-in terrain and unit-type tables, the grid's property layers and the gazetteer.
 """
@@ -54,8 +55,9 @@ once, with the file, the key path, the value and what is allowed).
   TOML (`true`, `12`, `[34.1, 42.3]`, `"text"`), or as plain text when that fails.
 
 Columns: **Type**; **Unit**; **Default**; **Allowed** (ranges and choices); **Meaning**;
-**Source** (where the default comes from, when the schema records it; a dash means the default is
-a modelling assumption with no recorded source, to be calibrated).
+**Source** (where the default comes from: a reference, the operation's published outline,
+*scenario input* for what the scenario's author decides, or *assumed* for a modelling assumption
+of the right order of magnitude, not fitted to data).
 """
 
 _TYPE_WORDS = {int: "integer", float: "number", bool: "true/false", str: "text",
@@ -218,18 +220,22 @@ def _table(rows: list[list[str]], header: list[str]) -> list[str]:
 
 
 COLUMNS = ["Key", "Type", "Unit", "Default", "Allowed", "Meaning", "Source"]
+#: The ODD's parameter tables show these columns of the reference's (by index in COLUMNS).
+ODD_COLUMNS = (0, 2, 3, 5, 6)
 
 
 def _section(lines: list[str], title: str, meaning: str, model: type[BaseModel], prefix: str,
-             defaults: Any, level: int, builtin: str = "") -> None:
+             defaults: Any, level: int, builtin: str = "", columns: tuple[int, ...] | None = None
+             ) -> None:
     rows, nested = field_rows(model, prefix, defaults if isinstance(defaults, BaseModel) else None,
                               builtin)
     doc = (model.__doc__ or "").strip().splitlines()[0]
     meaning = meaning[:1].upper() + meaning[1:]
     text = doc if not meaning or meaning.rstrip(".") == doc.rstrip(".") else f"{meaning}. {doc}"
     lines += ["", f"{'#' * level} {title}", "", text, ""]
+    keep = columns or tuple(range(len(COLUMNS)))
     if rows:
-        lines += _table(rows, COLUMNS)
+        lines += _table([[r[i] for i in keep] for r in rows], [COLUMNS[i] for i in keep])
     if builtin == "terrain":
         _builtin(lines, TERRAIN_DEFAULTS, TerrainSpec, "terrain class",
                  "The seven classes are fixed; a scenario may change single values, e.g. "
@@ -240,20 +246,20 @@ def _section(lines: list[str], title: str, meaning: str, model: type[BaseModel],
                  "(`[unit_types.infantry]` with `sensor_km = 4.0`) or add a type of its own "
                  "(`[unit_types.armour]`; unset values take the defaults above).")
     for key, sub, value, desc in nested:
-        _nested(lines, key, sub, value, desc, min(level + 1, 4))
+        _nested(lines, key, sub, value, desc, min(level + 1, 4), columns)
 
 
 def _nested(lines: list[str], key: str, sub: type[BaseModel], value: Any, desc: str,
-            level: int) -> None:
+            level: int, columns: tuple[int, ...] | None = None) -> None:
     if key.endswith("[]"):
         _section(lines, f"`[[{key[:-2]}]]`",
                  f"{desc} (a list: one `[[{key[:-2]}]]` table per item)", sub, f"{key}.", None,
-                 level)
+                 level, columns=columns)
     elif key.endswith(".NAME"):
         _section(lines, f"`[{key}]`", desc, sub, f"{key}.", None, level,
-                 builtin=key.removesuffix(".NAME"))
+                 builtin=key.removesuffix(".NAME"), columns=columns)
     else:
-        _section(lines, f"`[{key}]`", desc, sub, f"{key}.", value, level)
+        _section(lines, f"`[{key}]`", desc, sub, f"{key}.", value, level, columns=columns)
 
 
 def _builtin(lines: list[str], table: dict[str, dict], model: type[BaseModel], what: str,
@@ -274,6 +280,34 @@ def render() -> str:
         _nested(lines, key, sub, value, desc, 2)
     lines += _layers() + _gazetteer()
     return "\n".join(lines) + "\n"
+
+
+ODD_BEGIN = "<!-- BEGIN GENERATED PARAMETERS -->"
+ODD_END = "<!-- END GENERATED PARAMETERS -->"
+
+
+def render_parameters() -> str:
+    """The ODD's parameter tables: every key with its unit, default, meaning and source."""
+    lines = [ODD_BEGIN, "",
+             "Generated from the schema by `python -m encircle_sim.reference --odd docs/ODD.md`; "
+             "types and allowed ranges are in [scenario-reference.md](scenario-reference.md). "
+             "*Scenario input* marks what a scenario's author sets (places, orders of battle, "
+             "labels); *assumed* marks a modelling assumption of the right order of magnitude, "
+             "not fitted to data.", ""]
+    rows, nested = field_rows(Scenario, "", None)
+    lines += ["### Top level", ""]
+    lines += _table([[r[i] for i in ODD_COLUMNS] for r in rows],
+                    [COLUMNS[i] for i in ODD_COLUMNS])
+    for key, sub, value, desc in nested:
+        _nested(lines, key, sub, value, desc, 3, ODD_COLUMNS)
+    lines += ["", ODD_END]
+    return "\n".join(lines)
+
+
+def update_odd(text: str) -> str:
+    """``text`` (the ODD) with its generated parameter section replaced by the current one."""
+    start, end = text.index(ODD_BEGIN), text.index(ODD_END) + len(ODD_END)
+    return text[:start] + render_parameters() + text[end:]
 
 
 def _layers() -> list[str]:
@@ -303,6 +337,12 @@ def _gazetteer() -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--odd"] and len(argv) == 2:
+        with open(argv[1], encoding="utf-8") as fh:
+            odd = update_odd(fh.read())
+        with open(argv[1], "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(odd)
+        return 0
     text = render()
     if argv[:1] == ["--output"] and len(argv) == 2:
         with open(argv[1], "w", encoding="utf-8", newline="\n") as fh:

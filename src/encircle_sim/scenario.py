@@ -356,24 +356,24 @@ class InsurgentSpec(Section):
     perception_km: float = param(15.0, "radius within which a cell perceives forces", unit="km",
                                  gt=0.0, le=200.0)
     placement_concealment_power: float = param(2.0, "cells are placed with weight "
-                                               "concealment^power (hide in rough ground)", unit="",
+                                               "concealment^power (hide in rough ground)", unit="exponent",
                                                ge=0.0, le=10.0)
-    flee_threat: float = param(0.5, "perceived threat at which relocating starts to pay", unit="",
+    flee_threat: float = param(0.5, "perceived threat at which relocating starts to pay", unit="platoon-equivalents",
                                ge=0.0, le=100.0)
     slip_horizon_days: float = param(2.0, "how far ahead a cell plans a breakout: exits are "
                                      "valued against the distance it can cover in this time",
                                      unit="days", gt=0.0, le=30.0,
                                      source="assumed: night moves of one to three nights")
-    slip_threat: float = param(1.5, "perceived threat at which slipping away starts to pay", unit="",
+    slip_threat: float = param(1.5, "perceived threat at which slipping away starts to pay", unit="platoon-equivalents",
                                ge=0.0, le=100.0)
     ambush_range_km: float = param(6.0, "a unit this close can be ambushed", unit="km", gt=0.0,
                                    le=50.0)
     ambush_odds: float = param(0.25, "ambush only units whose engaged strength is at most "
-                               "fighters / ambush_odds", unit="", gt=0.0, le=10.0)
-    ambush_appetite: float = param(0.5, "utility weight of ambushing when odds are good", unit="",
+                               "fighters / ambush_odds", unit="ratio", gt=0.0, le=10.0)
+    ambush_appetite: float = param(0.5, "utility weight of ambushing when odds are good", unit="utility",
                                    ge=0.0, le=10.0)
     choice_temperature: float = param(0.3, "logit noise of the choice rule (0 = always the best "
-                                      "option)", unit="", ge=0.0, le=10.0)
+                                      "option)", unit="utility", ge=0.0, le=10.0)
 
 
 class NetworkSpec(Section):
@@ -429,7 +429,7 @@ class RetaliationSpec(Section):
     civilian_harm_mean: float = param(1.5, "mean civilian casualties of an attack on the "
                                       "population", unit="persons", ge=0.0, le=100.0)
     call_appetite: float = param(1.0, "utility weight of calling for retaliation, per unit of "
-                                 "pressure", unit="", ge=0.0, le=10.0)
+                                 "pressure", unit="utility per unit of pressure", ge=0.0, le=10.0)
     call_days: float = param(2.0, "how long a call keeps the sleepers it reaches stirred",
                              unit="days", gt=0.0, le=60.0)
     pressure_area_weight: float = param(0.5, "weight of pocket area lost (vs cells lost) in the "
@@ -454,7 +454,7 @@ class EngagementSpec(Section):
 
     contact_hours: float = param(1.0, "duration of a contact once a cell is engaged", unit="h",
                                  gt=0.0, le=24.0)
-    rounds: int = param(6, "time slices of a contact (stochastic Lanchester steps)", unit="",
+    rounds: int = param(6, "time slices of a contact (stochastic Lanchester steps)", unit="slices",
                         ge=1, le=100)
     ambush_multiplier: float = param(3.0, "ambusher's firepower multiplier in the first slice",
                                      unit="x", ge=1.0, le=50.0)
@@ -467,7 +467,7 @@ class EngagementSpec(Section):
     p_surrender: float = param(0.4, "chance such a cell surrenders when engaged", unit="0-1",
                                ge=0.0, le=1.0)
     collateral_per_1000: float = param(0.02, "civilian casualties per fighter-kill exchange per "
-                                       "1000 persons/km2 of population density", unit="", ge=0.0,
+                                       "1000 persons/km2 of population density", unit="persons per shooter-hour at 1000 persons/km2", ge=0.0,
                                        le=100.0)
     interdiction_p: float = param(0.6, "chance a unit near a crossing point stops a crossing it "
                                   "detects", unit="0-1", ge=0.0, le=1.0)
@@ -711,3 +711,150 @@ def consistency_errors(sc: Scenario) -> list[Problem]:
                                 "one or more [[operation.axes]], or phases.advance.enabled = "
                                 "false"))
     return problems
+
+
+# --------------------------------------------------------------------------------------------
+# Where each default comes from
+# --------------------------------------------------------------------------------------------
+# Sources recorded next to a field (``param(..., source=...)``) stand; this table gives the
+# rationale of every other field, so that the scenario reference and the ODD parameter tables
+# name a source for every parameter. "Scenario input" marks what the scenario author decides
+# (labels, places, orders of battle); "assumed" marks a modelling assumption of the right order of
+# magnitude, not fitted to data. References: Koopman, *Search and Screening* (1946; 1980);
+# Lanchester, *Aircraft in Warfare* (1916); Washburn & Kress, *Combat Modeling* (2009);
+# McFadden (1974) for the logit choice rule.
+SCENARIO_INPUT = "scenario input"
+PARAMETER_SOURCES: dict[str, str] = {
+    "Scenario.name": SCENARIO_INPUT, "Scenario.title": SCENARIO_INPUT,
+    "Scenario.description": SCENARIO_INPUT,
+    "Scenario.seed": "scenario input: any seed; runs are reproducible for a given seed",
+    "Scenario.map": SCENARIO_INPUT, "Scenario.time": SCENARIO_INPUT,
+    "Scenario.theatres": SCENARIO_INPUT, "Scenario.terrain": "see [terrain] below",
+    "Scenario.unit_types": "see [unit_types] below", "Scenario.forces": SCENARIO_INPUT,
+    "Scenario.air": SCENARIO_INPUT, "Scenario.operation": SCENARIO_INPUT,
+    "Scenario.phases": "Victory Will's published three-phase plan", "Scenario.insurgents":
+    "see [insurgents] below", "Scenario.networks": "see [networks] below",
+    "Scenario.retaliation": "see [retaliation] below", "Scenario.border": "see [border] below",
+    "Scenario.engagement": "see [engagement] below",
+    "TheatreSpec.iraq": SCENARIO_INPUT, "TheatreSpec.syria": SCENARIO_INPUT,
+    "TheatreSpec.coupled": SCENARIO_INPUT,
+    "TerrainSpec.move_cost": "assumed relative going off road: open gravel plain 1, cultivated "
+    "and urban ground slower, wadis and broken ground 2-2.5x, rivers only at crossings",
+    "TerrainSpec.concealment": "assumed: share of search effort defeated - little cover on the "
+    "open plain, much in wadis, broken ground and towns",
+    "UnitTypeSpec.speed_offroad_kmh": "assumed: wheeled and tracked columns off road in desert",
+    "UnitTypeSpec.speed_road_kmh": "assumed: convoy speed on main roads",
+    "UnitTypeSpec.move_hours_per_day": "assumed: daylight operations with halts",
+    "UnitTypeSpec.sensor_km": "assumed: ground observation range of a company in open terrain",
+    "UnitTypeSpec.p_detect": "assumed: glimpse probability of a definite-range sensor "
+    "(Koopman); W = 2 sensor_km p_detect",
+    "UnitTypeSpec.search_speed_kmh": "assumed: speed of a deliberate search or sweep",
+    "UnitTypeSpec.patrol_km": "assumed: radius a company-size unit patrols from its position",
+    "UnitTypeSpec.engaged_max": "assumed: about a platoon to a company can fire in a contact",
+    "UnitTypeSpec.firepower": "assumed aimed-fire kill rate (Lanchester 1916; Washburn & Kress "
+    "2009), order of magnitude of small-unit exchange rates",
+    "UnitTypeSpec.vulnerability": "assumed: armour and training lower losses (mechanised 0.5)",
+    "ForceSpec.name": SCENARIO_INPUT, "ForceSpec.side": SCENARIO_INPUT,
+    "ForceSpec.type": SCENARIO_INPUT, "ForceSpec.units": SCENARIO_INPUT,
+    "ForceSpec.strength": "scenario input: a battalion of a few hundred, illustrative",
+    "ForceSpec.start": SCENARIO_INPUT, "ForceSpec.task": SCENARIO_INPUT,
+    "ForceSpec.axis": SCENARIO_INPUT, "ForceSpec.area": SCENARIO_INPUT,
+    "ForceSpec.area_km": "assumed: a brigade-size hunt area",
+    "AirSpec.name": SCENARIO_INPUT, "AirSpec.side": SCENARIO_INPUT, "AirSpec.area": SCENARIO_INPUT,
+    "AirSpec.radius_km": "assumed: area an ISR orbit covers in a day",
+    "AirSpec.hours_per_day": "assumed: one to two sorties on station a day",
+    "AirSpec.sweep_width_km": "assumed: effective sweep width of an airborne sensor against a "
+    "small group on the ground (Koopman)",
+    "AirSpec.speed_kmh": "assumed: search speed of a medium-altitude aircraft",
+    "AirSpec.concealment_factor": "assumed: overhead and thermal sensors see into cover better",
+    "AirSpec.p_strike": "assumed: share of air detections cleared for a strike",
+    "AirSpec.strike_kill_share": "assumed: a precision strike on a small group",
+    "AxisSpec.name": SCENARIO_INPUT, "AxisSpec.start": SCENARIO_INPUT,
+    "AxisSpec.objective": SCENARIO_INPUT,
+    "AxisSpec.advance_km_per_day": "assumed: deliberate clearance advance of 10-20 km a day",
+    "OperationSpec.area": "the Victory Will operation area as reported (Anbar-Nineveh-"
+    "Salahuddin desert to the Syrian border); vertices from the gazetteer and NE0 border",
+    "OperationSpec.perimeter_band_km": "assumed: depth of the first-phase clearance along the "
+    "area's sides",
+    "OperationSpec.cordon_radius_km": "assumed: a unit watches about this far along a cordon",
+    "OperationSpec.axes": SCENARIO_INPUT,
+    "PhaseSpec.enabled": SCENARIO_INPUT,
+    "PhaseSpec.max_day": "Victory Will's phases took days to weeks each; assumed",
+    "PhaseSpec.perimeter_cleared": "assumed: move on once most of the band is cleared",
+    "PhaseSpec.pocket_area_share": "assumed: assault once the pocket is squeezed to a quarter",
+    "PhaseSpec.cells_left_share": "assumed: the assault goes on until no cell is left",
+    "PhaseSpec.search_intensity": "assumed: effort rises as the plan concentrates forces",
+    "PhaseSpec.engagement_intensity": "assumed: the assault brings more fire support",
+    "PhasesSpec.perimeter": "Victory Will's plan (phase 1)",
+    "PhasesSpec.advance": "Victory Will's plan (phase 2)",
+    "PhasesSpec.assault": "Victory Will's plan (phase 3)",
+    "InsurgentSpec.fighters_min": "assumed: the smallest cells are a few fighters",
+    "InsurgentSpec.fighters_max": "assumed: the largest desert groups are a few dozen",
+    "InsurgentSpec.supply_days": "assumed: water, food and fuel a cell carries",
+    "InsurgentSpec.low_supply_days": "assumed",
+    "InsurgentSpec.low_supply_firepower": "assumed: short of ammunition",
+    "InsurgentSpec.low_supply_speed": "assumed: short of fuel and water",
+    "InsurgentSpec.desertion_per_day": "assumed",
+    "InsurgentSpec.speed_kmh": "assumed: on foot or motorbike at night",
+    "InsurgentSpec.move_hours_per_day": "assumed: moves by night",
+    "InsurgentSpec.firepower": "assumed aimed-fire kill rate (Lanchester), below the forces'",
+    "InsurgentSpec.perception_km": "assumed: sight, sound and local informants",
+    "InsurgentSpec.placement_concealment_power": "assumed: cells hide in wadis and broken ground",
+    "InsurgentSpec.flee_threat": "assumed: about half a platoon-equivalent nearby",
+    "InsurgentSpec.slip_threat": "assumed: more than a platoon-equivalent close by",
+    "InsurgentSpec.ambush_range_km": "assumed: a night approach to a unit's position",
+    "InsurgentSpec.ambush_odds": "assumed: ambush only when the target is at most four times the "
+    "cell's size",
+    "InsurgentSpec.ambush_appetite": "assumed",
+    "InsurgentSpec.choice_temperature": "assumed: logit scale of the random-utility choice "
+    "(McFadden 1974)",
+    "NetworkSpec.cache_stock_days": "assumed",
+    "NetworkSpec.cache_concealment": "assumed: buried caches and tunnels are hard to find",
+    "NetworkSpec.resupply_km": "assumed: a night's trip to a cache and back",
+    "NetworkSpec.comm_radius_km": "assumed: courier range between cells",
+    "NetworkSpec.comm_links": "assumed: a cell knows a few neighbouring cells",
+    "NetworkSpec.hubs": "assumed: a few leadership cells",
+    "NetworkSpec.cross_border_links": "assumed",
+    "NetworkSpec.capture_intel": "assumed: detainees reveal contacts",
+    "RetaliationSpec.enabled": SCENARIO_INPUT,
+    "RetaliationSpec.sleeper_cells": "assumed: dozens of cells around the Deir Ezzor towns",
+    "RetaliationSpec.fighters_min": "assumed", "RetaliationSpec.fighters_max": "assumed",
+    "RetaliationSpec.towns": "the towns of the mission brief (Markadah, Hasakah, Suwar, "
+    "Busayrah, Dhiban, Tayyanah, Hawayij)",
+    "RetaliationSpec.spread_km": "assumed: sleepers live in and around their town",
+    "RetaliationSpec.pressure_gain": "assumed: attacks elsewhere rise several-fold as the group "
+    "loses ground",
+    "RetaliationSpec.call_boost": "assumed",
+    "RetaliationSpec.attack_range_km": "assumed: small-arms, IED and grenade range",
+    "RetaliationSpec.sdf_target_share": "assumed: most attacks hit SDF posts and checkpoints",
+    "RetaliationSpec.civilian_harm_mean": "assumed: small attacks",
+    "RetaliationSpec.call_appetite": "assumed",
+    "RetaliationSpec.call_days": "assumed",
+    "RetaliationSpec.pressure_area_weight": "assumed: losses of fighters and of ground weigh alike",
+    "RetaliationSpec.escapee_join": SCENARIO_INPUT,
+    "BorderSpec.interdiction_km": "assumed: observation towers and patrols along the berm",
+    "EngagementSpec.contact_hours": "assumed: short firefights",
+    "EngagementSpec.rounds": "assumed: time slices of the stochastic Lanchester contact",
+    "EngagementSpec.ambush_multiplier": "assumed: surprise fire of the ambusher "
+    "(Washburn & Kress 2009)",
+    "EngagementSpec.ambush_surprise": "assumed: the ambushed reply late",
+    "EngagementSpec.break_contact": "assumed: insurgents disengage when losing",
+    "EngagementSpec.surrender_fighters": "assumed",
+    "EngagementSpec.p_surrender": "assumed",
+    "EngagementSpec.collateral_per_1000": "assumed: civilian harm scales with population density",
+    "EngagementSpec.interdiction_p": "assumed",
+}
+
+
+def _attach_sources() -> None:
+    """Put the rationale of :data:`PARAMETER_SOURCES` into the fields' metadata."""
+    classes = {cls.__name__: cls for cls in Section.__subclasses__()}
+    for key, text in PARAMETER_SOURCES.items():
+        cls_name, name = key.split(".")
+        extra = classes[cls_name].model_fields[name].json_schema_extra
+        if extra.get("source"):
+            raise RuntimeError(f"{key} has a source in its field and in PARAMETER_SOURCES")
+        extra["source"] = text
+
+
+_attach_sources()

@@ -16,6 +16,7 @@ The server is ``solara run APP --production`` in a child process, with:
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import signal
 import socket
@@ -32,6 +33,9 @@ from encircle_sim.viz import assets
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
+#: The encircle-sim page (``encircle-sim viz``), and the variable naming the scenario it shows first.
+APP_MODULE = "encircle_sim.viz.app"
+ENV_SCENARIO = "ENCIRCLE_SIM_VIZ_SCENARIO"
 # A proxy address where nothing listens: with it, any attempt of the server to reach the internet
 # (a CDN file missing from the cache, say) fails at once and shows in the log as "Could not load URL".
 DEAD_PROXY = "http://127.0.0.1:9"
@@ -108,6 +112,25 @@ def port_is_free(host: str, port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def address_problem(host: str, port: int) -> str | None:
+    """Why the server could not listen on ``host:port`` (in words), or None if it can."""
+    if not 0 < port < 65536:
+        return f"--port {port}: expected a port number from 1 to 65535"
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((host, port))
+        except socket.gaierror:
+            return f"--host {host}: not an address or host name this machine knows"
+        except OSError as err:
+            if err.errno == errno.EADDRINUSE:
+                return f"--port {port}: already in use on {host}; choose another port"
+            if err.errno == errno.EACCES:
+                return f"--port {port}: not allowed for this user; choose a port above 1023"
+            return f"--host {host}: cannot listen there ({err.strerror or err})"
+    return None
 
 
 def free_port(host: str = DEFAULT_HOST) -> int:

@@ -1,0 +1,449 @@
+"""The live map as image frames, fast: the static map is drawn once, each frame draws what moves.
+
+A full matplotlib draw of the region map (terrain image, rivers, border, roads, town labels,
+graticule, legends) takes a few hundred milliseconds; the agents and overlays on top take a few.
+:class:`MapFrame` draws the static part once and keeps its pixels. A frame copies them, repaints
+the pocket/cordon colours of only the grid cells whose state changed since the last frame (numpy,
+straight into the pixels), draws the units, cells and markers on top (matplotlib's blitting:
+``draw_artist`` on animated artists made once, whose data are replaced), and encodes the canvas.
+The frame shows:
+
+* the pocket (uncleared part of the operation area): light fill and a cell-exact outline;
+* the cordon (inner edge of the operation area): cells held by a unit within the cordon radius,
+  and gaps;
+* security-force units, coloured by side, shaped by task;
+* insurgent cells by state; hidden cells either all (analyst's view) or only those the forces
+  detected this step (forces' view);
+* optionally supply caches and the cells' communication links;
+* this step's engagements, escapes and attacks elsewhere.
+
+Everything is drawn in longitude/latitude, on the same axes as :func:`mapview.draw_region_map`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.colors import to_rgba  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
+from encircle_sim.cells import CellState  # noqa: E402
+from encircle_sim.forces import Side, Task  # noqa: E402
+from encircle_sim.geography import KM_PER_DEG  # noqa: E402
+from encircle_sim.mapview import (  # noqa: E402
+    BORDER_COLOUR,
+    OPERATION_COLOUR,
+    RIVER_COLOUR,
+    ROAD_COLOUR,
+    TERRAIN_COLOURS,
+    TERRAIN_LABELS,
+    draw_region_map,
+)
+from encircle_sim.plotting import SIDE_COLOURS, operation_ring  # noqa: E402
+from encircle_sim.viz.encode import encode_jpeg  # noqa: E402
+
+TASK_MARKERS = {Task.PERIMETER: "s", Task.AXIS: ">", Task.BLOCK: "D", Task.BORDER_SCREEN: "^",
+                Task.HUNT: "p", Task.RESERVE: "o"}
+#: Insurgent cells by state: (label, marker, face colour, edge colour, size); hidden cells hollow.
+CELL_STYLES = {
+    CellState.HIDDEN: ("cell hidden", "o", "none", "#7a0000", 18),
+    CellState.MOVING: ("cell moving", "o", "#e53935", "white", 22),
+    CellState.SLIPPING: ("cell slipping away", "o", "#ff9100", "black", 26),
+    CellState.ATTACKING: ("cell attacking (ambush)", "v", "#d500f9", "black", 34),
+}
+TASK_LABELS = {Task.PERIMETER: "perimeter", Task.AXIS: "axis of advance", Task.BLOCK: "blocking",
+               Task.BORDER_SCREEN: "border screen", Task.HUNT: "hunting", Task.RESERVE: "reserve"}
+POCKET_FILL = "#b71c1c"
+POCKET_EDGE = "#b71c1c"
+CORDON_HELD = "#00897b"
+CORDON_GAP = "#ff9100"
+CACHE_COLOUR = "#5d4037"
+LINK_COLOUR = "#37474f"
+CONTACT_KINDS = ("engagement", "ambush", "interdiction", "air_strike")
+ESCAPE_KINDS = ("escape_cordon", "escape_border")
+ATTACK_KINDS = ("attack_sdf", "attack_population")
+
+#: Pixel size of a map frame: shown at this size, or shrunk to fit the page's column.
+FRAME_SIZE = (820, 640)
+#: How the analyst wants hidden cells shown.
+SHOW_ALL = "all"
+SHOW_DETECTED = "detected"
+
+
+@dataclass(frozen=True)
+class Layers:
+    """What a frame shows besides units, cells and the pocket (the page's map options)."""
+
+    cells: str = SHOW_ALL  # SHOW_ALL or SHOW_DETECTED
+    cordon: bool = True
+    caches: bool = False
+    links: bool = False
+    events: bool = True
+
+
+def step_events(model) -> dict[str, np.ndarray]:
+    """(lon, lat) arrays of this step's contacts, escapes and attacks elsewhere.
+
+    Only this step's events are read (``EventLog.at_step``), so the cost does not grow with the
+    campaign's length.
+    """
+    out: dict[str, list] = {"contact": [], "escape": [], "attack": []}
+    for kind, lat, lon in model.events.at_step(int(model.steps)):
+        group = ("contact" if kind in CONTACT_KINDS else "escape" if kind in ESCAPE_KINDS
+                 else "attack" if kind in ATTACK_KINDS else None)
+        if group:
+            out[group].append((lon, lat))
+    return {g: np.asarray(v, float).reshape(-1, 2) for g, v in out.items()}
+
+
+def visible_cells(model, layers: Layers) -> np.ndarray:
+    """Indices of the active cells to draw: all of them, or only what the forces detected."""
+    c = model.cells
+    active = np.flatnonzero(c.active)
+    if layers.cells == SHOW_DETECTED:
+        seen = model.detected_cells[active] | (c.state[active] == CellState.ATTACKING)
+        return active[seen]
+    return active
+
+
+def mask_outline(mask: np.ndarray, x_edges: np.ndarray, y_edges: np.ndarray) -> np.ndarray:
+    """Segments, shape (n, 2, 2), along the cell edges between True and False cells of ``mask``.
+
+    ``mask`` is indexed [x, y]; ``x_edges``/``y_edges`` are the cell edges (n + 1 values).
+    """
+    m = np.pad(mask.astype(bool), 1)
+    vx, vy = np.nonzero(m[:-1, 1:-1] != m[1:, 1:-1])  # edge left of column vx (padded index)
+    vertical = np.stack([np.stack([x_edges[vx], y_edges[vy]], -1),
+                         np.stack([x_edges[vx], y_edges[vy + 1]], -1)], 1)
+    hx, hy = np.nonzero(m[1:-1, :-1] != m[1:-1, 1:])
+    horizontal = np.stack([np.stack([x_edges[hx], y_edges[hy]], -1),
+                           np.stack([x_edges[hx + 1], y_edges[hy]], -1)], 1)
+    return np.concatenate([vertical, horizontal]).reshape(-1, 2, 2)
+
+
+def polyline(segments) -> tuple[np.ndarray, np.ndarray]:
+    """(x, y) of segments joined into one line broken by NaNs: one artist, drawn in one call."""
+    seg = np.asarray(segments, float).reshape(-1, 2, 2)
+    pts = np.full((len(seg), 3, 2), np.nan)
+    pts[:, :2] = seg
+    pts = pts.reshape(-1, 2)
+    return pts[:, 0], pts[:, 1]
+
+
+def legend_handles() -> tuple[list, list]:
+    """(map legend, campaign legend) proxy artists; drawn once with the static background."""
+    terrain = [Patch(color=TERRAIN_COLOURS[t], label=TERRAIN_LABELS[t]) for t in TERRAIN_COLOURS]
+    terrain += [
+        Line2D([], [], color=BORDER_COLOUR, lw=2.2, label="Iraq-Syria border"),
+        Line2D([], [], color=RIVER_COLOUR, lw=1.3, label="river"),
+        Line2D([], [], color=ROAD_COLOUR, lw=0.9, label="main road (approx.)"),
+        Line2D([], [], color=OPERATION_COLOUR, lw=2.0, label="operation area"),
+    ]
+    campaign = [Patch(facecolor=to_rgba(POCKET_FILL, 0.15), edgecolor=POCKET_EDGE, lw=1.5,
+                      label="pocket (not yet cleared)"),
+                Patch(color=CORDON_HELD, alpha=0.55, label="cordon, held"),
+                Patch(color=CORDON_GAP, alpha=0.8, label="cordon, gap")]
+    campaign += [Patch(color=colour, label=f"{side.name} units") for side, colour in
+                 SIDE_COLOURS.items()]
+    campaign += [Line2D([], [], ls="", marker=TASK_MARKERS[t], color="#555555", markersize=6,
+                        label=TASK_LABELS[t]) for t in Task]
+    campaign += [Line2D([], [], ls="", marker=marker, markersize=np.sqrt(size) * 1.05,
+                        markerfacecolor=face, markeredgecolor=edge, label=label,
+                        markeredgewidth=1.1 if face == "none" else 0.5)
+                 for label, marker, face, edge, size in CELL_STYLES.values()]
+    campaign += [
+        Line2D([], [], ls="", marker="s", markersize=5, color=CACHE_COLOUR,
+               label="supply cache"),
+        Line2D([], [], color=LINK_COLOUR, lw=0.8, alpha=0.7, label="cell network link"),
+        Line2D([], [], ls="", marker="X", markersize=8, color="#ffd600",
+               markeredgecolor="black", markeredgewidth=0.5, label="contact this step"),
+        Line2D([], [], ls="", marker="x", markersize=8, color="#6a1b9a", markeredgewidth=2,
+               label="escape this step"),
+        Line2D([], [], ls="", marker="*", markersize=11, color="#ff1744",
+               markeredgecolor="black", markeredgewidth=0.4, label="attack elsewhere"),
+    ]
+    return terrain, campaign
+
+
+#: Overlay styles painted per grid cell straight into the frame's pixels: (colour, opacity).
+OVERLAY_STYLES = {1: (POCKET_FILL, 0.15), 2: (CORDON_HELD, 0.55), 3: (CORDON_GAP, 0.8)}
+_EMPTY = np.empty((0, 2))
+
+
+def zoom_window(model, margin_deg: float = 0.25) -> tuple[float, float, float, float]:
+    """(west, east, south, north) around the operation area and where the forces assemble.
+
+    Read from the scenario, not from where units are now, so the view (and its cached
+    background) stays put while the campaign runs.
+    """
+    w = model.region.window
+    spec = model.spec
+    ring = operation_ring(spec)
+    points = [(f.start.lat, f.start.lon) for f in spec.forces if f.side != "SDF"]
+    points += [(f.area.lat, f.area.lon) for f in spec.forces if f.area is not None
+               and f.side != "SDF"]
+    if ring is not None:
+        points += [tuple(p) for p in ring]
+    if not points:
+        return (w.west, w.east, w.south, w.north)
+    lat, lon = np.array(points, float).T
+    return (max(w.west, float(lon.min()) - margin_deg), min(w.east, float(lon.max()) + margin_deg),
+            max(w.south, float(lat.min()) - margin_deg),
+            min(w.north, float(lat.max()) + margin_deg))
+
+
+def scale_bar(ax, west: float, east: float, south: float, north: float) -> None:
+    """A scale bar in the lower-left corner of the view (the map's own sits at the window's)."""
+    width_km = (east - west) * KM_PER_DEG * np.cos(np.radians(south))
+    km = next(k for k in (500, 200, 100, 50, 20, 10, 5, 2, 1) if k <= width_km / 4)
+    lat = south + 0.05 * (north - south)
+    lon0 = west + 0.04 * (east - west)
+    dlon = km / (KM_PER_DEG * np.cos(np.radians(lat)))
+    ax.plot([lon0, lon0 + dlon], [lat, lat], color="black", lw=3, solid_capstyle="butt", zorder=12)
+    ax.plot([lon0, lon0 + dlon / 2], [lat, lat], color="white", lw=1.4, solid_capstyle="butt",
+            zorder=13)
+    ax.text(lon0 + dlon / 2, lat + 0.012 * (north - south), f"{km:g} km", ha="center",
+            va="bottom", fontsize=8, zorder=13, bbox=dict(facecolor="white", alpha=0.7, lw=0, pad=1))
+
+
+class MapFrame:
+    """The static map of one scenario geometry, and fast frames of a model on top of it.
+
+    ``zoom=True`` shows the operation area and the forces around it instead of the whole window.
+    """
+
+    format = "jpeg"
+
+    def __init__(self, model, zoom: bool = False, size_px: tuple[int, int] = FRAME_SIZE,
+                 dpi: int = 100):
+        self.region = model.region
+        w = self.region.window
+        self.size_px = size_px
+        self.zoom = zoom
+        self.lock = threading.Lock()
+        fig = self.fig = Figure(figsize=(size_px[0] / dpi, size_px[1] / dpi), dpi=dpi)
+        FigureCanvasAgg(fig)
+        # map on the left, legends in a column on the right
+        self.ax = ax = fig.add_axes((0.06, 0.045, 0.70, 0.93))
+        draw_region_map(self.region, operation_area=operation_ring(model.spec), ax=ax,
+                        legend=False)
+        ax.set_anchor("NW")  # the map keeps its aspect: any room left over goes below it
+        if zoom:
+            west, east, south, north = zoom_window(model)
+            ax.set_xlim(west, east)
+            ax.set_ylim(south, north)
+            scale_bar(ax, west, east, south, north)
+        for text in ax.texts:  # town labels (and a scale bar) outside the view: cut at its edge
+            text.set_clip_box(ax.bbox)
+            text.set_clip_on(True)
+        terrain, campaign = legend_handles()
+        fig.legend(handles=campaign, loc="upper left", bbox_to_anchor=(0.765, 0.975),
+                   fontsize=7.5, frameon=False, title="campaign", title_fontsize=8.5,
+                   alignment="left", handlelength=1.5, borderaxespad=0, labelspacing=0.35)
+        fig.legend(handles=terrain, loc="lower left", bbox_to_anchor=(0.765, 0.04),
+                   fontsize=7.5, frameon=False, title="map", title_fontsize=8.5,
+                   alignment="left", handlelength=1.5, borderaxespad=0, labelspacing=0.3)
+        self.x_edges = w.west + np.arange(self.region.nx + 1) * self.region.dlon
+        self.y_edges = w.south + np.arange(self.region.ny + 1) * self.region.dlat
+        self._make_dynamic_artists()
+        fig.canvas.draw()  # everything but the animated (dynamic) artists
+        self.base = np.array(fig.canvas.buffer_rgba())  # the static map's pixels
+        self.composited = self.base.copy()  # ... with the last frame's overlay painted in
+        self.painted = np.zeros((self.region.nx, self.region.ny), np.uint8)
+        self._pixel_cells()
+        self.frames = 0
+
+    def _make_dynamic_artists(self) -> None:
+        """The artists of the dynamic layer, made once; each frame only sets their data."""
+        ax, fig = self.ax, self.fig
+        # lines broken by NaNs: far cheaper to update and draw than a LineCollection of segments
+        (self.outline,) = ax.plot([], [], color=POCKET_EDGE, lw=1.4, zorder=6,
+                                  solid_capstyle="projecting", scalex=False, scaley=False)
+        (self.links,) = ax.plot([], [], color=LINK_COLOUR, lw=0.7, alpha=0.6, zorder=7,
+                                scalex=False, scaley=False)
+        self.caches = ax.scatter([], [], s=14, marker="s", c=CACHE_COLOUR, edgecolors="white",
+                                 linewidths=0.4, zorder=8)
+        self.units = {t: ax.scatter([], [], s=34, marker=m, edgecolors="white", linewidths=0.6,
+                                    zorder=9) for t, m in TASK_MARKERS.items()}
+        self.cells = {
+            state: ax.scatter([], [], s=size, marker=marker, facecolors=face, edgecolors=edge,
+                              linewidths=1.1 if face == "none" else 0.5, zorder=10)
+            for state, (_, marker, face, edge, size) in CELL_STYLES.items()}
+        self.events = {
+            "contact": ax.scatter([], [], marker="X", s=70, c="#ffd600", edgecolors="black",
+                                  linewidths=0.5, zorder=11),
+            "escape": ax.scatter([], [], marker="x", s=70, c="#6a1b9a", linewidths=2.0, zorder=11),
+            "attack": ax.scatter([], [], marker="*", s=150, c="#ff1744", edgecolors="black",
+                                 linewidths=0.4, zorder=11),
+        }
+        self.side_rgba = np.array([to_rgba(SIDE_COLOURS[Side(s)]) for s in range(len(Side))])
+        self.dynamic = ([self.outline, self.links, self.caches] + list(self.units.values())
+                        + list(self.cells.values()) + list(self.events.values()))
+        for a in self.dynamic:
+            a.set_animated(True)
+
+    def _pixel_cells(self) -> None:
+        """For each grid cell: the block of canvas pixels it covers under the map axes."""
+        height = self.fig.canvas.get_width_height()[1]
+        x0, y0, x1, y1 = self.ax.get_window_extent().extents
+        cols = np.arange(int(np.ceil(x0)), int(np.floor(x1)))
+        rows = np.arange(int(np.ceil(height - y1)), int(np.floor(height - y0)))  # top down
+        inv = self.ax.transData.inverted()
+        lon = inv.transform(np.column_stack([cols + 0.5, np.full(len(cols), y0)]))[:, 0]
+        lat = inv.transform(np.column_stack([np.full(len(rows), x0), height - rows - 0.5]))[:, 1]
+        w = self.region.window
+        ix = np.floor((lon - w.west) / self.region.dlon).astype(int)
+        iy = np.floor((lat - w.south) / self.region.dlat).astype(int)
+        # pixel columns [col_lo[x], col_hi[x]) show cell column x; rows likewise (empty if none)
+        self.col_lo = np.zeros(self.region.nx, int)
+        self.col_hi = np.zeros(self.region.nx, int)
+        self.row_lo = np.zeros(self.region.ny, int)
+        self.row_hi = np.zeros(self.region.ny, int)
+        for lo, hi, px, cell, n in ((self.col_lo, self.col_hi, cols, ix, self.region.nx),
+                                    (self.row_lo, self.row_hi, rows, iy, self.region.ny)):
+            for k in range(n):
+                on = px[cell == k]
+                if len(on):
+                    lo[k], hi[k] = on.min(), on.max() + 1
+        self.overlay_rgb = np.zeros((len(OVERLAY_STYLES) + 1, 3), np.float32)
+        self.overlay_alpha = np.zeros(len(OVERLAY_STYLES) + 1, np.float32)
+        for k, (colour, alpha) in OVERLAY_STYLES.items():
+            self.overlay_rgb[k] = np.array(to_rgba(colour)[:3]) * 255.0
+            self.overlay_alpha[k] = alpha
+
+    # ---- the dynamic layer --------------------------------------------------------------------
+    def overlay_cells(self, model, layers: Layers) -> np.ndarray | None:
+        """Per grid cell [x, y]: 0 nothing, 1 pocket, 2 cordon held, 3 cordon gap."""
+        plan = model.plan
+        if not plan.active:
+            return None
+        style = plan.pocket.astype(np.uint8)
+        if layers.cordon and len(plan.cordon_xy):
+            u = model.units
+            iraq = u.alive & ~u.syria
+            _, _, covered = plan.cordon_gaps(u.x[iraq], u.y[iraq])
+            xy = plan.cordon_xy
+            style[xy[:, 0], xy[:, 1]] = np.where(covered, 2, 3)
+        return style
+
+    def _paint_overlay(self, style: np.ndarray) -> None:
+        """Bring the composited background up to ``style``: repaint only the cells that changed.
+
+        The pocket shrinks and the cordon's held stretches move a few cells per step, so a frame
+        repaints tens of small pixel blocks instead of blending the whole map.
+        """
+        for x, y in np.argwhere(style != self.painted):
+            r0, r1, c0, c1 = self.row_lo[y], self.row_hi[y], self.col_lo[x], self.col_hi[x]
+            if r1 <= r0 or c1 <= c0:
+                continue  # outside the view
+            src = self.base[r0:r1, c0:c1, :3]
+            k = style[x, y]
+            if k == 0:
+                self.composited[r0:r1, c0:c1, :3] = src
+            else:
+                a = self.overlay_alpha[k]
+                self.composited[r0:r1, c0:c1, :3] = src * (1.0 - a) + self.overlay_rgb[k] * a
+        self.painted = style
+
+    def _lonlat(self, x, y) -> np.ndarray:
+        return np.column_stack([self.region.lon[np.asarray(x)], self.region.lat[np.asarray(y)]])
+
+    def _update_artists(self, model, layers: Layers, style: np.ndarray | None) -> None:
+        c, u = model.cells, model.units
+        pocket = model.plan.pocket if style is not None else None
+        self.outline.set_data(*polyline(
+            mask_outline(pocket, self.x_edges, self.y_edges) if pocket is not None
+            and pocket.any() else _EMPTY))
+        segs = _EMPTY
+        if layers.links:
+            net = model.network
+            alive = np.flatnonzero(net.alive)
+            act = np.zeros(c.capacity, bool)
+            act[: c.n] = c.active
+            a, b = net.a[alive], net.b[alive]
+            keep = act[a] & act[b]
+            a, b = a[keep], b[keep]
+            if len(a):
+                segs = np.stack([self._lonlat(c.x[a], c.y[a]), self._lonlat(c.x[b], c.y[b])], 1)
+        self.links.set_data(*polyline(segs))
+        k = np.flatnonzero(model.caches.intact) if layers.caches and len(model.caches) else []
+        self.caches.set_offsets(self._lonlat(model.caches.x[k], model.caches.y[k])
+                                if len(k) else _EMPTY)
+        alive = np.flatnonzero(u.alive)
+        for task, sc in self.units.items():
+            j = alive[u.task[alive] == task]
+            sc.set_offsets(self._lonlat(u.x[j], u.y[j]) if len(j) else _EMPTY)
+            sc.set_facecolor(self.side_rgba[u.side[j]] if len(j) else "none")
+        shown = visible_cells(model, layers)
+        st = c.state[shown]
+        for state, sc in self.cells.items():
+            i = shown[st == state]
+            sc.set_offsets(self._lonlat(c.x[i], c.y[i]) if len(i) else _EMPTY)
+        ev = step_events(model) if layers.events else {}
+        for group, sc in self.events.items():
+            p = ev.get(group, _EMPTY)
+            sc.set_offsets(p if len(p) else _EMPTY)
+
+    def _draw(self, model, layers: Layers) -> np.ndarray:
+        """Draw the frame into the canvas (hold ``self.lock``); returns the canvas pixels."""
+        style = self.overlay_cells(model, layers)
+        self._paint_overlay(style if style is not None else np.zeros_like(self.painted))
+        pixels = np.asarray(self.fig.canvas.buffer_rgba())
+        np.copyto(pixels, self.composited)
+        self._update_artists(model, layers, style)
+        for a in self.dynamic:
+            self.ax.draw_artist(a)
+        self.frames += 1
+        return pixels
+
+    def render_rgba(self, model, layers: Layers = Layers()) -> np.ndarray:
+        """The current state of ``model`` as an (h, w, 4) uint8 array (a copy)."""
+        with self.lock:
+            return self._draw(model, layers).copy()
+
+    def render(self, model, layers: Layers = Layers()) -> bytes:
+        """The current state of ``model`` as image bytes (``self.format``)."""
+        with self.lock:
+            pixels = self._draw(model, layers)
+            return encode_jpeg(pixels, self.fig.canvas.get_width_height())
+
+
+_FRAMES: OrderedDict[tuple, MapFrame] = OrderedDict()
+_FRAMES_LOCK = threading.Lock()
+
+
+def _geometry_key(model, zoom, size_px) -> tuple:
+    ring = operation_ring(model.spec)
+    extent = zoom_window(model) if zoom else None
+    return (model.region.window, None if ring is None else ring.round(5).tobytes(), extent,
+            size_px)
+
+
+def frame_for(model, zoom: bool = False, size_px: tuple[int, int] = FRAME_SIZE) -> MapFrame:
+    """The (cached) MapFrame for the model's map window and operation area.
+
+    Resetting the model, or changing its parameters, keeps the background: only a new map window
+    or operation area draws a new one.
+    """
+    key = _geometry_key(model, zoom, size_px)
+    with _FRAMES_LOCK:
+        frame = _FRAMES.get(key)
+        if frame is not None:
+            _FRAMES.move_to_end(key)
+            return frame
+    frame = MapFrame(model, zoom, size_px)
+    with _FRAMES_LOCK:
+        _FRAMES[key] = frame
+        while len(_FRAMES) > 6:
+            _FRAMES.popitem(last=False)
+    return frame
