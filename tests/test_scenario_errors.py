@@ -47,10 +47,6 @@ start = "{start}"
 """
 
 
-def problems_of(excinfo) -> list:
-    return excinfo.value.problems
-
-
 def problem_at(err: ScenarioError, path: str):
     found = [p for p in err.problems if p.path == path]
     assert found, f"no problem at {path}; got: {err.report()}"
@@ -183,8 +179,9 @@ def test_place_outside_the_map(write):
 
 
 def test_lat_lon_must_be_a_pair_of_numbers(write):
-    path = write("s.toml", QUICK_HEAD + FORCE.format(name="A", start="x").replace(
-        '"x"', "[34.5, 42.0, 1.0]") + FORCE.format(name="B", start="x").replace('"x"', "[95.0, 42.0]"))
+    three = FORCE.format(name="A", start="x").replace('"x"', "[34.5, 42.0, 1.0]")
+    north_pole = FORCE.format(name="B", start="x").replace('"x"', "[95.0, 42.0]")
+    path = write("s.toml", QUICK_HEAD + three + north_pole)
     with pytest.raises(ScenarioError) as exc:
         load_scenario(path)
     assert "[lat, lon]" in problem_at(exc.value, "forces[0].start").message
@@ -669,7 +666,6 @@ def test_unknown_keys_are_reported_at_their_path(table, key):
     node = BASE_DATA
     for part in table:
         node = node[part]
-    _, field = _schema_node(table) if table else (None, None)
     model = _schema_node(table)[0] if table else Scenario
     known = set(getattr(model, "model_fields", {})) | set(node)
     if key in known or table[:1] == ("unit_types",) and len(table) == 1:
