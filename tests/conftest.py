@@ -23,7 +23,8 @@ def encircle_sim_command() -> list[str]:
 def cli(tmp_path):
     """Run ``encircle-sim ARGS`` in a scratch folder; returns the CompletedProcess."""
 
-    def run(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    def run(*args: str, cwd: Path | None = None,
+            timeout: float = 120) -> subprocess.CompletedProcess:
         return subprocess.run([*encircle_sim_command(), *map(str, args)], capture_output=True,
                               text=True, cwd=cwd or tmp_path, timeout=timeout)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from encircle_sim.scenario_files import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+QUICK_FORCES = len(load_scenario("quick").forces)
 
 GOOD = f"""\
 base = "{(SCENARIOS / 'quick.toml').as_posix()}"
@@ -67,9 +68,9 @@ def test_validate_reports_every_problem_with_file_key_value_and_allowed(cli, wri
         "forces[0].start: unknown place 'Hadithaa'; did you mean 'Haditha'",
         "forces[1].strength: out of range (got 2); allowed: >= 5 and <= 5000 persons",
         "forces[2].start: Mosul (36.335 N, 43.119 E) is outside the map",
-        "forces[2].axis: no such axis in operation.axes (got 4); allowed: none: operation.axes "
-        "is empty",
-        "insurgents.fighters_min: must not exceed insurgents.fighters_max (10) (got 30)",
+        "forces[2].axis: no such axis (got 4); allowed: none: operation.axes is empty",
+        "insurgents.fighters_min: must not exceed fighters_max (got 30); allowed: <= 10 "
+        "(insurgents.fighters_max)",
         "theatres.coupled: coupling needs both theatres active (got true)",
         "operation.axes: phase 2 (phases.advance) needs at least one axis",
     )
@@ -111,7 +112,6 @@ def test_missing_file_and_misspelt_bundled_name(cli, tmp_path):
 
 
 def test_bad_set_overrides(cli, tmp_path):
-    formations = len(load_scenario("quick").forces)
     err = assert_bad_input(
         cli("run", "quick", "--out", tmp_path / "o", "--set", "insurgents.cells=abc",
             "--set", "foo", "--set", "forces[9].units=3", "--set", "map.cell_km=1",
@@ -119,7 +119,7 @@ def test_bad_set_overrides(cli, tmp_path):
         "quick.toml: 5 problems",
         "--set: insurgents.cells: wrong type: expected an integer (got 'abc')",
         "--set: override 'foo' must look like key.path=value",
-        f"--set: forces[9].units: forces[9]: no item 9 (the list has {formations})",
+        f"--set: forces[9].units: forces[9]: no item 9 (the list has {QUICK_FORCES})",
         "--set: map.cell_km: out of range (got 1); allowed: >= 2.0 and <= 20.0 km",
         "--set: engagment: unknown key 'engagment'; did you mean 'engagement'?",
     )

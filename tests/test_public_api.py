@@ -91,7 +91,7 @@ def test_every_problem_is_reported_together(base):
 def test_checks_across_fields_apply_too(base):
     with pytest.raises(es.ScenarioError, match=r"forces\[4\]\.axis: no such axis .*\(got 99\)"):
         es.with_overrides(base, {"forces[4].axis": 99})
-    with pytest.raises(es.ScenarioError, match="fighters_min: must not exceed insurgents.fighters_max"):
+    with pytest.raises(es.ScenarioError, match="fighters_min: must not exceed fighters_max"):
         es.with_overrides(base, {"insurgents.fighters_min": 30})
 
 

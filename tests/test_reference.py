@@ -48,7 +48,8 @@ def test_every_schema_key_has_a_row_with_its_meaning():
 def test_units_and_ranges_are_shown():
     text = reference.render()
     assert "| `map.cell_km` | number | km | `5` | ≥ 2 and ≤ 20 |" in text
-    assert "| `time.step_hours` | integer | h | `6` | `1`, `2`, `3`, `4`, `6`, `8`, `12`, `24` |" in text
+    choices = "`1`, `2`, `3`, `4`, `6`, `8`, `12`, `24`"
+    assert f"| `time.step_hours` | integer | h | `6` | {choices} |" in text
     assert "| `phases.advance.search_intensity` | number | x | `1.2` |" in text
 
 

@@ -179,8 +179,11 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+Nested = list[tuple[str, type[BaseModel], Any, str]]
+
+
 def field_rows(model: type[BaseModel], prefix: str, defaults: BaseModel | None,
-               builtin: str = "") -> tuple[list[list[str]], list[tuple[str, type[BaseModel], Any, str]]]:
+               builtin: str = "") -> tuple[list[list[str]], Nested]:
     """Rows for the plain keys of ``model``, and the nested tables to document after them.
 
     ``builtin``: "terrain" or "unit_types" for the tables with one entry per name, whose

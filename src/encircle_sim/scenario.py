@@ -656,13 +656,13 @@ def consistency_errors(sc: Scenario) -> list[Problem]:
                     f"{m.south:g}-{m.north:g} N, map.west-map.east {m.west:g}-{m.east:g} E"))
 
     if sc.insurgents.fighters_min > sc.insurgents.fighters_max:
-        problems.append(Problem("insurgents.fighters_min", "must not exceed "
-                                f"insurgents.fighters_max ({sc.insurgents.fighters_max})",
-                                sc.insurgents.fighters_min, f"<= {sc.insurgents.fighters_max}"))
+        problems.append(Problem("insurgents.fighters_min", "must not exceed fighters_max",
+                                sc.insurgents.fighters_min,
+                                f"<= {sc.insurgents.fighters_max} (insurgents.fighters_max)"))
     if sc.retaliation.fighters_min > sc.retaliation.fighters_max:
-        problems.append(Problem("retaliation.fighters_min", "must not exceed "
-                                f"retaliation.fighters_max ({sc.retaliation.fighters_max})",
-                                sc.retaliation.fighters_min, f"<= {sc.retaliation.fighters_max}"))
+        problems.append(Problem("retaliation.fighters_min", "must not exceed fighters_max",
+                                sc.retaliation.fighters_min,
+                                f"<= {sc.retaliation.fighters_max} (retaliation.fighters_max)"))
     if sc.theatres.coupled and not (sc.theatres.iraq and sc.theatres.syria):
         problems.append(Problem("theatres.coupled", "coupling needs both theatres active",
                                 True, "set theatres.iraq and theatres.syria to true, or "
@@ -684,8 +684,8 @@ def consistency_errors(sc: Scenario) -> list[Problem]:
                 problems.append(Problem(f"forces[{i}].axis", f"forces[{i}].task is 'axis', so "
                                         "an axis index is needed", None, axes_allowed))
             elif f.axis >= n_axes:
-                problems.append(Problem(f"forces[{i}].axis", "no such axis in operation.axes",
-                                        f.axis, axes_allowed))
+                problems.append(Problem(f"forces[{i}].axis", "no such axis", f.axis,
+                                        axes_allowed))
         elif f.axis is not None:
             problems.append(Problem(f"forces[{i}].axis", f"only used when forces[{i}].task is "
                                     f"'axis' (it is '{f.task}')", f.axis,

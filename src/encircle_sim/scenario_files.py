@@ -94,7 +94,8 @@ def resolve_scenario_path(ref: str | Path, relative_to: Path | None = None) -> P
     close = difflib.get_close_matches(str(ref_path.stem), names, n=3)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     raise ScenarioError(str(ref), [Problem("", f"no such scenario file or bundled scenario{hint}",
-                                           str(ref), "a .toml path or one of: " + ", ".join(names))])
+                                           str(ref),
+                                           "a .toml path or one of: " + ", ".join(names))])
 
 
 # --------------------------------------------------------------------------------------------
