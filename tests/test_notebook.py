@@ -42,10 +42,11 @@ def test_notebook_uses_only_the_public_api():
     assert used - set(encircle_sim.__all__) == set()
 
 
-def test_notebook_ends_with_the_live_section():
+def test_notebook_ends_with_the_live_page():
     nb = _read()
-    assert nb.cells[-1].cell_type == "markdown"
-    assert nb.cells[-1].source.startswith("## Watch it live")
+    assert nb.cells[-2].cell_type == "markdown"
+    assert nb.cells[-2].source.startswith("## Watch it live")
+    assert nb.cells[-1].cell_type == "code" and "es.CampaignPage(" in nb.cells[-1].source
 
 
 def _repo_state() -> str:
@@ -80,6 +81,9 @@ def test_notebook_runs_top_to_bottom(tmp_path, monkeypatch):
     images = [c for c in nb.cells if c.cell_type == "code"
               and any("image/png" in o.get("data", {}) for o in c.outputs)]
     assert len(images) >= 3  # final map, time series, replication spread
+    live = nb.cells[-1].outputs
+    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in live), \
+        "the live page did not display as a widget"
     text = "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
                      for o in c.outputs if o.output_type == "stream")
     assert "ok (my_leaky_border" in text and "exit status 0" in text

@@ -50,3 +50,14 @@ def test_readme_credits_the_data_sources():
         assert needle in README, needle
     assert "## Live visualisation" in README and "encircle-sim viz" in README
     assert "docs/live-viz.md" in README and "## Notebook" in README
+
+
+def test_readme_python_example_runs():
+    """The API example, made quick: the small scenario, two seeds, in process."""
+    code = blocks("python")[0]
+    code = code.replace('"victory_will"', '"quick"').replace("seeds=10, workers=2", "seeds=2")
+    scope: dict = {}
+    exec(compile(code, "README.md", "exec"), scope)
+    assert len(scope["table"]) == 4
+    assert set(scope["table"]["label"]) == {"planned", "leaky"}
+    assert scope["result"].summary["seed"] == 3

@@ -12,6 +12,7 @@ The public API, for notebooks and scripts::
     runs = es.run_many({"sealed": sc, "leaky": sc2}, seeds=5, workers=2)   # one row per run
     es.plot_replications(runs, ["escaped_border", "neutralised"])
     es.save_scenario(sc2, "leaky.toml")                      # `encircle-sim run leaky.toml`
+    es.CampaignPage("quick")                                 # the live page, in a Jupyter cell
 
 Names are imported on first use, so ``import encircle_sim`` stays cheap (Mesa, matplotlib and
 Dask load only when a function that needs them is touched).
@@ -46,6 +47,8 @@ _EXPORTS = {
     "plot_final_map": "encircle_sim.plotting",
     "plot_replications": "encircle_sim.plotting",
     "save_animation": "encircle_sim.plotting",
+    # the live page (displays in a Jupyter cell as the last expression)
+    "CampaignPage": "encircle_sim.viz.page",
 }
 
 __all__ = [  # the same names as _EXPORTS (a test checks), spelled out for tools that read it
@@ -54,6 +57,7 @@ __all__ = [  # the same names as _EXPORTS (a test checks), spelled out for tools
     "bundled_scenarios", "parameter_table", "get_path",
     "CampaignModel", "run", "RunResult", "run_many", "replication_seeds",
     "plot_timeseries", "plot_final_map", "plot_replications", "save_animation",
+    "CampaignPage",
 ]
 
 
@@ -81,6 +85,7 @@ if TYPE_CHECKING:  # for editors and type checkers; no import cost at run time
     )
     from encircle_sim.runner import RunResult, run
     from encircle_sim.scenario import Scenario
+    from encircle_sim.viz.page import CampaignPage
     from encircle_sim.scenario_files import (
         ScenarioError,
         bundled_scenarios,
