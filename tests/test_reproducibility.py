@@ -43,5 +43,6 @@ def test_cli_runs_are_identical_files(tmp_path):
     assert s0 == s1
     prov = json.loads((outs[0] / "provenance.json").read_text())
     assert prov["seed"] == 4 and prov["scenario"] == "quick"
+    assert prov["scenario_source"] == "quick"
     assert {"python", "mesa", "numpy"} <= set(prov["versions"])
     assert len(pd.read_csv(outs[0] / "steps.csv")) == s0["steps"] + 1

@@ -66,9 +66,10 @@ def _navigator(region) -> Navigator:
 
 
 @functools.lru_cache(maxsize=8)
-def _nearest_passable_index(region) -> tuple[np.ndarray, np.ndarray]:
-    passable = region.layers["passable"].astype(bool)
-    _, (ix, iy) = ndimage.distance_transform_edt(~passable, return_indices=True)
+def _nearest_open_index(region) -> tuple[np.ndarray, np.ndarray]:
+    """For every cell, the nearest cell agents may stand on (see ``Navigator.open_ground``)."""
+    _, (ix, iy) = ndimage.distance_transform_edt(~_navigator(region).open_ground,
+                                                 return_indices=True)
     return ix.astype(np.int32), iy.astype(np.int32)
 
 
@@ -107,10 +108,11 @@ class CampaignModel(mesa.Model):
         self.layers = self.region.layers
         self.concealment = self.layers["concealment"].astype(float)
         self.density = self.layers["population"] / np.asarray(self.region.cell_area_km2, float)
-        self._snap_ix, self._snap_iy = _nearest_passable_index(self.region)
+        self._snap_ix, self._snap_iy = _nearest_open_index(self.region)
 
         self.plan = OperationPlan(scenario, self.region, self.nav.passable)
-        self.hiding_xy = np.argwhere(self.plan.area & (self.concealment >= 0.5)).astype(np.int32)
+        self.hiding_xy = np.argwhere(self.plan.area & self.nav.open_ground
+                                     & (self.concealment >= 0.5)).astype(np.int32)
         self.events = EventLog(self)
         self.town_names = [t.label for t in scenario.retaliation.towns]
         self.town_xy = np.array([self.region.cell_of(t.lat, t.lon) for t in scenario.retaliation.towns],
@@ -144,7 +146,7 @@ class CampaignModel(mesa.Model):
     # construction
     # ==========================================================================================
     def snap_passable(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Clip to the grid and move impassable cells to the nearest passable one."""
+        """Clip to the grid and move cells agents cannot stand on to the nearest one they can."""
         nx, ny = self.nav.shape
         x = np.clip(x, 0, nx - 1)
         y = np.clip(y, 0, ny - 1)
@@ -266,7 +268,7 @@ class CampaignModel(mesa.Model):
         self.air_agents = [AirAsset(self, a, self._cell_of(a.area)) for a in self.spec.air]
 
     def _weighted_cells(self, mask: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-        xy = np.argwhere(mask)
+        xy = np.argwhere(mask & self.nav.open_ground)
         if n == 0 or len(xy) == 0:
             return np.zeros(0, np.int32), np.zeros(0, np.int32)
         w = self.concealment[xy[:, 0], xy[:, 1]] ** self.spec.insurgents.placement_concealment_power

@@ -47,6 +47,7 @@ class Navigator:
     km_y: float
     crossings_xy: np.ndarray    # int32 (k, 2)
     crossing_banks: np.ndarray  # bool (k, banks + 1): which banks each crossing touches
+    open_ground: np.ndarray = field(default=None, repr=False)  # bool (nx, ny), set below
     _routes: OrderedDict = field(default_factory=OrderedDict, repr=False)
 
     def __post_init__(self):
@@ -58,6 +59,13 @@ class Navigator:
         self._cost = np.pad(self.move_cost, 1, constant_values=np.inf)
         self._road = np.pad(self.road, 1, constant_values=False)
         self._graph = None
+        # Where agents may be placed: not on a scrap of land that a river meander cuts off with
+        # no crossing (an agent put there could never leave). Banks that touch a crossing, or
+        # hold at least 2% of the land, are open.
+        sizes = np.bincount(self.bank.ravel(), minlength=self.crossing_banks.shape[1])
+        keep = self.crossing_banks.any(axis=0) | (sizes >= 0.02 * self.passable.sum())
+        keep[0] = True
+        self.open_ground = self.passable & keep[self.bank]
         # Static move tables, (nx, ny, 8) per neighbour: is the move legal (passable, no corner
         # cutting, no bank jump), does it enter a crossing, the entered cell's cost and road.
         nx, ny = self.shape

@@ -230,7 +230,8 @@ def plot_final_map(model, size_px=(1600, 1200), dpi=100) -> plt.Figure:
     seen = {}
     for h, lab in zip(handles, labels, strict=True):
         seen.setdefault(lab, h)
-    ax.legend(seen.values(), seen.keys(), fontsize=7, loc="lower left", framealpha=0.85)
+    # upper right: the scale bar sits at the lower left
+    ax.legend(seen.values(), seen.keys(), fontsize=7, loc="upper right", framealpha=0.85)
     return fig
 
 

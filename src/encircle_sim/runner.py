@@ -59,7 +59,8 @@ def _progress_printer(stream=sys.stderr):
 
 def run(scenario: Scenario | str | Path = "victory_will", *, seed: int | None = None,
         overrides: dict[str, Any] | list[str] | None = None, out: str | Path | None = None,
-        progress: bool = False, animate: bool = False, plots: bool = True) -> RunResult:
+        progress: bool = False, animate: bool = False, plots: bool = True,
+        source: str | None = None) -> RunResult:
     """Run one campaign to its end; write a run folder if ``out`` is given.
 
     Args:
@@ -70,10 +71,11 @@ def run(scenario: Scenario | str | Path = "victory_will", *, seed: int | None = 
         progress: print a progress line to stderr.
         animate: also record every step and write ``campaign.gif`` (needs ``out``).
         plots: write the time-series and final-map figures (with ``out``).
+        source: where the scenario came from, for the run's provenance (default: the name or
+            path given, or None for a Scenario object).
     """
-    source = None
     if not isinstance(scenario, Scenario):
-        source = str(scenario)
+        source = source or str(scenario)
         scenario = load_scenario(scenario, overrides or ())
     elif overrides:
         scenario = with_overrides(scenario, overrides)
@@ -137,7 +139,9 @@ def run_scenario_cli(args) -> int:
     if not args.quiet:
         print(f"running {scenario.name} (seed {scenario.seed}) -> {out}", file=sys.stderr)
     try:
-        result = run(scenario, out=out, progress=not args.quiet, animate=args.animate)
+        source = " ".join([str(args.scenario), *(f"--set {o}" for o in args.overrides)])
+        result = run(scenario, out=out, progress=not args.quiet, animate=args.animate,
+                     source=source)
     except KeyboardInterrupt:
         print(f"partial results (completed: false) written to {out}", file=sys.stderr)
         return 130
