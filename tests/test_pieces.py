@@ -11,7 +11,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from encircle_sim.fields import Kernel, splat
-from encircle_sim.model import region_for, _navigator
+from encircle_sim.model import _navigator, region_for
 from encircle_sim.networks import components
 from encircle_sim.scenario_files import load_scenario
 

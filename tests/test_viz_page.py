@@ -16,8 +16,6 @@ import solara
 from encircle_sim.scenario_files import load_scenario
 from encircle_sim.viz.page import CampaignPage, model_params
 
-from encircle_sim.scenario_files import load_scenario
-
 QUICK_DAYS = load_scenario("quick").time.max_days
 
 pytestmark = pytest.mark.slow

@@ -85,7 +85,6 @@ if TYPE_CHECKING:  # for editors and type checkers; no import cost at run time
     )
     from encircle_sim.runner import RunResult, run
     from encircle_sim.scenario import Scenario
-    from encircle_sim.viz.page import CampaignPage
     from encircle_sim.scenario_files import (
         ScenarioError,
         bundled_scenarios,
@@ -95,3 +94,4 @@ if TYPE_CHECKING:  # for editors and type checkers; no import cost at run time
         save_scenario,
         with_overrides,
     )
+    from encircle_sim.viz.page import CampaignPage

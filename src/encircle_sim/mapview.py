@@ -23,9 +23,9 @@ if "ipykernel" not in sys.modules and not os.environ.get("MPLBACKEND"):
     matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib import patheffects  # noqa: E402
 import numpy as np  # noqa: E402
 import shapely  # noqa: E402
+from matplotlib import patheffects  # noqa: E402
 from matplotlib.colors import to_rgb  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
@@ -383,7 +383,7 @@ def save_region_map(path, grid: RegionGrid, operation_area: np.ndarray | None = 
     fig = plt.figure(figsize=(width / dpi, height / dpi), dpi=dpi)
     n_title = title.count("\n") + 1 if title else 0
     title_size = 11 if width >= 1100 else 9
-    note = fig.text(0.005, 0.004, SOURCES_NOTE, fontsize=6.5, color="#444444", ha="left",
+    fig.text(0.005, 0.004, SOURCES_NOTE, fontsize=6.5, color="#444444", ha="left",
                     va="bottom", wrap=True)
     note_px = 14 if len(SOURCES_NOTE) * 3.6 < width - 10 else 24  # one line or two
     top = 8 + n_title * title_size * 1.45 + 24   # title, then the top tick labels

@@ -36,8 +36,8 @@ from encircle_sim.cells import (
     Theatre,
     choose_actions,
 )
-from encircle_sim.fields import Kernel, splat
 from encircle_sim.engagement import civilian_casualties, detection_draw, fight, search_hazards
+from encircle_sim.fields import Kernel, splat
 from encircle_sim.forces import (
     CAPABILITIES,
     AirAsset,
@@ -412,7 +412,7 @@ class CampaignModel(mesa.Model):
     def step(self) -> None:
         """One model step; see the module docstring for the order."""
         self.metrics.start_step()
-        c, u = self.cells, self.units
+        c = self.cells
         c.prev_x[: c.n], c.prev_y[: c.n] = c.x[: c.n], c.y[: c.n]
         c.moved[: c.n] = False
         c.exposed[: c.n] *= 0.5
@@ -612,8 +612,7 @@ class CampaignModel(mesa.Model):
 
     # ---- 5-6: detect and engage ---------------------------------------------------------------
     def _detect_and_engage(self, ambushes: list[tuple[int, int]]) -> None:
-        sc, c, u, nav = self.spec, self.cells, self.units, self.nav
-        eng = sc.engagement
+        c, u, nav = self.cells, self.units, self.nav
         search_mult, fire_mult = self.plan.intensity()
         targets = np.flatnonzero(c.active & (c.state[: c.n] != CellState.ATTACKING))
         alive_u = np.flatnonzero(u.alive)

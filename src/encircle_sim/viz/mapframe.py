@@ -265,7 +265,7 @@ class MapFrame:
 
     def _make_dynamic_artists(self) -> None:
         """The artists of the dynamic layer, made once; each frame only sets their data."""
-        ax, fig = self.ax, self.fig
+        ax = self.ax
         # lines broken by NaNs: far cheaper to update and draw than a LineCollection of segments
         (self.outline,) = ax.plot([], [], color=POCKET_EDGE, lw=1.4, zorder=6,
                                   solid_capstyle="projecting", scalex=False, scaley=False)
