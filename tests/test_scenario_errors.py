@@ -688,3 +688,12 @@ def test_a_partial_phase_table_keeps_that_phases_defaults(write):
     assert sc.phases.advance.search_intensity == 1.2      # the advance phase's own default
     assert sc.phases.advance.pocket_area_share == 0.25
     assert sc.phases.assault.engagement_intensity == 1.5  # untouched phases keep theirs
+
+
+def test_syrian_theatre_alone_needs_no_operation_area_on_its_map():
+    # jazeera_storm's small map does not hold the default (Iraqi) operation area: that is fine
+    # while the Iraqi theatre is off, and an error as soon as it is on
+    sc = load_scenario("jazeera_storm")
+    assert not sc.theatres.iraq
+    with pytest.raises(ScenarioError, match="operation.area"):
+        load_scenario("jazeera_storm", ["theatres.iraq=true"])

@@ -603,12 +603,13 @@ def _iter_locations(sc: Scenario):
             yield f"forces[{i}].area", f.area, f.side
     for i, a in enumerate(sc.air):
         yield f"air[{i}].area", a.area, a.side
-    for i, v in enumerate(sc.operation.area):
-        yield f"operation.area[{i}]", v, None
-    for i, ax in enumerate(sc.operation.axes):
-        yield f"operation.axes[{i}].start", ax.start, None
-        if ax.objective is not None:
-            yield f"operation.axes[{i}].objective", ax.objective, None
+    if sc.theatres.iraq:  # the operation area and axes matter only when the Iraqi theatre runs
+        for i, v in enumerate(sc.operation.area):
+            yield f"operation.area[{i}]", v, None
+        for i, ax in enumerate(sc.operation.axes):
+            yield f"operation.axes[{i}].start", ax.start, None
+            if ax.objective is not None:
+                yield f"operation.axes[{i}].objective", ax.objective, None
     if sc.theatres.syria:  # the target towns matter only when the Syrian theatre runs
         for i, t in enumerate(sc.retaliation.towns):
             yield f"retaliation.towns[{i}]", t, None
