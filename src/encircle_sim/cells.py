@@ -47,9 +47,6 @@ class CellState(IntEnum):
     ESCAPED = 6
 
 
-ACTIVE_STATES = (CellState.HIDDEN, CellState.MOVING, CellState.SLIPPING, CellState.ATTACKING)
-
-
 class Action(IntEnum):
     HIDE = 0
     RELOCATE = 1
@@ -110,9 +107,6 @@ class CellArrays:
     @property
     def active(self) -> np.ndarray:
         return self.state[: self.n] <= CellState.ATTACKING
-
-    def low_supply(self, threshold_days: float) -> np.ndarray:
-        return self.supply[: self.n] < threshold_days
 
 
 class InsurgentCell(CellAgent):

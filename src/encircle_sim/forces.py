@@ -42,9 +42,6 @@ class Task(IntEnum):
     RESERVE = 5
 
 
-TASK_BY_NAME = {"perimeter": Task.PERIMETER, "axis": Task.AXIS, "block": Task.BLOCK,
-                "border_screen": Task.BORDER_SCREEN, "hunt": Task.HUNT, "reserve": Task.RESERVE}
-
 CAPABILITIES = ("speed_offroad_kmh", "speed_road_kmh", "move_hours_per_day", "sensor_km",
                 "p_detect", "search_speed_kmh", "patrol_km", "engaged_max", "firepower",
                 "vulnerability")

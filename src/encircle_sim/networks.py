@@ -161,10 +161,6 @@ class CommNetwork:
         self.connected = np.isin(comp, hub_comps) & active
         return cut_now
 
-    def neighbours(self, i: int) -> np.ndarray:
-        m = self.alive & ((self.a == i) | (self.b == i))
-        return np.where(self.a[m] == i, self.b[m], self.a[m])
-
     def links_of(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Alive links touching any of ``idx`` (for intelligence from captures)."""
         sel = np.isin(self.a, idx) | np.isin(self.b, idx)

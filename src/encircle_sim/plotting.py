@@ -245,19 +245,6 @@ def save_run_plots(folder: Path, model) -> None:
     plt.close(fig)
 
 
-def save_scenario_map(scenario, path: Path, size_px=(1600, 1200)) -> Path:
-    """``encircle-sim map``: the grid as the model sees it, with the operation area."""
-    from encircle_sim.mapview import save_region_map
-    from encircle_sim.model import region_for
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_region_map(path, region_for(scenario), operation_area=operation_ring(scenario),
-                    size_px=size_px,
-                    title=f"{scenario.name}: {scenario.map.cell_km:g} km cells")
-    return path
-
-
 # --------------------------------------------------------------------------------------------
 # animation
 # --------------------------------------------------------------------------------------------
