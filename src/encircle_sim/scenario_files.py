@@ -619,6 +619,18 @@ def _set_aside(data: Any, loc: list[str | int], kind: str) -> bool:
     return False
 
 
+def _parse_overrides(texts: Iterable[str], problems: list[Problem], *, shown: bool, file: str,
+                     allowed: str) -> list[tuple[str, Any]]:
+    """``key.path=value`` texts as (key, value) pairs; a text that is not one is a problem."""
+    pairs = []
+    for text in texts:
+        try:
+            pairs.append(parse_override(text))
+        except ValueError as err:
+            problems.append(Problem("", str(err), text if shown else None, allowed, file))
+    return pairs
+
+
 def load_scenario(ref: str | Path = DEFAULT_SCENARIO, overrides: Iterable[str] | Mapping[str, Any] = ()
                   ) -> Scenario:
     """Load a scenario by path or bundled name, apply ``key.path=value`` overrides, validate it.
@@ -633,14 +645,8 @@ def load_scenario(ref: str | Path = DEFAULT_SCENARIO, overrides: Iterable[str] |
     if isinstance(overrides, Mapping):
         pairs = list(overrides.items())
     else:
-        pairs = []
-        for text in overrides:
-            try:
-                pairs.append(parse_override(text))
-            except ValueError as err:
-                problems.append(Problem("", str(err), None,
-                                        "KEY.PATH=VALUE, e.g. --set insurgents.cells=400",
-                                        "--set"))
+        pairs = _parse_overrides(overrides, problems, shown=False, file="--set",
+                                 allowed="KEY.PATH=VALUE, e.g. --set insurgents.cells=400")
     for key, value in pairs:
         try:
             set_path(data, key, value)
@@ -697,12 +703,8 @@ def with_overrides(scenario: Scenario, overrides: Mapping[str, Any] | Iterable[s
         raise TypeError("overrides must be a mapping or a list of 'key.path=value' texts, "
                         f"not one text ({overrides!r}): put it in a list")
     else:
-        pairs = []
-        for text in overrides:
-            try:
-                pairs.append(parse_override(text))
-            except ValueError as err:
-                problems.append(Problem("", str(err), text, "key.path=value"))
+        pairs = _parse_overrides(overrides, problems, shown=True, file="",
+                                 allowed="key.path=value")
     data = scenario_to_dict(scenario)
     for key, value in pairs:
         try:
