@@ -4,7 +4,7 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test setup setup-test browser-deps clean
+.PHONY: demo test lint setup setup-test browser-deps clean
 
 setup:
 	@scripts/bootstrap.sh
@@ -22,7 +22,11 @@ browser-deps: setup-test
 	@scripts/install-browser.sh
 	@$(BIN)/python -m encircle_sim.viz.assets
 
-test: setup-test browser-deps
+# The linter's version and rules are pinned in pyproject.toml.
+lint: setup-test
+	$(BIN)/ruff check .
+
+test: setup-test browser-deps lint
 	$(BIN)/python -m pytest -n 2 tests
 
 clean:

@@ -27,7 +27,8 @@ from pathlib import Path
 
 
 def ms(values: list[float]) -> str:
-    return f"{1000 * statistics.mean(values):7.1f} ms (median {1000 * statistics.median(values):.1f})"
+    mean, median = 1000 * statistics.mean(values), 1000 * statistics.median(values)
+    return f"{mean:7.1f} ms (median {median:.1f})"
 
 
 def frames(scenario: str, steps: int) -> dict[str, list[float]]:

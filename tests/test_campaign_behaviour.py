@@ -84,5 +84,6 @@ def test_destroying_caches_weakens_cells():
     assert sum(r.summary["caches_destroyed"] for r in found) > sum(
         r.summary["caches_destroyed"] for r in hidden)
     share_low = lambda rs: np.mean([  # noqa: E731
-        (r.steps["low_supply_cells"] / r.steps["cells_in_pocket"].clip(lower=1)).mean() for r in rs])
+        (r.steps["low_supply_cells"] / r.steps["cells_in_pocket"].clip(lower=1)).mean()
+        for r in rs])
     assert share_low(found) > share_low(hidden)

@@ -114,8 +114,8 @@ def test_every_town_is_labelled_without_overlaps(saved):
         h = min(box_a[3], box_b[3]) - max(box_a[1], box_b[1])
         assert w <= 0 or h <= 0, f"labels {a} and {b} overlap"
     left, top, right, bottom = m.map_box
-    for name, (l, t, r, b) in m.labels.items():
-        assert left <= l and r <= right and top <= t and b <= bottom, name
+    for name, (x0, t, r, b) in m.labels.items():
+        assert left <= x0 and r <= right and top <= t and b <= bottom, name
 
 
 @pytest.mark.slow

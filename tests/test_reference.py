@@ -79,7 +79,8 @@ def test_odd_parameter_tables_equal_the_generated_text():
 
 
 def test_every_parameter_has_a_source_and_every_number_a_unit():
-    for model in {reference._model_in(f.annotation) for f in Scenario.model_fields.values()} - {None}:
+    models = {reference._model_in(f.annotation) for f in Scenario.model_fields.values()}
+    for model in models - {None}:
         for name, field in model.model_fields.items():
             extra = field.json_schema_extra or {}
             assert extra.get("source"), f"{model.__name__}.{name} has no source"

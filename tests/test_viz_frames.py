@@ -30,7 +30,7 @@ def test_mask_outline_follows_cell_edges():
     lengths = np.abs(segs[:, 1] - segs[:, 0]).sum(axis=1)
     assert np.allclose(lengths, 1.0)
     # each edge is between a True and a False (or outside) cell
-    for (x0, y0), (x1, y1) in segs:
+    for (x0, y0), (x1, _y1) in segs:
         if x0 == x1:  # vertical edge at x0: cells x0-1 and x0 on row y0
             left = mask[int(x0) - 1, int(y0)] if x0 >= 1 else False
             right = mask[int(x0), int(y0)] if x0 < 5 else False

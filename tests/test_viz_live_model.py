@@ -1,4 +1,5 @@
-"""The live page's model: controls become validated scenario overrides; the seed box's text works."""
+"""The live page's model: controls become validated scenario overrides; the seed box's text
+works."""
 
 from __future__ import annotations
 

@@ -115,7 +115,8 @@ def fight(blue: np.ndarray, red: np.ndarray, alpha: np.ndarray, beta: np.ndarray
     return FightResult(b0 - b, r0 - r, broke)
 
 
-def square_law_survivors(blue0: float, red0: float, alpha: float, beta: float) -> tuple[float, float]:
+def square_law_survivors(blue0: float, red0: float, alpha: float, beta: float
+                         ) -> tuple[float, float]:
     """Deterministic Lanchester square-law survivors of a fight to the finish."""
     state = alpha * blue0**2 - beta * red0**2
     if state >= 0:

@@ -25,7 +25,8 @@ BASE_COLUMNS = (
     "attacks_elsewhere",
 )
 TAIL_COLUMNS = (
-    "caches_destroyed", "low_supply_cells", "links_cut", "pocket_area_km2", "cordon_gaps", "cordon_gap_km",
+    "caches_destroyed", "low_supply_cells", "links_cut", "pocket_area_km2", "cordon_gaps",
+    "cordon_gap_km",
     "perimeter_cleared", "pressure", "syria_cells", "syria_fighters", "connected_cells",
     "detections", "engagements", "ambushes", "air_strikes", "calls",
 )
@@ -66,7 +67,8 @@ class StepMetrics:
         self.captured_now = []
 
     def make_datacollector(self) -> DataCollector:
-        return DataCollector(model_reporters={col: partial(column_value, col) for col in self.columns})
+        return DataCollector(model_reporters={col: partial(column_value, col)
+                                              for col in self.columns})
 
     def values(self) -> dict[str, Any]:
         m = self.model
@@ -99,7 +101,8 @@ class StepMetrics:
         row.update({col: int(v) for col, v in zip(self.town_columns, self.attacks, strict=True)})
         row.update({
             "caches_destroyed": int(self.caches_destroyed),
-            "low_supply_cells": int((pocket & (c.supply[:n] < m.spec.insurgents.low_supply_days)).sum()),
+            "low_supply_cells": int((pocket & (c.supply[:n]
+                                     < m.spec.insurgents.low_supply_days)).sum()),
             "links_cut": int(self.links_cut),
             "pocket_area_km2": round(m.plan.pocket_area_km2, 1),
             "cordon_gaps": int(gaps),
@@ -179,7 +182,8 @@ class EventLog:
                 x, y = raw["x"].to_numpy()[has], raw["y"].to_numpy()[has]
                 la, lo = region.latlon_of(x, y)
                 lat[has], lon[has] = np.round(la, 4), np.round(lo, 4)
-                place[has] = [region.nearest_place(int(a), int(b)) for a, b in zip(x, y, strict=True)]
+                place[has] = [region.nearest_place(int(a), int(b))
+                              for a, b in zip(x, y, strict=True)]
             raw.insert(3, "lat", lat)
             raw.insert(4, "lon", lon)
             raw.insert(5, "place", place)

@@ -115,8 +115,8 @@ class CampaignModel(mesa.Model):
                                      & (self.concealment >= 0.5)).astype(np.int32)
         self.events = EventLog(self)
         self.town_names = [t.label for t in scenario.retaliation.towns]
-        self.town_xy = np.array([self.region.cell_of(t.lat, t.lon) for t in scenario.retaliation.towns],
-                                np.int32).reshape(-1, 2)
+        self.town_xy = np.array([self.region.cell_of(t.lat, t.lon)
+                                 for t in scenario.retaliation.towns], np.int32).reshape(-1, 2)
 
         self._build_units()
         self._build_air()
@@ -234,7 +234,8 @@ class CampaignModel(mesa.Model):
         country = self.layers["country"]
         cells = []
         for line in lines:
-            pts = sample_line_cells(self.region, line.coords, self.spec.map.cell_km, self.plan.frame)
+            pts = sample_line_cells(self.region, line.coords, self.spec.map.cell_km,
+                                    self.plan.frame)
             for x, y in pts:
                 best = None
                 for r in (0, 1, 2):
@@ -483,7 +484,8 @@ class CampaignModel(mesa.Model):
         ambush_ok = np.zeros(len(active), bool)
         ambush_target = np.full(len(active), -1)
         if len(alive_u):
-            du = nav.distance_km(x[:, None], y[:, None], u.x[alive_u][None, :], u.y[alive_u][None, :])
+            du = nav.distance_km(x[:, None], y[:, None], u.x[alive_u][None, :],
+                                 u.y[alive_u][None, :])
             eng = u.engaged()[alive_u].astype(float)
             fits = (du <= ins.ambush_range_km) & (
                 eng[None, :] <= c.fighters[active][:, None] / ins.ambush_odds)
@@ -536,7 +538,8 @@ class CampaignModel(mesa.Model):
         p_pass = np.ones(len(leaving))
         nearest_unit = np.full(len(leaving), -1)
         if len(alive_u):
-            d = nav.distance_km(x[:, None], y[:, None], u.x[alive_u][None, :], u.y[alive_u][None, :])
+            d = nav.distance_km(x[:, None], y[:, None], u.x[alive_u][None, :],
+                                u.y[alive_u][None, :])
             near = d <= sc.border.interdiction_km
             exposure = 1.0 - 0.5 * self.concealment[x, y]
             p_stop = sc.engagement.interdiction_p * exposure
@@ -765,7 +768,8 @@ class CampaignModel(mesa.Model):
         c.supply[sleepers] = ins.supply_days  # sleepers live off the towns around them
         out = act[c.supply[act] <= 0]
         if len(out):
-            lost = self.rng.binomial(c.fighters[out], -np.expm1(-ins.desertion_per_day * self.dt_days))
+            lost = self.rng.binomial(c.fighters[out],
+                                     -np.expm1(-ins.desertion_per_day * self.dt_days))
             c.fighters[out] -= lost
             for i in out[c.fighters[out] <= 0]:
                 c.state[i] = CellState.NEUTRALISED
@@ -804,7 +808,7 @@ class CampaignModel(mesa.Model):
         taken[: c.n] = (st == CellState.NEUTRALISED) | (st == CellState.CAPTURED)
         self.metrics.links_cut += self.network.update(active_full, taken, c.hub)
 
-    # ---- 9: plan ----------------------------------------------------------------------------------
+    # ---- 9: plan ------------------------------------------------------------------------------
     def _plan_step(self) -> None:
         c = self.cells
         pocket_active = int((c.active & (c.theatre[: c.n] == Theatre.IRAQ)).sum())

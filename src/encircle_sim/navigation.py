@@ -158,7 +158,8 @@ class Navigator:
 
     def waypoints(self, x: np.ndarray, y: np.ndarray, gx: np.ndarray, gy: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray]:
-        """Where each agent should head now: its goal, or a crossing if the goal is across a river."""
+        """Where each agent should head now: its goal, or a crossing if the goal is across a
+        river."""
         wx, wy = gx.copy(), gy.copy()
         b_here = self.bank[x, y]
         b_goal = self.bank[gx, gy]

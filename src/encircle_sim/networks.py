@@ -37,7 +37,8 @@ class SupplyCache(FixedAgent):
         return bool(self.model.caches.intact[self.index])
 
     def __repr__(self) -> str:
-        return f"SupplyCache({self.unique_id}, stock={self.stock:.0f} cell-days, intact={self.intact})"
+        return (f"SupplyCache({self.unique_id}, stock={self.stock:.0f} cell-days, "
+                f"intact={self.intact})")
 
 
 class CacheArrays:
@@ -122,7 +123,8 @@ class CommNetwork:
         pairs = np.unique(np.column_stack([a, b]), axis=0) if len(a) else np.zeros((0, 2), np.int64)
         if len(self.a):
             old = set(zip(self.a.tolist(), self.b.tolist(), strict=True))
-            pairs = np.array([p for p in pairs.tolist() if tuple(p) not in old], np.int64).reshape(-1, 2)
+            pairs = np.array([p for p in pairs.tolist() if tuple(p) not in old],
+                             np.int64).reshape(-1, 2)
         self.a = np.concatenate([self.a, pairs[:, 0]])
         self.b = np.concatenate([self.b, pairs[:, 1]])
         self.alive = np.concatenate([self.alive, np.ones(len(pairs), bool)])

@@ -3,7 +3,8 @@
 Geometry is kept as boolean masks over the grid. The *pocket* is the part of the operation area
 not yet cleared. Searching units spread their effort over their patrol disc (the same effort that
 detects cells, see ``engagement.py``); a cell whose accumulated coverage reaches
-``clear_coverage`` is cleared and stays cleared, so the pocket can only shrink. The *cordon* is the inner edge of the operation area;
+``clear_coverage`` is cleared and stays cleared, so the pocket can only shrink. The *cordon* is
+the inner edge of the operation area;
 stretches of it with no unit within ``cordon_radius_km`` are *gaps*. Insurgent cells escape by
 leaving the operation area (through the cordon, or over the border where the area touches it).
 

@@ -2,9 +2,10 @@
 
 ``python -m encircle_sim.reference > docs/scenario-reference.md`` writes it; a test checks that
 the committed file equals :func:`render`'s output. ``python -m encircle_sim.reference --odd
-docs/ODD.md`` refreshes the parameter tables of the ODD model description the same way. Every key of :class:`~encircle_sim.scenario.
-Scenario` is listed with its type, unit, default, allowed range, meaning and source, followed by
-the built-in terrain and unit-type tables, the grid's property layers and the gazetteer.
+docs/ODD.md`` refreshes the parameter tables of the ODD model description the same way. Every
+key of :class:`~encircle_sim.scenario.Scenario` is listed with its type, unit, default,
+allowed range, meaning and source, followed by the built-in terrain and unit-type tables, the
+grid's property layers and the gazetteer.
 """
 
 from __future__ import annotations

@@ -13,7 +13,8 @@ sleepers in its network component for ``call_days``.
 
 An attack is a small, close-range raid from the cell's hide near its town: with probability
 ``sdf_target_share`` it ambushes an SDF post (the nearest living SDF unit within a step's march
-plus ``attack_range_km`` of the cell), otherwise it strikes the population (Poisson casualties with mean
+plus ``attack_range_km`` of the cell), otherwise it strikes the population (Poisson casualties
+with mean
 ``civilian_harm_mean``). The event is logged at the target; the cell returns to its hide and is
 exposed afterwards, which helps the SDF hunt it. Cells escaping the pocket over the border may
 join the sleepers of the nearest target town (coupled theatres).

@@ -78,7 +78,8 @@ def _to_loc(value: Any) -> Loc:
         try:
             place = load_region().place(value)
         except UnknownPlace as err:
-            hint = f"; did you mean {', '.join(repr(s) for s in err.suggestions)}?" if err.suggestions else ""
+            names = ", ".join(repr(s) for s in err.suggestions)
+            hint = f"; did you mean {names}?" if err.suggestions else ""
             raise ValueError(f"unknown place {value!r}{hint}") from None
         return Loc(place.name, place.lat, place.lon, True)
     if (
@@ -115,7 +116,8 @@ class MapSpec(Section):
     south: float = param(33.0, "southern edge of the map", unit="deg N", ge=29.0, le=40.0,
                          source="covers the Anbar-Nineveh-Salahuddin triangle and Deir Ezzor")
     north: float = param(37.5, "northern edge of the map", unit="deg N", ge=29.0, le=40.0,
-                         source="covers Hasakah and the Turkish-border end of the Iraq-Syria border")
+                         source="covers Hasakah and the Turkish-border end of the Iraq-Syria "
+                         "border")
     west: float = param(38.5, "western edge of the map", unit="deg E", ge=35.0, le=49.0,
                         source="west of Deir ez-Zor and the Jordan tripoint")
     east: float = param(44.5, "eastern edge of the map", unit="deg E", ge=35.0, le=49.0,
@@ -133,7 +135,8 @@ class TimeSpec(Section):
     step_hours: Literal[1, 2, 3, 4, 6, 8, 12, 24] = param(
         6, "length of one model step", unit="h",
         source="four steps a day: insurgents move mostly at night, forces by day")
-    max_days: float = param(45.0, "campaign length if the group is not destroyed first", unit="days",
+    max_days: float = param(45.0, "campaign length if the group is not destroyed first",
+                            unit="days",
                             gt=0.0, le=365.0,
                             source="Victory Will's phases ran about six weeks (July-Aug 2019)")
     start_date: _dt.date = param(_dt.date(2019, 7, 7), "calendar date of day 0 (labels only)",
@@ -176,7 +179,8 @@ class UnitTypeSpec(Section):
     speed_offroad_kmh: float = param(15.0, "cross-country speed on open desert", unit="km/h",
                                      gt=0.0, le=120.0)
     speed_road_kmh: float = param(40.0, "speed on roads", unit="km/h", gt=0.0, le=150.0)
-    move_hours_per_day: float = param(10.0, "hours per day spent moving or patrolling", unit="h/day",
+    move_hours_per_day: float = param(10.0, "hours per day spent moving or patrolling",
+                                      unit="h/day",
                                       ge=0.0, le=24.0)
     sensor_km: float = param(3.0, "range at which a cell in the open can be detected", unit="km",
                              gt=0.0, le=60.0)
@@ -310,7 +314,8 @@ class PhaseSpec(Section):
                                             "its initial area", unit="0-1", ge=0.0, le=1.0)
     cells_left_share: float | None = param(None, "ends when this share of the pocket's cells or "
                                            "fewer remain active", unit="0-1", ge=0.0, le=1.0)
-    search_intensity: float = param(1.0, "multiplier on detection effort", unit="x", ge=0.0, le=10.0)
+    search_intensity: float = param(1.0, "multiplier on detection effort", unit="x", ge=0.0,
+                                    le=10.0)
     engagement_intensity: float = param(1.0, "multiplier on forces' firepower", unit="x",
                                         ge=0.0, le=10.0)
 
@@ -356,21 +361,25 @@ class InsurgentSpec(Section):
     perception_km: float = param(15.0, "radius within which a cell perceives forces", unit="km",
                                  gt=0.0, le=200.0)
     placement_concealment_power: float = param(2.0, "cells are placed with weight "
-                                               "concealment^power (hide in rough ground)", unit="exponent",
+                                               "concealment^power (hide in rough ground)",
+                                               unit="exponent",
                                                ge=0.0, le=10.0)
-    flee_threat: float = param(0.5, "perceived threat at which relocating starts to pay", unit="platoon-equivalents",
+    flee_threat: float = param(0.5, "perceived threat at which relocating starts to pay",
+                               unit="platoon-equivalents",
                                ge=0.0, le=100.0)
     slip_horizon_days: float = param(2.0, "how far ahead a cell plans a breakout: exits are "
                                      "valued against the distance it can cover in this time",
                                      unit="days", gt=0.0, le=30.0,
                                      source="assumed: night moves of one to three nights")
-    slip_threat: float = param(1.5, "perceived threat at which slipping away starts to pay", unit="platoon-equivalents",
+    slip_threat: float = param(1.5, "perceived threat at which slipping away starts to pay",
+                               unit="platoon-equivalents",
                                ge=0.0, le=100.0)
     ambush_range_km: float = param(6.0, "a unit this close can be ambushed", unit="km", gt=0.0,
                                    le=50.0)
     ambush_odds: float = param(0.25, "ambush only units whose engaged strength is at most "
                                "fighters / ambush_odds", unit="ratio", gt=0.0, le=10.0)
-    ambush_appetite: float = param(0.5, "utility weight of ambushing when odds are good", unit="utility",
+    ambush_appetite: float = param(0.5, "utility weight of ambushing when odds are good",
+                                   unit="utility",
                                    ge=0.0, le=10.0)
     choice_temperature: float = param(0.3, "logit noise of the choice rule (0 = always the best "
                                       "option)", unit="utility", ge=0.0, le=10.0)
@@ -467,7 +476,8 @@ class EngagementSpec(Section):
     p_surrender: float = param(0.4, "chance such a cell surrenders when engaged", unit="0-1",
                                ge=0.0, le=1.0)
     collateral_per_1000: float = param(0.02, "civilian casualties per fighter-kill exchange per "
-                                       "1000 persons/km2 of population density", unit="persons per shooter-hour at 1000 persons/km2", ge=0.0,
+                                       "1000 persons/km2 of population density",
+                                       unit="persons per shooter-hour at 1000 persons/km2", ge=0.0,
                                        le=100.0)
     interdiction_p: float = param(0.6, "chance a unit near a crossing point stops a crossing it "
                                   "detects", unit="0-1", ge=0.0, le=1.0)

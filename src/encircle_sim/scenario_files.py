@@ -160,7 +160,8 @@ def set_path(data: dict[str, Any], path: str, value: Any) -> None:
 
 
 def parse_override(text: str) -> tuple[str, Any]:
-    """``"insurgents.cells=400"`` -> ``("insurgents.cells", 400)``; values are TOML, or else text."""
+    """``"insurgents.cells=400"`` -> ``("insurgents.cells", 400)``; values are TOML, or else
+    text."""
     if "=" not in text:
         raise ValueError(f"override {text!r} must look like key.path=value")
     key, raw = (s.strip() for s in text.split("=", 1))
@@ -371,7 +372,8 @@ def _schema_node(loc: Sequence[str | int]) -> tuple[type[pydantic.BaseModel] | N
         nxt = None
         for cand in candidates:
             origin = typing.get_origin(cand)
-            if isinstance(cand, type) and issubclass(cand, pydantic.BaseModel) and isinstance(part, str):
+            if (isinstance(cand, type) and issubclass(cand, pydantic.BaseModel)
+                    and isinstance(part, str)):
                 if part in cand.model_fields:
                     field = cand.model_fields[part]
                     nxt = field.annotation
@@ -631,7 +633,8 @@ def _parse_overrides(texts: Iterable[str], problems: list[Problem], *, shown: bo
     return pairs
 
 
-def load_scenario(ref: str | Path = DEFAULT_SCENARIO, overrides: Iterable[str] | Mapping[str, Any] = ()
+def load_scenario(ref: str | Path = DEFAULT_SCENARIO,
+                  overrides: Iterable[str] | Mapping[str, Any] = ()
                   ) -> Scenario:
     """Load a scenario by path or bundled name, apply ``key.path=value`` overrides, validate it.
 

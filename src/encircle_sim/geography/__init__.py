@@ -29,7 +29,8 @@ from encircle_sim.geography.grid import (
 )
 
 __all__ = [
-    "COUNTRY_IRAQ", "COUNTRY_OTHER", "COUNTRY_SYRIA", "DEFAULT_TERRAIN", "KM_PER_DEG", "LAYER_DOCS", "Area",
+    "COUNTRY_IRAQ", "COUNTRY_OTHER", "COUNTRY_SYRIA", "DEFAULT_TERRAIN", "KM_PER_DEG", "LAYER_DOCS",
+    "Area",
     "Line", "MapWindow", "Place", "Region", "RegionGrid", "Terrain", "TerrainProperties",
     "UnknownPlace", "build_region_grid", "great_circle_km", "load_region",
 ]

@@ -153,7 +153,8 @@ class RegionGrid:
         region: the gazetteer and vector data (:class:`~encircle_sim.geography.gazetteer.Region`).
     """
 
-    def __init__(self, window: MapWindow, region: Region, terrain: dict[Terrain, TerrainProperties]):
+    def __init__(self, window: MapWindow, region: Region,
+                 terrain: dict[Terrain, TerrainProperties]):
         self.window = window
         self.region = region
         w = window
@@ -251,7 +252,8 @@ class RegionGrid:
         return shapely.distance(shapely.points(px, py), geom)
 
     def _to_km(self, lat, lon):
-        return (np.asarray(lon) - self._lon0) * self._kx, (np.asarray(lat) - self._lat0) * KM_PER_DEG
+        return ((np.asarray(lon) - self._lon0) * self._kx,
+                (np.asarray(lat) - self._lat0) * KM_PER_DEG)
 
     # ---- layers ------------------------------------------------------------------------------
     def _mask_of_lines(self, lines) -> np.ndarray:
@@ -425,7 +427,8 @@ class RegionGrid:
 LAYER_DOCS = {
     "terrain": "terrain class (Terrain: 0 open desert, 1 rough ground, 2 wadi, 3 river, 4 lake, "
                "5 urban, 6 cultivated valley)",
-    "move_cost": "time to cross 1 km relative to open desert [x], from the scenario's terrain table",
+    "move_cost": "time to cross 1 km relative to open desert [x], from the scenario's "
+                 "terrain table",
     "concealment": "share of detection effort the terrain defeats [0-1], from the terrain table",
     "population": "people living in the cell [persons]",
     "country": "0 other (Turkey, Jordan), 1 Iraq, 2 Syria",

@@ -45,7 +45,8 @@ MARKER = ".encircle-sim-complete"
 
 #: The npm packages a page may request through the proxy, in the order they load. Versions are not
 #: written here: they are read from the installed solara (see :func:`required_packages`).
-#: Found empirically (browser + server log, CDN unreachable) with Mesa's SolaraViz and solara 1.64.1:
+#: Found empirically (browser + server log, CDN unreachable) with Mesa's SolaraViz and
+#: solara 1.64.1:
 #:   the app shell (Vue 2 or Vue 3 flavour), requirejs and font-awesome load on every page;
 #:   vue-grid-layout with SolaraViz's draggable grid; vega/vega-lite/vega-embed with any Altair
 #:   chart (solara.FigureAltair); katex and mermaid with any solara.Markdown.
@@ -155,16 +156,18 @@ def required_packages() -> list[Package]:
     unknown = sorted(set(refs) - set(wanted) - ignored)
     if unknown:
         raise AssetsError(
-            "the installed solara (%s) requests front-end packages this project does not know: %s.\n"
+            f"the installed solara ({importlib.metadata.version('solara')}) requests front-end "
+            f"packages this project does not know: {unknown}.\n"
             "Check whether the page needs them (run the browser test) and add them to "
-            "COMMON_PACKAGES in %s." % (importlib.metadata.version("solara"), unknown, __file__)
+            f"COMMON_PACKAGES in {__file__}."
         )
     packages = []
     for name in wanted:
         if name not in refs:
             raise AssetsError(
-                f"the installed solara ({importlib.metadata.version('solara')}) no longer references "
-                f"{name!r} (it did in {VERIFIED_WITH_SOLARA}); review the list in {__file__}"
+                f"the installed solara ({importlib.metadata.version('solara')}) no longer "
+                f"references {name!r} (it did in {VERIFIED_WITH_SOLARA}); review the list in "
+                f"{__file__}"
             )
         for version, files in sorted(refs[name].items()):
             packages.append(Package(name, version, tuple(sorted(files))))
@@ -256,9 +259,10 @@ def fetch(packages: list[Package], base: Path, log=print) -> None:
         try:
             results = json.loads(proc.stdout)
         except json.JSONDecodeError as e:
-            raise AssetsError(f"could not read npm pack's output: {e}\n{proc.stdout[:500]}")
+            raise AssetsError(f"could not read npm pack's output: {e}\n{proc.stdout[:500]}") from e
         if len(results) != len(packages):
-            raise AssetsError(f"npm pack returned {len(results)} tarballs for {len(packages)} specs")
+            raise AssetsError(f"npm pack returned {len(results)} tarballs for {len(packages)} "
+                              "specs")
         for pkg, res in zip(packages, results, strict=True):
             if res.get("name") != pkg.name:
                 raise AssetsError(f"npm pack returned {res.get('name')} for {pkg.spec}")

@@ -1,7 +1,8 @@
 """The live charts beside the map, as PNG frames drawn with matplotlib's blitting.
 
 Four panels over campaign days (insurgent cells; pocket area; casualties; attacks elsewhere), the
-phases shaded behind the lines (the page names the current phase above the picture). The days axis is fixed to the
+phases shaded behind the lines (the page names the current phase above the picture). The days
+axis is fixed to the
 scenario's length and the count axes grow by steps, so almost every frame only redraws the lines
 and the phase shading over a cached background; the full figure is redrawn only when a value
 outgrows its axis (a handful of times per run).

@@ -213,7 +213,8 @@ def scale_bar(ax, west: float, east: float, south: float, north: float) -> None:
     ax.plot([lon0, lon0 + dlon / 2], [lat, lat], color="white", lw=1.4, solid_capstyle="butt",
             zorder=13)
     ax.text(lon0 + dlon / 2, lat + 0.012 * (north - south), f"{km:g} km", ha="center",
-            va="bottom", fontsize=8, zorder=13, bbox=dict(facecolor="white", alpha=0.7, lw=0, pad=1))
+            va="bottom", fontsize=8, zorder=13,
+            bbox=dict(facecolor="white", alpha=0.7, lw=0, pad=1))
 
 
 class MapFrame:

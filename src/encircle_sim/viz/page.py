@@ -45,7 +45,8 @@ def cells_slider(sc: Scenario) -> Slider:
 
 
 def model_params(scenario_name: str) -> dict[str, Any]:
-    """SolaraViz's ``model_params`` for one scenario: fixed name, inputs at the scenario's values."""
+    """SolaraViz's ``model_params`` for one scenario: fixed name, inputs at the scenario's
+    values."""
     sc = load_scenario(scenario_name)
     params: dict[str, Any] = {
         "scenario_name": scenario_name,

@@ -33,11 +33,13 @@ from encircle_sim.viz import assets
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
-#: The encircle-sim page (``encircle-sim viz``), and the variable naming the scenario it shows first.
+#: The encircle-sim page (``encircle-sim viz``), and the variable naming the scenario it shows
+#: first.
 APP_MODULE = "encircle_sim.viz.app"
 ENV_SCENARIO = "ENCIRCLE_SIM_VIZ_SCENARIO"
 # A proxy address where nothing listens: with it, any attempt of the server to reach the internet
-# (a CDN file missing from the cache, say) fails at once and shows in the log as "Could not load URL".
+# (a CDN file missing from the cache, say) fails at once and shows in the log as
+# "Could not load URL".
 DEAD_PROXY = "http://127.0.0.1:9"
 LOCAL_HOSTS = "127.0.0.1,localhost,::1"
 
@@ -78,7 +80,8 @@ def server_env(
             f"browser-deps); on an air-gapped machine copy a filled folder and set {assets.ENV_DIR}"
         )
     if offline:
-        for key in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
+        for key in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY",
+                    "all_proxy"):
             env[key] = DEAD_PROXY
         env["NO_PROXY"] = env["no_proxy"] = LOCAL_HOSTS
     return env
@@ -185,7 +188,8 @@ def wait_until_ready(
     last = "no answer"
     while True:
         if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"the server exited with code {proc.returncode} before {url} answered")
+            raise RuntimeError(f"the server exited with code {proc.returncode} before {url} "
+                               "answered")
         try:
             with opener.open(url, timeout=5) as resp:
                 if resp.status == 200:
@@ -196,7 +200,8 @@ def wait_until_ready(
         except (urllib.error.URLError, OSError) as e:
             last = str(getattr(e, "reason", e))
         if time.monotonic() - t0 > timeout:
-            raise TimeoutError(f"{url} did not answer HTTP 200 within {timeout:.0f} s (last: {last})")
+            raise TimeoutError(f"{url} did not answer HTTP 200 within {timeout:.0f} s "
+                               f"(last: {last})")
         time.sleep(interval)
 
 
