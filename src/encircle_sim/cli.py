@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from encircle_sim import __version__
@@ -174,6 +176,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if args.out is not None and (problem := _unwritable(args.out, "--out", folder=True)):
         return _fail(problem)
+    from encircle_sim.outputs import protected_place
+
+    if args.out is not None and (problem := protected_place(args.out)):
+        return _fail(f"--out {str(args.out)!r}: {problem}")
     load_scenario(args.scenario, args.overrides)  # report bad input before loading the model
     from encircle_sim.runner import run_scenario_cli
 
@@ -199,18 +205,31 @@ def _unwritable(path: Path, option: str, *, folder: bool = False) -> str | None:
     return None
 
 
+_stopped_by = ["SIGINT"]  # the signal behind a KeyboardInterrupt that reaches main()
+
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "map": cmd_map, "list": cmd_list,
             "viz": cmd_viz}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from encircle_sim.files import OutputError
     from encircle_sim.scenario_files import ScenarioError
 
+    _stopped_by[0] = "SIGINT"
+
+    def on_sigterm(signum, frame):  # batch schedulers, timeouts and `docker stop` send SIGTERM
+        _stopped_by[0] = "SIGTERM"
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, on_sigterm)
     try:
         return COMMANDS[args.command](args)
     except ScenarioError as err:
         return _fail(err.report())
+    except OutputError as err:
+        return _fail(f"--out {err}")
     except BrokenPipeError:  # output piped into `head` and the like: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
@@ -219,7 +238,8 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"encircle-sim {args.command}: cannot access{where}: "
                      f"{err.strerror or err}")
     except KeyboardInterrupt:
-        return _fail("interrupted")
+        print(f"interrupted ({_stopped_by[0]}): nothing written", file=sys.stderr)
+        return 128 + int(getattr(signal, _stopped_by[0]))
 
 
 if __name__ == "__main__":

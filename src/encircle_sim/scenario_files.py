@@ -26,6 +26,7 @@ from typing import Any
 import pydantic
 import tomli_w
 
+from encircle_sim.files import write_text_atomic
 from encircle_sim.scenario import (
     LOCATION_HELP,
     Loc,
@@ -788,12 +789,13 @@ def _drop_none(obj: Any) -> Any:
     return obj
 
 
+def scenario_toml(scenario: Scenario) -> str:
+    """A scenario as the text of a complete TOML file."""
+    return tomli_w.dumps(scenario_to_dict(scenario))
+
+
 def save_scenario(scenario: Scenario, path: str | Path) -> Path:
     """Write a scenario as a complete TOML file that ``encircle-sim run`` accepts."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = tomli_w.dumps(scenario_to_dict(scenario))
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_text_atomic(path, scenario_toml(scenario))
