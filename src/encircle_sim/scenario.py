@@ -579,14 +579,24 @@ class Problem:
     hint: str = ""  # e.g. "did you mean 'ISF'?"
 
     def __str__(self) -> str:
-        text = f"{self.path}: {self.message}" if self.path else self.message
+        message = clip(self.message, 4 * SHOWN_CHARS)
+        text = f"{clip(self.path, 2 * SHOWN_CHARS)}: {message}" if self.path else message
         if self.value is not None:
-            text += f" (got {toml_repr(self.value)})"
+            text += f" (got {clip(toml_repr(self.value))})"
         if self.hint:
-            text += f"; {self.hint}"
+            text += f"; {clip(self.hint, 2 * SHOWN_CHARS)}"
         if self.allowed:
             text += f"; allowed: {self.allowed}"
         return text
+
+
+#: The most characters of a value (or of a name the user gave) that a message shows.
+SHOWN_CHARS = 80
+
+
+def clip(text: str, limit: int = SHOWN_CHARS) -> str:
+    """``text`` if it is short; else its first ``limit`` characters and its length."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
 
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
