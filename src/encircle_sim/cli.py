@@ -191,10 +191,10 @@ def _unwritable(path: Path, option: str, *, folder: bool = False) -> str | None:
 
     Checked before a long job starts, so a typo in ``--out`` does not cost a whole run.
     """
-    from encircle_sim.scenario import clip
+    from encircle_sim.scenario import clip_path
 
     path = Path(path)
-    shown = clip(repr(str(path)))
+    shown = clip_path(repr(str(path)))
     try:
         if path.exists() and path.is_dir() != folder:
             return f"{option} {shown}: is a {'file' if folder else 'folder'}, not a " \
@@ -205,9 +205,9 @@ def _unwritable(path: Path, option: str, *, folder: bool = False) -> str | None:
     except OSError as err:  # a name too long for the file system, say
         return f"{option} {shown}: cannot be used ({err.strerror or err})"
     if not parent.is_dir():
-        return f"{option} {shown}: {clip(repr(str(parent)))} is a file, not a folder"
+        return f"{option} {shown}: {clip_path(repr(str(parent)))} is a file, not a folder"
     if not os.access(parent, os.W_OK | os.X_OK):
-        return f"{option} {shown}: no permission to write in {clip(repr(str(parent)))}"
+        return f"{option} {shown}: no permission to write in {clip_path(repr(str(parent)))}"
     return None
 
 
@@ -240,9 +240,9 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except OSError as err:  # a file that cannot be read or written: the user can fix it
-        from encircle_sim.scenario import clip
+        from encircle_sim.scenario import clip_path
 
-        where = f" {clip(repr(err.filename))}" if err.filename else ""
+        where = f" {clip_path(repr(err.filename))}" if err.filename else ""
         return _fail(f"encircle-sim {args.command}: cannot access{where}: "
                      f"{err.strerror or err}")
     except KeyboardInterrupt:

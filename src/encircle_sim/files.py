@@ -17,10 +17,10 @@ class OutputError(Exception):
     """A run folder that cannot be written; ``path`` and ``reason`` say which and why."""
 
     def __init__(self, path: Path | str, reason: str):
-        from encircle_sim.scenario import clip
+        from encircle_sim.scenario import clip_path
 
         self.path, self.reason = str(path), reason
-        super().__init__(f"{clip(repr(self.path))}: {reason}")
+        super().__init__(f"{clip_path(repr(self.path))}: {reason}")
 
 
 def umask() -> int:
