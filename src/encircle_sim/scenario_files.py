@@ -756,9 +756,11 @@ def _number_choices(data: Mapping[str, Any]) -> list[Problem]:
             sub = model.model_fields.get(key)
             choices = typing.get_args(sub.annotation) if sub is not None and typing.get_origin(
                 sub.annotation) is typing.Literal else ()
-            if choices and all(type(c) is int for c in choices) and type(given) is not int:
+            if (choices and all(type(c) is int for c in choices) and type(given) is not int
+                    and given in choices):  # values not in the choices: the schema says so
                 problems.append(Problem(f"{section}.{key}", "not one of the allowed values",
-                                        given, ", ".join(map(str, choices))))
+                                        given, ", ".join(map(str, choices[:-1]))
+                                        + f" or {choices[-1]}"))
     return problems
 
 
