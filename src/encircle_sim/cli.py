@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--animate", action="store_true", help="also write an animation of the campaign")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument("--force", action="store_true", help="replace an existing run folder")
+    p.add_argument("--yes", action="store_true",
+                   help="run even if the cost estimate exceeds this machine's free memory or "
+                        "half an hour (see `encircle-sim validate`)")
 
     p = sub.add_parser("validate", help="check scenario files and report every problem")
     p.add_argument("files", nargs="+", help="scenario files or bundled names")
@@ -85,9 +88,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(err.report(), file=sys.stderr)
             status = EXIT_BAD_INPUT
         else:
+            from encircle_sim import costs
+
             n_units = sum(f.units for f in sc.forces)
             print(f"{ref}: ok ({sc.name}: {_count(len(sc.forces), 'formation')}, "
                   f"{_count(n_units, 'unit')}, {_count(sc.insurgents.cells, 'insurgent cell')})")
+            cost = costs.estimate(sc)
+            print(f"  a run needs {cost.describe()}")
+            for reason in costs.reasons_to_ask(cost):
+                print(f"  note: `encircle-sim run` will ask for --yes: {reason}")
     return status
 
 

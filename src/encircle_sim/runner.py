@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from encircle_sim import costs
 from encircle_sim.model import CampaignModel
 from encircle_sim.outputs import FIGURES, RUN_FILES, RunFolder, write_run_files
 from encircle_sim.scenario import Scenario
@@ -57,6 +58,9 @@ def _progress_printer(stream=sys.stderr):
         stream.flush()
 
     return show
+
+
+EXIT_ASK_FIRST = 2  # a run too costly to start without --yes: like bad input, nothing done
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -264,6 +268,12 @@ def run_scenario_cli(args) -> int:
     if args.seed is not None:
         scenario = scenario.model_copy(update={"seed": args.seed})
     out = args.out or Path("runs") / f"{scenario.name}-seed{scenario.seed}"
+    cost = costs.estimate(scenario)
+    if (reasons := costs.reasons_to_ask(cost)) and not getattr(args, "yes", False):
+        print(f"encircle-sim run: not started: {'; and '.join(reasons)} (estimate: "
+              f"{cost.describe()}). Add --yes to run it anyway, or make it smaller (a larger "
+              "map.cell_km, fewer units or cells, shorter patrols, fewer days).", file=sys.stderr)
+        return EXIT_ASK_FIRST
     if not args.quiet:
         print(f"running {scenario.name} (seed {scenario.seed}) -> {out}", file=sys.stderr)
     try:
@@ -273,6 +283,12 @@ def run_scenario_cli(args) -> int:
     except RunInterrupted as stop:
         print(stop.report(), file=sys.stderr)
         return stop.exit_code
+    except MemoryError:
+        print(f"encircle-sim run: ran out of memory: nothing written to {out} (the estimate was "
+              f"{cost.describe()}; available now: {costs.available_memory_mb() or 0:.0f} MB). "
+              "Make the run smaller: a larger map.cell_km, fewer units or cells, shorter "
+              "patrols.", file=sys.stderr)
+        return EXIT_ASK_FIRST
     s = result.summary
     print(f"{s['scenario']} seed {s['seed']}: {s['days']:g} days, {s['final_phase']}; "
           f"cells {s['cells_initial']}: neutralised {s['neutralised']}, captured "

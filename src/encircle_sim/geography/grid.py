@@ -142,6 +142,15 @@ def _segment_cells(u0: float, v0: float, u1: float, v1: float) -> list[tuple[int
     return cells
 
 
+def grid_shape(window: MapWindow) -> tuple[int, int]:
+    """Columns and rows of the grid over ``window`` (cells of about ``cell_km``)."""
+    w = window
+    mid = np.radians((w.south + w.north) / 2.0)
+    ny = max(4, int(round((w.north - w.south) * KM_PER_DEG / w.cell_km)))
+    nx = max(4, int(round((w.east - w.west) * KM_PER_DEG * np.cos(mid) / w.cell_km)))
+    return nx, ny
+
+
 class RegionGrid:
     """The bundled region rasterised over one map window.
 
@@ -160,9 +169,7 @@ class RegionGrid:
         self.window = window
         self.region = region
         w = window
-        mid = np.radians((w.south + w.north) / 2.0)
-        self.ny = max(4, int(round((w.north - w.south) * KM_PER_DEG / w.cell_km)))
-        self.nx = max(4, int(round((w.east - w.west) * KM_PER_DEG * np.cos(mid) / w.cell_km)))
+        self.nx, self.ny = grid_shape(window)
         self.dlat = (w.north - w.south) / self.ny
         self.dlon = (w.east - w.west) / self.nx
         self.lat = w.south + (np.arange(self.ny) + 0.5) * self.dlat
