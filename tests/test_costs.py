@@ -46,8 +46,10 @@ def test_memory_and_time_rise_with_each_size():
 
 
 def test_a_wide_kernel_costs_memory_in_proportion_to_its_area():
-    narrow = est("forces[0].units=500", "unit_types.infantry.patrol_km=100")
-    wide = est("forces[0].units=500", "unit_types.infantry.patrol_km=200")
+    many = [f"forces[{i}].units=500" for i in range(5)]
+    narrow = est(*many, "unit_types.infantry.patrol_km=100",
+                 "unit_types.mechanised.patrol_km=100")
+    wide = est(*many, "unit_types.infantry.patrol_km=200", "unit_types.mechanised.patrol_km=200")
     assert wide.sizes.widest_stamp / narrow.sizes.widest_stamp == pytest.approx(4, rel=0.05)
     assert wide.memory_mb > 2 * narrow.memory_mb
 

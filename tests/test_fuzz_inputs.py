@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from encircle_sim import cli
@@ -77,6 +77,7 @@ def run_cli(*args: str) -> tuple[int, str, str]:
 
 
 def assert_clean(code, out: str, err: str, what) -> None:
+    event(f"exit {code}")
     assert code in (0, 2), (what, code, err[-2000:])
     assert "Traceback" not in err and "Traceback" not in out, (what, err[-2000:])
     if code == 2:
@@ -228,22 +229,38 @@ def test_set_overrides_validate_or_say_why(name, sets):
 # 3. a few short runs with fuzzed overrides: run, write the folder, or refuse cleanly
 # --------------------------------------------------------------------------------------------
 
-RUN_KEYS = st.sampled_from([
-    "insurgents.cells", "insurgents.fighters_min", "insurgents.fighters_max", "seed",
-    "networks.caches", "networks.hubs", "border.sealing", "operation.cordon_radius_km",
-    "forces[0].units", "forces[2].start", "forces[4].area_km", "air[0].radius_km",
-    "time.step_hours", "theatres.syria", "theatres.coupled", "name", "engagement.rounds",
-    "operation.axes[1].start", "operation.area", "phases.advance.enabled",
-])
-RUN_VALUES = st.one_of(st.integers(-5, 300).map(str), st.floats(-1, 400).map(repr),
-                       st.sampled_from(["true", "false", "Haditha", "Rawa", "[34.7, 42.0]",
-                                        '"x/../y"', "[[34.5, 41.5], [34.6, 41.6], [34.7, 41.7]]",
-                                        "24", "6.0"]))
+PLACE = st.sampled_from(['"Haditha"', '"Rawa"', '"Baiji"', '"Atlantis"', "[34.7, 42.0]",
+                         "[33.963, 43.263]", "[40.0, 40.0]"])
+# Mostly values a user might mean, now and then one that is not allowed.
+RUN_SETS = st.one_of(
+    st.integers(-2, 300).map(lambda n: f"insurgents.cells={n}"),
+    st.integers(0, 60).map(lambda n: f"insurgents.fighters_min={n}"),
+    st.integers(0, 2**64).map(lambda n: f"seed={n}"),
+    st.integers(0, 100).map(lambda n: f"networks.caches={n}"),
+    st.integers(0, 12).map(lambda n: f"networks.hubs={n}"),
+    st.floats(-0.5, 1.5).map(lambda x: f"border.sealing={x!r}"),
+    st.floats(0, 120).map(lambda x: f"operation.cordon_radius_km={x!r}"),
+    st.integers(0, 60).map(lambda n: f"forces[0].units={n}"),
+    PLACE.map(lambda p: f"forces[2].start={p}"),
+    PLACE.map(lambda p: f"operation.axes[1].start={p}"),
+    st.floats(0, 320).map(lambda x: f"forces[4].area_km={x!r}"),
+    st.sampled_from([1, 2, 3, 4, 5, 6, 6.0, 8, 12, 24, True]).map(
+        lambda v: f"time.step_hours={str(v).lower()}"),
+    st.booleans().map(lambda b: f"theatres.syria={str(b).lower()}"),
+    st.booleans().map(lambda b: f"theatres.coupled={str(b).lower()}"),
+    st.booleans().map(lambda b: f"phases.advance.enabled={str(b).lower()}"),
+    st.integers(0, 101).map(lambda n: f"engagement.rounds={n}"),
+    st.sampled_from(['"x/../y"', '"ok-name"', '"a b"', '""', '"' + "n" * 70 + '"']).map(
+        lambda v: f"name={v}"),
+    st.sampled_from(["[[34.5, 41.5], [34.6, 41.6], [34.7, 41.7]]",
+                     "[[34.0, 41.0], [35.0, 41.0], [35.0, 42.5], [34.0, 42.5]]",
+                     "[[34.0, 41.0], [35.0, 42.5], [35.0, 41.0], [34.0, 42.5]]",
+                     '["Haditha", "Rawa", "Anah"]']).map(lambda v: f"operation.area={v}"),
+)
 
 
 @fuzz_settings(24)
-@given(sets=st.lists(st.tuples(RUN_KEYS, RUN_VALUES).map(lambda kv: f"{kv[0]}={kv[1]}"),
-                     min_size=1, max_size=3))
+@given(sets=st.lists(RUN_SETS, min_size=1, max_size=3))
 def test_short_runs_with_fuzzed_overrides_run_or_say_why(scratch, sets):
     out = scratch / "runs" / f"r{abs(hash(tuple(sets)))}"
     args = ["run", "quick", "--quiet", "--out", str(out), "--force"]

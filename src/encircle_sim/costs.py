@@ -29,9 +29,10 @@ from encircle_sim.geography.grid import grid_shape
 from encircle_sim.scenario import Scenario
 
 # ---- coefficients: MB and seconds per unit of each term -------------------------------------
-# Fitted to 12 measured `encircle-sim run` processes (benchmarks/cost_model.py --fit, 2-core
-# machine under load) where the fit could tell a term apart; the others are derived from the
-# arrays the model makes (bytes per element x arrays alive at once).
+# Fitted to 12 measured `encircle-sim run` processes (benchmarks/cost_model.py --fit: CPU time
+# and peak RSS on a 2-core machine) where the fit could tell a term apart; the others are
+# derived from the arrays the model makes (bytes per element x arrays alive at once). Time is
+# that of an idle machine: on a busy one, expect more.
 IMPORTS_MB = 150.0          # Python, numpy, pandas, scipy and Mesa loaded, the region data read
 PLOTTING_MB = 275.0         # ... and matplotlib drawing the run's figures at the end
 MB_PER_CELL = 1.7e-3        # per grid cell: Mesa cell object and neighbours, layers, move tables
@@ -42,13 +43,13 @@ MB_PER_TRACK = 4.0e-6       # per (step, cell) of the recorded tracks (two int16
 MB_PER_ROUTE_FIELD_CELL = 4.0e-6  # per grid cell of one cached route field (float32)
 ROUTE_FIELDS = 16           # route fields a run typically caches (the cap is 512)
 
-SECONDS_START = 2.9         # a fresh process: imports, region data, writing folder and figures
-SECONDS_PER_CELL = 5.9e-5   # per grid cell: building the grid, drawing the final map
-SECONDS_PER_LINK_PAIR = 1.0e-6
-SECONDS_PER_STEP = 1.2e-2   # fixed per-step work: plan, networks, metrics, data collector
-SECONDS_PER_AGENT_STEP = 5.1e-5   # deciding and moving, per unit or cell per step
-SECONDS_PER_STAMP = 1.4e-8
-SECONDS_PER_SIGHTING = 2.0e-8     # derived: ~5 passes over the matrix at ~4 ns per element
+SECONDS_START = 3.9         # a fresh process: imports, region data, writing folder and figures
+SECONDS_PER_CELL = 2.7e-5   # per grid cell: building the grid, drawing the final map
+SECONDS_PER_LINK_PAIR = 1.1e-7
+SECONDS_PER_STEP = 4.0e-4   # fixed per-step work: plan, networks, metrics, data collector
+SECONDS_PER_AGENT_STEP = 1.0e-5   # deciding and moving, per unit or cell per step
+SECONDS_PER_STAMP = 4.4e-8
+SECONDS_PER_SIGHTING = 4.9e-8
 SECONDS_PER_CELL_STEP = 2.0e-8    # derived: ~10 whole-grid passes per step at ~2 ns a cell
 
 # ---- when to ask first ----------------------------------------------------------------------
