@@ -293,3 +293,43 @@ def test_a_lock_held_by_another_process_keeps_a_run_out(tmp_path, cli):
         holder.wait()
     # a killed holder's lock dies with it
     assert cli("run", "quick", "--out", "r", "--quiet").returncode == 0
+
+
+# --------------------------------------------------------------------------------------------
+# provenance and the lock file
+# --------------------------------------------------------------------------------------------
+
+
+def test_provenance_records_what_is_installed_and_how_it_compares_with_the_lock(tmp_path):
+    from importlib import metadata
+
+    from encircle_sim.outputs import lock_status
+
+    run("quick", seed=1, out=tmp_path / "r", plots=False)
+    prov = json.loads((tmp_path / "r" / "provenance.json").read_text())
+    for name in ("mesa", "numpy", "pandas", "solara", "pytest"):
+        assert prov["installed"][name] == metadata.version(name)
+    assert prov["lock_file"]["file"] == "requirements.lock"
+    lock = tmp_path / "requirements.lock"
+    lock.write_text(f"# a comment\nnumpy=={metadata.version('numpy')}\nMesa==0.0.1\n"
+                    "not-a-real-package==1.0\n")
+    status = lock_status(lock_file=lock)
+    assert status["matches"] is False
+    assert status["differences"] == {
+        "mesa": {"locked": "0.0.1", "installed": metadata.version("mesa")},
+        "not-a-real-package": {"locked": "1.0", "installed": "not installed"}}
+
+
+def test_the_lock_file_pins_every_dependency_exactly():
+    import tomllib
+
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    wanted = [*pyproject["dependencies"], *pyproject["optional-dependencies"]["test"]]
+    pinned = {}
+    for line in (REPO / "requirements.lock").read_text().splitlines():
+        if "==" in line and not line.startswith("#"):
+            name, version = line.split("==")
+            pinned[name.strip().lower().replace("_", "-")] = version.strip()
+    for requirement in wanted:
+        name = requirement.split("[")[0].split(">")[0].split("<")[0].split("=")[0].strip()
+        assert name.lower().replace("_", "-") in pinned, f"{name} is not in requirements.lock"
