@@ -111,10 +111,10 @@ def test_a_missing_front_end_file_is_a_404_from_the_local_server(tmp_path):
 
     port = server.free_port()
     log_path = tmp_path / "server.log"
+    (tmp_path / "cdn").mkdir()  # an asset folder (here lacking everything)
     with log_path.open("w") as log:
         proc = server.start(server.APP_MODULE, "127.0.0.1", port, assets_dir=tmp_path / "cdn",
                             access_log=True, stdout=log)
-    (tmp_path / "cdn").mkdir(exist_ok=True)
     try:
         url = server.url_for("127.0.0.1", port)
         server.wait_until_ready(url, timeout=180, proc=proc)
