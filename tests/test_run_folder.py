@@ -198,6 +198,14 @@ def test_links_planted_in_a_run_folder_are_replaced_not_followed(tmp_path, cli):
     assert not any((tmp_path / "r" / n).is_symlink() for n in os.listdir(tmp_path / "r"))
 
 
+def test_the_current_folder_is_never_a_run_folder(tmp_path, cli):
+    (tmp_path / "empty").mkdir()
+    for out in (".", ".."):
+        result = cli("run", "quick", "--out", out, "--quiet", "--force", cwd=tmp_path / "empty")
+        assert result.returncode == 2 and "is the current folder or holds it" in result.stderr
+    assert os.listdir(tmp_path / "empty") == []
+
+
 def test_a_link_as_the_run_folder_itself_is_refused(tmp_path, cli):
     (tmp_path / "elsewhere").mkdir()
     (tmp_path / "r").symlink_to(tmp_path / "elsewhere")

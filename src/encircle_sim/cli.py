@@ -228,17 +228,27 @@ COMMANDS = {"run": cmd_run, "validate": cmd_validate, "map": cmd_map, "list": cm
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from encircle_sim.files import OutputError
-    from encircle_sim.scenario_files import ScenarioError
-
     _stopped_by[0] = "SIGINT"
 
     def on_sigterm(signum, frame):  # batch schedulers, timeouts and `docker stop` send SIGTERM
         _stopped_by[0] = "SIGTERM"
         raise KeyboardInterrupt
 
+    previous = None
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, on_sigterm)
+        previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        return _command(args)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _command(args: argparse.Namespace) -> int:
+    """Run the command; whatever the user can fix becomes a message and exit status 2."""
+    from encircle_sim.files import OutputError
+    from encircle_sim.scenario_files import ScenarioError
+
     try:
         return COMMANDS[args.command](args)
     except ScenarioError as err:

@@ -242,6 +242,10 @@ class RunFolder:
             raise OutputError(self.given, "not a folder name")
         if problem := protected_place(target):
             raise OutputError(self.given, problem)
+        here = Path.cwd()
+        if target == here or target in here.parents:
+            raise OutputError(self.given, "is the current folder or holds it; give a folder "
+                              "of its own, e.g. runs/NAME")
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
         except OSError as err:
