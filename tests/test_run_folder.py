@@ -17,12 +17,12 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO, encircle_sim_command
 
 from encircle_sim.files import OutputError
 from encircle_sim.outputs import FIGURES, RUN_FILES, RunFolder
 from encircle_sim.runner import run
 
+REPO = Path(__file__).resolve().parents[1]
 ALL_FILES = sorted((*RUN_FILES, *FIGURES[:2]))
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -47,6 +47,12 @@ def assert_whole(folder: Path, *, seed: int, completed: bool) -> None:
 
 def hidden_leftovers(parent: Path) -> list[str]:
     return sorted(n for n in os.listdir(parent) if n.startswith("."))
+
+
+def encircle_sim_command() -> list[str]:
+    """The installed console script, as a user runs it (as in conftest's ``cli`` fixture)."""
+    script = Path(sys.executable).parent / "encircle-sim"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "encircle_sim.cli"]
 
 
 def start_run(*args, cwd: Path) -> subprocess.Popen:
