@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from mesa import DataCollector
 
-from encircle_sim.cells import CellState, EscapeRoute, Theatre
+from encircle_sim.state import CellState, EscapeRoute, Theatre
 
 BASE_COLUMNS = (
     "step", "day", "phase", "phase_name", "cells_in_pocket", "fighters_left", "neutralised",

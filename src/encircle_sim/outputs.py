@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from encircle_sim.cells import CellState, EscapeRoute, Theatre
 from encircle_sim.scenario import Scenario
 from encircle_sim.scenario_files import save_scenario
+from encircle_sim.state import CellState, EscapeRoute, Theatre
 
 PACKAGES = ("encircle-sim", "mesa", "numpy", "scipy", "pandas", "matplotlib", "pydantic",
             "shapely", "networkx")
@@ -83,8 +83,8 @@ def summarise(model, wall_seconds: float | None = None, completed: bool = True) 
         "days": round(float(model.day), 3),
         "final_phase": last["phase_name"],
         "group_destroyed": bool(not c.active.any()),
-        "cells_initial": int(model.initial_pocket_cells),
-        "sleeper_cells_initial": int(model.initial_syria_cells),
+        "cells_initial": int(model.iraq_cells_initial),
+        "sleeper_cells_initial": int(model.syria_cells_initial),
         "cells_in_pocket": last["cells_in_pocket"],
         "neutralised": last["neutralised"],
         "captured": last["captured"],
@@ -105,8 +105,8 @@ def summarise(model, wall_seconds: float | None = None, completed: bool = True) 
         "pocket_cleared_day": _first_day(steps, steps["pocket_area_km2"] <= 0)
         if model.plan.active else None,
         "day_90pct_cells_gone": _first_day(
-            steps, steps["cells_in_pocket"] <= 0.1 * model.initial_pocket_cells)
-        if model.initial_pocket_cells else None,
+            steps, steps["cells_in_pocket"] <= 0.1 * model.iraq_cells_initial)
+        if model.iraq_cells_initial else None,
         "cordon_gaps": last["cordon_gaps"],
         "phase_days": {
             str(phase.name.lower()): round(day, 3) for _, day, phase in model.plan.phase_history

@@ -22,9 +22,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib import animation  # noqa: E402
 
-from encircle_sim.cells import CellState, EscapeRoute  # noqa: E402
-from encircle_sim.forces import Side  # noqa: E402
 from encircle_sim.operation import PHASE_LABELS, Phase  # noqa: E402
+from encircle_sim.state import CellState, EscapeRoute, Side  # noqa: E402
 
 PHASE_COLOURS = {1: "#fde9c9", 2: "#d9ead3", 3: "#f4cccc", 4: "#eeeeee"}
 SIDE_COLOURS = {Side.ISF: "#1f4e9c", Side.PMF: "#2e7d32", Side.Coalition: "#6a1b9a",

@@ -51,7 +51,7 @@ def status_lines(model) -> list[str]:
              model.phase_label + ("" if model.running else " - the campaign is over")]
     counts = []
     if model.plan.active:
-        counts.append(f"{r['cells_in_pocket']} of {model.initial_pocket_cells} cells still in "
+        counts.append(f"{r['cells_in_pocket']} of {model.iraq_cells_initial} cells still in "
                       f"the pocket ({r['fighters_left']} fighters), pocket "
                       f"{r['pocket_area_km2']:,.0f} km²")
         counts.append(f"{r['neutralised']} neutralised, {r['captured']} captured, "
