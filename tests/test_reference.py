@@ -87,3 +87,13 @@ def test_every_parameter_has_a_source_and_every_number_a_unit():
             kind = reference.type_words(field.annotation)
             if kind in ("number", "integer") and name not in ("seed", "axis"):
                 assert extra.get("unit"), f"{model.__name__}.{name} has no unit"
+
+
+def test_every_named_constant_of_the_rules_says_what_it_is():
+    constants = reference.rule_constants()
+    names = {(module, name) for module, name, _, _ in constants}
+    # the rule modules' numbers, as the ODD lists them: a few that must be there
+    assert {("submodels.decide", "RELOCATE_CANDIDATES"), ("submodels.perceive", "PLATOON"),
+            ("submodels.engage", "CONTACT_EXPOSURE"), ("build", "SLEEPER_LINK_KM")} <= names
+    for module, name, _, meaning in constants:
+        assert len(meaning) > 10, f"{module}.{name} needs a '#:' comment saying what it is"

@@ -10,7 +10,8 @@ cross-border courier links. Placement rules (ODD 5, Initialisation):
   their own side within their area; perimeter units split the perimeter lane into contiguous
   sectors; axis units stand in line abreast, ``axis_spacing_km`` apart;
 - pocket cells and caches are placed in the operation area with weight
-  ``concealment ** placement_concealment_power``; sleepers within ``retaliation.spread_km`` of a
+  ``concealment ** placement_concealment_power``, with supply_days x U(0.75, 1)
+  (``INITIAL_SUPPLY_MIN_SHARE``); sleepers within ``retaliation.spread_km`` of a
   target town drawn at random;
 - each pocket cell links to its ``comm_links`` nearest cells within ``comm_radius_km``; sleepers
   to their ``SLEEPER_LINKS`` nearest within ``SLEEPER_LINK_KM``; the largest cells are hubs.
@@ -21,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from encircle_sim.agents import AirAsset, SecurityUnit, SupplyCache, new_cell_agent
-from encircle_sim.geography import load_region
+from encircle_sim.geography import COUNTRY_IRAQ, COUNTRY_SYRIA, load_region
 from encircle_sim.networks import CommNetwork
 from encircle_sim.operation import sample_line_cells
 from encircle_sim.state import (
@@ -35,7 +36,6 @@ from encircle_sim.state import (
     UnitArrays,
 )
 
-COUNTRY_IRAQ, COUNTRY_SYRIA = 1, 2
 #: Units of a formation assemble within this distance of its start (or its area radius).
 UNIT_ASSEMBLY_KM = 5.0
 #: Each sleeper cell links to this many nearest sleepers ...
@@ -44,6 +44,8 @@ SLEEPER_LINKS = 2
 SLEEPER_LINK_KM = 60.0
 #: A border screen's lane uses the nearest own-side square within this many squares of the line.
 BORDER_LANE_SEARCH = 2
+#: A pocket cell starts with supply_days x U(INITIAL_SUPPLY_MIN_SHARE, 1).
+INITIAL_SUPPLY_MIN_SHARE = 0.75
 
 
 def build_world(model) -> None:
@@ -195,7 +197,7 @@ def build_cells(model) -> None:
     c.n = n_pocket
     c.x[idx], c.y[idx] = x, y
     c.fighters[idx] = rng.integers(ins.fighters_min, ins.fighters_max, n_pocket, endpoint=True)
-    c.supply[idx] = ins.supply_days * rng.uniform(0.75, 1.0, n_pocket)
+    c.supply[idx] = ins.supply_days * rng.uniform(INITIAL_SUPPLY_MIN_SHARE, 1.0, n_pocket)
     c.state[idx] = CellState.HIDDEN
     c.theatre[idx] = Theatre.IRAQ
     model.iraq_cells_initial = n_pocket

@@ -27,6 +27,8 @@ from encircle_sim.state import Task, UnitArrays
 ASSAULT_TARGETS_MAX = 4000
 #: A unit keeps its place in the line when within this many axis spacings (plus one square).
 AXIS_KEEP_UP_SPACINGS = 1.5
+#: With the pocket cleared, assaulting units search operation-area ground at least this concealing.
+HIDING_GROUND_CONCEALMENT = 0.5
 
 
 # --------------------------------------------------------------------------------------------
@@ -118,9 +120,10 @@ def plan_goals(model) -> None:
 
 def _search_hiding_ground(model, idx: np.ndarray) -> None:
     """With the pocket cleared, assault units search the operation area's concealing ground
-    (rough ground, wadis, towns) for cells that slipped back into cleared ground."""
+    (concealment >= ``HIDING_GROUND_CONCEALMENT``: rough ground, wadis, towns) for cells that
+    slipped back into cleared ground."""
     u = model.units
-    spots = model.hiding_xy
+    spots = hiding_ground(model)
     if len(spots) == 0:
         u.goal_x[idx], u.goal_y[idx] = u.x[idx], u.y[idx]
         return
@@ -129,6 +132,12 @@ def _search_hiding_ground(model, idx: np.ndarray) -> None:
     redo = idx[arrived | stale]
     pick = spots[model.rng.integers(0, len(spots), len(redo))]
     u.goal_x[redo], u.goal_y[redo] = pick[:, 0], pick[:, 1]
+
+
+def hiding_ground(model) -> np.ndarray:
+    """(k, 2) squares of the operation area where cells can hide well."""
+    return np.argwhere(model.plan.area & model.nav.open_ground
+                       & (model.concealment >= HIDING_GROUND_CONCEALMENT)).astype(np.int32)
 
 
 def update_on_station(model) -> None:

@@ -93,8 +93,6 @@ class CampaignModel(mesa.Model):
         self.country = self.grid.country.data
         self.density = self.grid.population.data / np.asarray(self.region.cell_area_km2, float)
         self.plan = OperationPlan(scenario, self.region, self.nav.passable)
-        self.hiding_xy = np.argwhere(self.plan.area & self.nav.open_ground
-                                     & (self.concealment >= 0.5)).astype(np.int32)
         self.town_names = [t.label for t in scenario.retaliation.towns]
         self.town_xy = np.array([self.region.cell_of(t.lat, t.lon)
                                  for t in scenario.retaliation.towns], np.int32).reshape(-1, 2)

@@ -11,6 +11,7 @@ grid's property layers and the gazetteer.
 from __future__ import annotations
 
 import datetime as _dt
+import inspect
 import sys
 import types
 import typing
@@ -21,6 +22,7 @@ from pydantic_core import PydanticUndefined
 
 from encircle_sim.geography import LAYER_DOCS, load_region
 from encircle_sim.geography.gazetteer import COUNTRY_NAMES
+from encircle_sim.geography.grid import MESA_LAYERS
 from encircle_sim.scenario import (
     TERRAIN_DEFAULTS,
     UNIT_TYPE_DEFAULTS,
@@ -304,8 +306,53 @@ def render_parameters() -> str:
                     [COLUMNS[i] for i in ODD_COLUMNS])
     for key, sub, value, desc in nested:
         _nested(lines, key, sub, value, desc, 3, ODD_COLUMNS)
+    lines += _constants()
     lines += ["", ODD_END]
     return "\n".join(lines)
+
+
+#: The modules whose rules the ODD describes: their named constants are listed in section 9.
+RULE_MODULES = tuple(f"encircle_sim.submodels.{name}" for name in (
+    "perceive", "decide", "move", "escape", "detect", "engage", "retaliate", "networks",
+    "plan")) + ("encircle_sim.forces", "encircle_sim.build")
+
+
+def rule_constants() -> list[tuple[str, str, Any, str]]:
+    """(module, name, value, meaning) of every numeric UPPER_CASE constant of the rule modules,
+    its meaning from the ``#:`` comment lines just above it (a comment may continue the one
+    of the constant before it with '...')."""
+    import ast
+    import importlib
+
+    out = []
+    for module_name in RULE_MODULES:
+        module = importlib.import_module(module_name)
+        source = inspect.getsource(module).splitlines()
+        for node in ast.parse("\n".join(source)).body:
+            target = (node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1
+                      else node.target if isinstance(node, ast.AnnAssign) else None)
+            if not (isinstance(target, ast.Name) and target.id.isupper()):
+                continue
+            value = getattr(module, target.id)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                continue
+            comment = []
+            k = node.lineno - 2
+            while k >= 0 and source[k].startswith("#:"):
+                comment.insert(0, source[k][2:].strip())
+                k -= 1
+            out.append((module_name.removeprefix("encircle_sim."), target.id, value,
+                        " ".join(comment)))
+    return out
+
+
+def _constants() -> list[str]:
+    lines = ["", "### Named constants of the rules", "",
+             "Numbers in the rules that are not scenario keys: each is a named constant of the "
+             "module that states the rule (generated from the modules' `#:` comments).", ""]
+    rows = [[f"`{module}`", f"`{name}`", _num(value), meaning]
+            for module, name, value, meaning in rule_constants()]
+    return lines + _table(rows, ["Module", "Constant", "Value", "Meaning"])
 
 
 def update_odd(text: str) -> str:
@@ -316,9 +363,10 @@ def update_odd(text: str) -> str:
 
 def _layers() -> list[str]:
     lines = ["", "## Grid property layers", "",
-             "The grid the model runs on (`encircle_sim.geography.RegionGrid`, and as Mesa "
-             "property layers on `make_mesa_grid()`) holds these numpy layers, one value per "
-             "cell:", ""]
+             "The grid the model runs on (`encircle_sim.geography.RegionGrid`) holds these "
+             "numpy layers, one value per grid square; the model's Mesa grid "
+             "(`make_mesa_grid()`) carries those its rules read (`"
+             + "`, `".join(MESA_LAYERS) + "`) as property layers.", ""]
     lines += _table([[f"`{name}`", doc] for name, doc in LAYER_DOCS.items()], ["Layer", "Meaning"])
     return lines
 

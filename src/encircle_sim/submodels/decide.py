@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from encircle_sim.geography import COUNTRY_SYRIA
 from encircle_sim.state import Action, Theatre
 from encircle_sim.submodels import retaliate
 
@@ -45,8 +46,6 @@ EXITS_CONSIDERED_MAX = 200
 EXIT_RISK_CAP = 2.0
 #: Threat (platoon-equivalents) at which an ambush stops paying.
 AMBUSH_THREAT_SCALE = 2.0
-
-COUNTRY_SYRIA = 2
 
 
 @dataclass
@@ -134,7 +133,7 @@ def choose(model, threat: np.ndarray) -> Choices:
         risk = np.minimum(threat[exits[:, 0], exits[:, 1]], EXIT_RISK_CAP)
         into_syria = model.country[exits[:, 0], exits[:, 1]] == COUNTRY_SYRIA
         risk = risk + np.where(into_syria, sc.border.sealing, 0.0)
-        d = nav.distance_matrix(exits[:, 0], exits[:, 1], x, y).T
+        d = nav.distance_matrix(x, y, exits[:, 0], exits[:, 1])
         reach = np.maximum(budget * ins.slip_horizon_days / model.dt_days, 1e-6)
         value = 1.0 - risk[None, :] - d / reach[:, None]
         known = connected[:, None] | (d <= ins.perception_km)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from encircle_sim.geography import COUNTRY_SYRIA
 from encircle_sim.state import CellState, EscapeRoute
 from encircle_sim.submodels import retaliate
 
@@ -21,8 +22,6 @@ from encircle_sim.submodels import retaliate
 ESCAPE_CONCEALMENT_SHARE = 0.5
 #: Exposure added to a cell that was turned back.
 TURNED_BACK_EXPOSURE = 1.0
-
-COUNTRY_SYRIA = 2
 
 
 def attempt(model, leaving: np.ndarray) -> list[tuple[int, int]]:
