@@ -191,7 +191,7 @@ def test_escapes_near_a_unit_are_interdicted_at_their_rate():
     for seed in range(3):
         model = run_model(data, seed)
         stopped += len(events_of(model, "interdiction"))
-        passed += len(events_of(model, "escape_cordon"))
+        passed += len(events_of(model, "escaped_cordon"))
     attempts = stopped + passed
     assert attempts > 200
     expected = p_int * (1 - conceal / 2)
@@ -214,7 +214,7 @@ def test_the_border_turns_back_its_sealing_share(sealing):
     for seed in range(4):
         model = run_model(data, seed)
         blocked += len(events_of(model, "border_turned_back"))
-        crossed += len(events_of(model, "escape_border"))
+        crossed += len(events_of(model, "escaped_border"))
         cordon_blocked += len(events_of(model, "interdiction"))
     attempts = blocked + crossed
     assert attempts > 60

@@ -195,8 +195,8 @@ class CampaignModel(mesa.Model):
         return self.metrics.row
 
     @property
-    def cells_in_pocket(self) -> int:
-        return self.metrics.row["cells_in_pocket"]
+    def iraq_cells_active(self) -> int:
+        return self.metrics.row["iraq_cells_active"]
 
     @property
     def escaped_cordon(self) -> int:
@@ -207,5 +207,5 @@ class CampaignModel(mesa.Model):
         return self.metrics.row["escaped_border"]
 
     @property
-    def attacks_elsewhere(self) -> int:
-        return self.metrics.row["attacks_elsewhere"]
+    def attacks_syria(self) -> int:
+        return self.metrics.row["attacks_syria_total"]

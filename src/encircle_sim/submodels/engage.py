@@ -47,13 +47,16 @@ def resolve(model, contacts, interdictions, ambushes) -> list[int]:
     _, fire_mult = model.plan.intensity()
     captured = fight_contacts(model, contacts, kind="engagement", fire_mult=fire_mult)
     captured += fight_contacts(model, interdictions, kind="interdiction", fire_mult=fire_mult)
-    captured += fight_contacts(model, ambushes, kind="ambush", fire_mult=fire_mult, ambush=True)
+    captured += fight_contacts(model, ambushes, kind="ambush", fire_mult=fire_mult)
     return captured
 
 
-def fight_contacts(model, pairs: list[tuple[int, int]], *, kind: str, fire_mult: float,
-                   ambush: bool = False) -> list[int]:
-    """Resolve a batch of contacts (cell index, unit index); returns the cells captured."""
+def fight_contacts(model, pairs: list[tuple[int, int]], *, kind: str, fire_mult: float
+                   ) -> list[int]:
+    """Resolve a batch of contacts (cell index, unit index) of one kind: "engagement" or
+    "interdiction" (a contact), "ambush" or "raid" (the cell strikes first); returns the cells
+    captured."""
+    ambush = kind in ("ambush", "raid")
     pairs = [(i, j) for i, j in pairs if j >= 0 and model.cells.active[i]
              and model.units.strength[j] > 0]
     if not pairs:
@@ -86,15 +89,17 @@ def fight_contacts(model, pairs: list[tuple[int, int]], *, kind: str, fire_mult:
     model.metrics.sf_casualties += int(res.blue_losses.sum())
     model.metrics.civilian_casualties += int(civ.sum())
     model.metrics.engagements += len(pairs)
-    if ambush:
+    if kind == "ambush":
         model.metrics.ambushes += len(pairs)
+    elif kind == "raid":
+        model.metrics.raids += len(pairs)
     captured = []
     for k, (i, j) in enumerate(pairs):
         model.events.add(kind, c.x[i], c.y[i], cells=[i], units=[j],
                          insurgent_losses=int(res.red_losses[k]),
                          sf_losses=int(res.blue_losses[k]), civilian_casualties=int(civ[k]))
         if c.fighters[i] <= 0:
-            model.end_cell(i, CellState.NEUTRALISED, "neutralised", fighters=int(c.fighters[i]))
+            model.end_cell(i, CellState.NEUTRALISED, "killed", fighters=int(c.fighters[i]))
         elif (not res.broke_contact[k] and c.fighters[i] <= eng.surrender_fighters
               and model.rng.random() < eng.p_surrender):
             model.end_cell(i, CellState.CAPTURED, "captured", fighters=int(c.fighters[i]))
@@ -120,6 +125,6 @@ def air_strike(model, i: int, air) -> None:
     model.events.add("air_strike", c.x[i], c.y[i], cells=[i], air=air.name,
                      insurgent_losses=kills, civilian_casualties=civ)
     if c.fighters[i] <= 0:
-        model.end_cell(i, CellState.NEUTRALISED, "neutralised", fighters=int(c.fighters[i]))
+        model.end_cell(i, CellState.NEUTRALISED, "killed", fighters=int(c.fighters[i]))
     else:
         c.exposed[i] += STRIKE_EXPOSURE

@@ -55,7 +55,7 @@ def attempt(model, leaving: np.ndarray) -> list[tuple[int, int]]:
     gone = leaving[~back]
     route = np.where(into_syria[~back], EscapeRoute.BORDER, EscapeRoute.CORDON)
     for i, r in zip(gone, route, strict=True):
-        kind = "escape_border" if r == EscapeRoute.BORDER else "escape_cordon"
+        kind = "escaped_border" if r == EscapeRoute.BORDER else "escaped_cordon"
         model.end_cell(int(i), CellState.ESCAPED, kind, route=EscapeRoute(int(r)),
                        fighters=int(c.fighters[i]))
         if r == EscapeRoute.BORDER:

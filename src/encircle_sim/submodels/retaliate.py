@@ -143,4 +143,4 @@ def step(model, threat: np.ndarray) -> None:
             model.events.add("attack_population", model.town_xy[town, 0], model.town_xy[town, 1],
                              cells=[i], town=model.town_names[town], civilian_casualties=civ)
     if raids:
-        engage.fight_contacts(model, raids, kind="ambush", fire_mult=1.0, ambush=True)
+        engage.fight_contacts(model, raids, kind="raid", fire_mult=1.0)

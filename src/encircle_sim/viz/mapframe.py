@@ -47,6 +47,7 @@ from encircle_sim.mapview import (  # noqa: E402
     TERRAIN_LABELS,
     draw_region_map,
 )
+from encircle_sim.metrics import ATTACK_KINDS, CONTACT_KINDS, ESCAPE_KINDS  # noqa: E402
 from encircle_sim.plotting import SIDE_COLOURS, operation_ring  # noqa: E402
 from encircle_sim.state import CellState, Side, Task  # noqa: E402
 from encircle_sim.viz.encode import encode_jpeg  # noqa: E402
@@ -68,9 +69,6 @@ CORDON_HELD = "#00897b"
 CORDON_GAP = "#ff9100"
 CACHE_COLOUR = "#5d4037"
 LINK_COLOUR = "#37474f"
-CONTACT_KINDS = ("engagement", "ambush", "interdiction", "air_strike")
-ESCAPE_KINDS = ("escape_cordon", "escape_border")
-ATTACK_KINDS = ("attack_sdf", "attack_population")
 
 #: Pixel size of a map frame: shown at this size, or shrunk to fit the page's column.
 FRAME_SIZE = (820, 640)
