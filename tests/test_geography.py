@@ -14,7 +14,7 @@ import random
 import numpy as np
 import pytest
 from scipy import ndimage
-from shapely.geometry import LineString, Point
+from shapely.geometry import LineString, Point, Polygon
 
 from encircle_sim.geography import (
     COUNTRY_IRAQ,
@@ -260,6 +260,42 @@ def test_lake_tharthar_is_lake(grid):
     assert (grid.lat[ly] >= ring[:, 0].min()).all() and (grid.lat[ly] <= ring[:, 0].max()).all()
     assert (grid.lon[lx] >= ring[:, 1].min()).all() and (grid.lon[lx] <= ring[:, 1].max()).all()
 
+
+
+def equal_area_km2(ring_latlon: np.ndarray) -> float:
+    """Area of a [lat, lon] ring on the model's sphere (R = 6371 km), through Lambert's
+    cylindrical equal-area projection (x = R lon, y = R sin lat)."""
+    lat, lon = np.radians(ring_latlon[:, 0]), np.radians(ring_latlon[:, 1])
+    return Polygon(np.column_stack([6371.0 * lon, 6371.0 * np.sin(lat)])).area
+
+
+def test_lake_tharthar_area_is_in_the_sourced_range():
+    """A reservoir's area follows its level: 2,000-2,700 km2 in the sources the data file cites
+    (2,710 km2 at full level); the old 12-vertex outline covered about 1,450 km2."""
+    ring = REGION.areas_of("lake")[0].ring
+    assert 2000.0 <= equal_area_km2(ring) <= 2700.0
+    # a check on the area formula itself: a 1 x 1 degree square at the equator on the sphere
+    square = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 1.0], [1.0, 0.0]])
+    assert equal_area_km2(square) == pytest.approx(6371.0**2 * np.radians(1.0)
+                                                   * np.sin(np.radians(1.0)))
+
+
+@pytest.mark.parametrize("cell_km", [2.0, 5.0, 10.0])
+@pytest.mark.parametrize("shift", [0.0, 0.31, 0.67])
+def test_lake_tharthar_rasterised_area_matches_its_outline(cell_km, shift):
+    """Counting cells whose centre is in the lake estimates the lake's area with a standard error
+    of sqrt(0.0724 s^3 P) on a square grid of spacing s, for an outline of perimeter P (Matheron
+    1965, Kendall-Rankin): the layer's lake area lies within 4 of those of the outline's area,
+    on the model's full window and on windows shifted by a fraction of a cell."""
+    ring = REGION.areas_of("lake")[0].ring
+    x, y = km_frame(ring[:, 0], ring[:, 1], lat0=float(ring[:, 0].mean()))
+    perimeter = Polygon(np.column_stack([x, y])).length
+    sigma = np.sqrt(0.0724 * cell_km**3 * perimeter)
+    step = shift * cell_km / KM_PER_DEG
+    window = FULL if shift == 0.0 else (33.2 + step, 35.0, 42.6 + 1.3 * step, 44.0)
+    g = grid_of(cell_km, window)
+    lake_km2 = float(g.cell_area_km2[g.layers["lake"]].sum())
+    assert abs(lake_km2 - equal_area_km2(ring)) <= 4 * sigma, (lake_km2, equal_area_km2(ring))
 
 def test_points_along_the_rivers_fall_in_river_cells(grid):
     for line in REGION.lines_of("river"):
