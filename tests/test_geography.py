@@ -133,6 +133,50 @@ def test_every_town_lands_in_the_cell_that_contains_it(grid):
         assert (lat_c, lon_c) == pytest.approx(grid.latlon_of(x, y))
 
 
+
+def _square_holding(grid, lat: float, lon: float) -> tuple[int, int]:
+    """The square whose edges enclose a point, found from the cell-centre layers."""
+    x = int(np.argmin(np.abs(grid.lon - lon)))
+    y = int(np.argmin(np.abs(grid.lat - lat)))
+    assert abs(grid.lon[x] - lon) <= grid.dlon / 2 + 1e-9
+    assert abs(grid.lat[y] - lat) <= grid.dlat / 2 + 1e-9
+    return x, y
+
+
+@pytest.mark.parametrize("cell_km", [2.0, 5.0, 10.0])
+def test_every_town_stands_in_its_square_or_next_to_it_on_its_own_bank(cell_km):
+    """Where the model puts a place (force starts, areas: ``build.square_of``): the square that
+    contains the place's coordinate. Only where that square is water (river without a crossing,
+    lake) may it move, and then to a neighbouring square on the same side of every river: a
+    straight line from the coordinate to the square's centre crosses none."""
+    g = grid_of(cell_km)
+    open_ground = navigator(g).open_ground
+    rivers = [LineString(np.column_stack(km_frame(r.coords[:, 0], r.coords[:, 1])))
+              for r in REGION.lines_of("river")]
+    moved = []
+    for p in [p for p in towns_in(g) if p.kind == "town"]:  # not the lake centre
+        x, y = g.place_cell(p.lat, p.lon, open_ground)
+        assert open_ground[x, y], p.name
+        hx, hy = _square_holding(g, p.lat, p.lon)
+        if (x, y) == (hx, hy):
+            continue
+        moved.append(p.name)
+        assert not open_ground[hx, hy], f"{p.name} moved off open ground"
+        assert max(abs(x - hx), abs(y - hy)) <= 1, f"{p.name} moved more than one square"
+        path = LineString([km_frame(p.lat, p.lon), km_frame(g.lat[y], g.lon[x])])
+        assert not any(path.intersects(r) for r in rivers), f"{p.name} moved across a river"
+    assert len(moved) <= 3, moved  # the exception, not the rule
+
+
+def test_al_qaim_is_placed_at_its_reference_coordinate():
+    """Al-Qa'im (34.367 N, 41.139 E) sits on the Euphrates next to its crossing: its square
+    holds its coordinate at every cell size (issue 10 reported it two squares east at 2 km)."""
+    p = REGION.place("Al-Qa'im")
+    for km in CELL_SIZES:
+        g = grid_of(km)
+        x, y = g.place_cell(p.lat, p.lon, navigator(g).open_ground)
+        assert (x, y) == _square_holding(g, p.lat, p.lon), km
+
 def test_cell_distances_match_great_circle_distances(grid):
     """The grid's km metric between town cells is within 5% of the great-circle distance."""
     towns = towns_in(grid)
