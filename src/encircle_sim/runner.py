@@ -26,6 +26,7 @@ class RunResult:
     model: CampaignModel
     summary: dict[str, Any]
     folder: Path | None = None
+    wall_seconds: float | None = None
     snapshots: list = field(default_factory=list, repr=False)
 
     @property
@@ -50,9 +51,9 @@ def _progress_printer(stream=sys.stderr):
         last[0] = now
         m = model
         stream.write(f"\r  day {m.day:5.1f}/{m.spec.time.max_days:g}  {m.phase_label:<30s} "
-                     f"cells in pocket {m.cells_in_pocket:4d}  escaped "
-                     f"{m.escaped_cordon + m.escaped_border:3d}  attacks elsewhere "
-                     f"{m.attacks_elsewhere:3d}")
+                     f"cells active in Iraq {m.iraq_cells_active:4d}  escaped "
+                     f"{m.escaped_cordon + m.escaped_border:3d}  attacks in Syria "
+                     f"{m.attacks_syria:3d}")
         if not model.running:
             stream.write("\n")
         stream.flush()
@@ -246,7 +247,7 @@ def _run(scenario: Scenario, folder: RunFolder | None, interrupts: _Interrupts |
     if folder is None:
         from encircle_sim.outputs import summarise
 
-        return RunResult(model, summarise(model, wall, completed), None, snapshots)
+        return RunResult(model, summarise(model, completed), None, wall, snapshots)
 
     interrupts.stage = "writing"
     try:
@@ -256,7 +257,7 @@ def _run(scenario: Scenario, folder: RunFolder | None, interrupts: _Interrupts |
         folder.place()
     except KeyboardInterrupt:
         raise stopped(written=False, model=model) from None
-    result = RunResult(model, summary, folder.target, snapshots)
+    result = RunResult(model, summary, folder.target, wall, snapshots)
     if interrupts.received or not completed:
         raise stopped(written=True, model=model, completed=completed, result=result)
     return result
@@ -289,13 +290,24 @@ def run_scenario_cli(args) -> int:
               "Make the run smaller: a larger map.cell_km, fewer units or cells, shorter "
               "patrols.", file=sys.stderr)
         return EXIT_ASK_FIRST
-    s = result.summary
-    print(f"{s['scenario']} seed {s['seed']}: {s['days']:g} days, {s['final_phase']}; "
-          f"cells {s['cells_initial']}: neutralised {s['neutralised']}, captured "
-          f"{s['captured']}, escaped {s['escaped_cordon']} through the cordon and "
-          f"{s['escaped_border']} over the border, {s['cells_in_pocket']} left; "
-          f"attacks elsewhere {s['attacks_elsewhere']}; "
-          f"security-force casualties {s['sf_casualties']}, civilian {s['civilian_casualties']}")
+    print(outcome_text(result.summary))
     files = [name for name in (*RUN_FILES, *FIGURES) if (Path(out) / name).exists()]
     print(f"results in {out}/ ({', '.join(files)})")
     return 0
+
+
+def outcome_text(s: dict[str, Any]) -> str:
+    """A run's summary in one paragraph of plain words, each theatre on its own."""
+    parts = [f"{s['scenario']} seed {s['seed']}: {s['days']:g} days, {s['final_phase']}"]
+    iq, sy = s["iraq"], s["syria"]
+    if iq["cells_initial"]:
+        parts.append(f"Iraq: {iq['cells_initial']} cells: {iq['killed']} killed, "
+                     f"{iq['dissolved']} dissolved, {iq['captured']} captured, "
+                     f"{iq['escaped_cordon']} escaped through the cordon and "
+                     f"{iq['escaped_border']} over the border, {iq['cells_active']} still active")
+    if sy["cells_initial"] or sy["joined_from_iraq"]:
+        parts.append(f"Syria: {sy['attacks']} attacks; {sy['cells_active']} of "
+                     f"{sy['cells_initial'] + sy['joined_from_iraq']} sleeper cells still active")
+    parts.append(f"security-force casualties {s['sf_casualties']}, civilian "
+                 f"{s['civilian_casualties']}")
+    return "; ".join(parts)
