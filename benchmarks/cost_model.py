@@ -52,13 +52,16 @@ CALIBRATION = [
     ("victory_will", ["time.step_hours=1", "time.max_days=45"]),
 ]
 
+# Five sizes, none of them in the calibration set: the small and default scenarios, a finer
+# grid, many cells (the courier network's matrix), many units with long patrols (stamps).
 VALIDATION = [
     ("quick", ["time.max_days=60"]),
     ("victory_will", []),
     ("combined", ["map.cell_km=3", "time.max_days=20"]),
-    ("victory_will", ["insurgents.cells=1500", "forces[0].units=300", "forces[2].units=300",
-                      "time.max_days=10"]),
-    ("victory_will", ["map.cell_km=2", "time.max_days=8"]),
+    ("victory_will", ["insurgents.cells=3000", "time.max_days=3"]),
+    ("victory_will", [*(f"forces[{i}].units=500" for i in range(5)),
+                      "unit_types.infantry.patrol_km=150", "unit_types.mechanised.patrol_km=150",
+                      "time.max_days=3"]),
 ]
 
 
