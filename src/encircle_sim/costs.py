@@ -37,7 +37,8 @@ IMPORTS_MB = 150.0          # Python, numpy, pandas, scipy and Mesa loaded, the 
 PLOTTING_MB = 275.0         # ... and matplotlib drawing the run's figures at the end
 MB_PER_CELL = 1.7e-3        # per grid cell: Mesa cell object and neighbours, layers, move tables
 MB_PER_LINK_PAIR = 3.4e-5   # per (cell, cell) pair of the courier-network distance matrix
-MB_PER_STAMP = 4.1e-5       # per (unit, kernel cell) pair of one stamping (5 arrays of 8 bytes)
+MB_PER_STAMP = 4.1e-5       # per (unit, kernel cell) pair of one stamping (arrays of 8 bytes:
+                            # offsets x, y, weight, index; a bound: less where kernels overhang)
 MB_PER_SIGHTING = 4.0e-5    # per (cell, unit) pair of the detection matrices (5 x 8 bytes)
 MB_PER_TRACK = 4.0e-6       # per (step, cell) of the recorded tracks (two int16)
 MB_PER_ROUTE_FIELD_CELL = 4.0e-6  # per grid cell of one cached route field (float32)
@@ -66,7 +67,7 @@ class Sizes:
     cells: int              # insurgent cells the model makes room for (pocket, sleepers, joiners)
     link_pairs: int         # sum over theatres of cells^2 (courier-network matrices)
     stamps: int             # (unit, kernel cell) pairs stamped per step, all kernels
-    widest_stamp: int       # ... in the largest single stamping (all units, largest kernel)
+    widest_stamp: int       # ... in the largest single stamping (one kernel, its units)
     steps: int
 
 
@@ -99,16 +100,18 @@ def sizes(sc: Scenario) -> Sizes:
     threat = _kernel_cells(sc.insurgents.perception_km, cell_km)
     cordon = _kernel_cells(sc.operation.cordon_radius_km, cell_km) if sc.theatres.iraq else 0
     units = sum(f.units for f in sc.forces)
-    stamps = 0
-    widest = max(threat, cordon)
+    # units are stamped together, one kernel at a time: threat cones and cordon discs for all,
+    # patrol discs for the units of each patrol radius
+    by_patrol: dict[int, int] = {}
     for f in sc.forces:
         kind = sc.unit_types.get(f.type)
         patrol = _kernel_cells(kind.patrol_km, cell_km) if kind is not None else 1
-        stamps += f.units * (threat + patrol + cordon)
-        widest = max(widest, patrol)
+        by_patrol[patrol] = by_patrol.get(patrol, 0) + f.units
+    stamps = units * (threat + cordon) + sum(k * n for k, n in by_patrol.items())
+    widest = max([units * threat, units * cordon, *(k * n for k, n in by_patrol.items())])
     return Sizes(grid_cells=nx * ny, units=units, cells=pocket + sleepers + joiners,
-                 link_pairs=pocket ** 2 + sleepers ** 2, stamps=stamps,
-                 widest_stamp=units * widest, steps=sc.max_steps)
+                 link_pairs=pocket ** 2 + sleepers ** 2, stamps=stamps, widest_stamp=widest,
+                 steps=sc.max_steps)
 
 
 def estimate(sc: Scenario, steps: int | None = None) -> CostEstimate:
