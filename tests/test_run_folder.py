@@ -178,7 +178,9 @@ def test_force_replaces_the_whole_folder(tmp_path, cli):
 
 @pytest.mark.slow
 def test_a_second_run_into_the_same_folder_is_refused_while_the_first_writes(tmp_path, cli):
-    first = start_run("victory_will", "--seed", 1, "--out", "shared", cwd=tmp_path)
+    # twice the steps of the default, so that it is still running when the second one starts
+    first = start_run("victory_will", "--seed", 1, "--out", "shared", "--set",
+                      "time.step_hours=3", cwd=tmp_path)
     seen = wait_for_stepping(first)
     second = cli("run", "quick", "--seed", 2, "--out", "shared", "--force", "--quiet")
     assert second.returncode == 2
