@@ -12,9 +12,10 @@ Phases follow the plan of Victory Will: (1) sweep bands along the area's sides a
 border, (2) advance inward on the axes, (3) assault on all axes at once. A phase ends as
 operations end: when its ground is swept (its sweep condition: the share of the perimeter band
 cleared, or the pocket's remaining share of ground) and there has been no contact in its own
-ground (the band in phase 1, the pocket in phases 2 and 3) for its ``quiet_days``; or when the share of cells left falls to its ``cells_left_share``; or on its day
-limit. The end of the last phase ends the campaign (the plan submodel also ends it when no cell
-is left). Each phase's end and its reason are kept in ``phase_history``.
+ground (the band in phase 1, the pocket in phases 2 and 3) for its ``quiet_days``; or when
+the share of cells left falls to its ``cells_left_share``; or on its day limit. The end of the
+last phase ends the campaign (the plan submodel also ends it when no cell is left). Each
+phase's end and its reason are kept in ``phase_history``.
 """
 
 from __future__ import annotations

@@ -21,6 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidat
 
 from encircle_sim.geography import MapWindow, UnknownPlace, load_region
 
+#: The source of parameters chosen by pattern-oriented calibration (no source pins them down).
+CALIBRATED = "calibrated to the documented patterns (docs/patterns.md, ODD 8)"
+
 # --------------------------------------------------------------------------------------------
 # Field helper: a default with unit, range, meaning and source in one place.
 # --------------------------------------------------------------------------------------------
@@ -184,8 +187,8 @@ class UnitTypeSpec(Section):
                                       ge=0.0, le=24.0)
     sensor_km: float = param(3.0, "range at which a cell in the open can be detected", unit="km",
                              gt=0.0, le=60.0)
-    p_detect: float = param(0.14, "chance a cell inside sensor range is seen when swept", unit="0-1",
-                            ge=0.0, le=1.0)
+    p_detect: float = param(0.14, "chance a cell inside sensor range is seen when swept",
+                            unit="0-1", ge=0.0, le=1.0)
     search_speed_kmh: float = param(6.0, "speed while searching (the sweep rate's v)", unit="km/h",
                                     gt=0.0, le=300.0)
     patrol_km: float = param(8.0, "radius of the area a unit searches around its position",
@@ -446,8 +449,8 @@ class RetaliationSpec(Section):
                              unit="km", gt=0.0, le=100.0)
     base_rate_per_day: float = param(0.004, "attacks per sleeper cell per day with no pressure",
                                      unit="1/day", ge=0.0, le=10.0,
-                                     source="order of magnitude of reported ISIS attacks in Deir "
-                                     "Ezzor in 2019 (several per week across the governorate)")
+                                     source=CALIBRATED + ": with self-excitation and calls, one "
+                                     "to two attacks a day in Deir ez-Zor (RIC 2019)")
     pressure_gain: float = param(0.6, "extra attack rate at full pressure, as a multiple of the "
                                  "base rate", unit="x", ge=0.0, le=100.0)
     call_boost: float = param(20.0, "extra multiple for sleepers that receive a call for "
@@ -811,13 +814,13 @@ PARAMETER_SOURCES: dict[str, str] = {
     "UnitTypeSpec.speed_road_kmh": "assumed: convoy speed on main roads",
     "UnitTypeSpec.move_hours_per_day": "assumed: daylight operations with halts",
     "UnitTypeSpec.sensor_km": "assumed: ground observation range of a company in open terrain",
-    "UnitTypeSpec.p_detect": "assumed: glimpse probability of a definite-range sensor "
-    "(Koopman); W = 2 sensor_km p_detect",
+    "UnitTypeSpec.p_detect": CALIBRATED + ": glimpse probability of a definite-range sensor "
+    "against a hiding group (Koopman); W = 2 sensor_km p_detect",
     "UnitTypeSpec.search_speed_kmh": "assumed: speed of a deliberate search or sweep",
     "UnitTypeSpec.patrol_km": "assumed: radius a company-size unit patrols from its position",
     "UnitTypeSpec.engaged_max": "assumed: about a platoon to a company can fire in a contact",
-    "UnitTypeSpec.firepower": "assumed aimed-fire kill rate (Lanchester 1916; Washburn & Kress "
-    "2009), order of magnitude of small-unit exchange rates",
+    "UnitTypeSpec.firepower": CALIBRATED + ": aimed-fire kill rate (Lanchester 1916; Washburn & "
+    "Kress 2009) of brief skirmishes with cells that slip away",
     "UnitTypeSpec.vulnerability": "assumed: armour and training lower losses (mechanised 0.5)",
     "ForceSpec.name": SCENARIO_INPUT, "ForceSpec.side": SCENARIO_INPUT,
     "ForceSpec.type": SCENARIO_INPUT, "ForceSpec.units": SCENARIO_INPUT,
@@ -832,8 +835,8 @@ PARAMETER_SOURCES: dict[str, str] = {
     "small group on the ground (Koopman)",
     "AirSpec.speed_kmh": "assumed: search speed of a medium-altitude aircraft",
     "AirSpec.concealment_factor": "assumed: overhead and thermal sensors see into cover better",
-    "AirSpec.p_strike": "assumed: share of air detections cleared for a strike",
-    "AirSpec.strike_kill_share": "assumed: a precision strike on a small group",
+    "AirSpec.p_strike": CALIBRATED + ": share of air detections cleared for a strike",
+    "AirSpec.strike_kill_share": CALIBRATED + ": a precision strike on a small, dispersed group",
     "AxisSpec.name": SCENARIO_INPUT, "AxisSpec.start": SCENARIO_INPUT,
     "AxisSpec.objective": SCENARIO_INPUT,
     "AxisSpec.advance_km_per_day": "assumed: deliberate clearance advance of 10-20 km a day",
@@ -868,14 +871,15 @@ PARAMETER_SOURCES: dict[str, str] = {
     "InsurgentSpec.perception_km": "assumed: sight, sound and local informants",
     "InsurgentSpec.placement_concealment_power": "assumed: cells hide in wadis and broken ground",
     "InsurgentSpec.flee_threat": "assumed: about half a platoon-equivalent nearby",
-    "InsurgentSpec.slip_threat": "assumed: about a platoon-equivalent close by, or heavy losses",
-    "InsurgentSpec.attachment": "assumed: caches and the network tie a cell to its ground",
+    "InsurgentSpec.slip_threat": CALIBRATED + ": about two platoon-equivalents close by, or heavy "
+    "losses",
+    "InsurgentSpec.attachment": CALIBRATED + ": caches and the network tie a cell to its ground",
     "InsurgentSpec.loss_weight": "assumed: losing its cache and links pushes a cell to leave",
     "InsurgentSpec.decision_days": "assumed: cells plan their moves night by night",
     "InsurgentSpec.ambush_range_km": "assumed: a night approach to a unit's position",
-    "InsurgentSpec.ambush_odds": "assumed: ambush only when the target is at most four times the "
-    "cell's size",
-    "InsurgentSpec.ambush_appetite": "assumed",
+    "InsurgentSpec.ambush_odds": CALIBRATED + ": ambush only units not much stronger than the "
+    "cell",
+    "InsurgentSpec.ambush_appetite": CALIBRATED + ": how readily a cell ambushes a weak unit",
     "InsurgentSpec.choice_temperature": "assumed: logit scale of the random-utility choice "
     "(McFadden 1974)",
     "NetworkSpec.cache_stock_days": "assumed",
@@ -885,32 +889,33 @@ PARAMETER_SOURCES: dict[str, str] = {
     "NetworkSpec.comm_links": "assumed: a cell knows a few neighbouring cells",
     "NetworkSpec.hubs": "assumed: a few leadership cells",
     "NetworkSpec.cross_border_links": "assumed",
-    "NetworkSpec.capture_intel": "assumed: detainees reveal contacts",
-    "NetworkSpec.hideout_concealment": "assumed: dug-in hideouts and tunnels hide a static cell "
-    "from ground and air search alike",
+    "NetworkSpec.capture_intel": CALIBRATED + ": detainees reveal some of their contacts",
+    "NetworkSpec.hideout_concealment": CALIBRATED + ": dug-in hideouts and tunnels hide a static "
+    "cell from ground and air search alike",
     "RetaliationSpec.enabled": SCENARIO_INPUT,
     "RetaliationSpec.sleeper_cells": "assumed: dozens of cells around the Deir Ezzor towns",
     "RetaliationSpec.fighters_min": "assumed", "RetaliationSpec.fighters_max": "assumed",
     "RetaliationSpec.towns": "the towns of the mission brief (Markadah, Hasakah, Suwar, "
     "Busayrah, Dhiban, Tayyanah, Hawayij)",
     "RetaliationSpec.spread_km": "assumed: sleepers live in and around their town",
-    "RetaliationSpec.pressure_gain": "assumed: attacks elsewhere rise several-fold as the group "
-    "loses ground",
-    "RetaliationSpec.call_boost": "assumed",
+    "RetaliationSpec.pressure_gain": CALIBRATED + ": attacks elsewhere rise as the group loses "
+    "ground",
+    "RetaliationSpec.call_boost": CALIBRATED + ": a call sets the sleepers it reaches attacking "
+    "for days (the account: seven towns in three days)",
     "RetaliationSpec.attack_range_km": "assumed: small-arms, IED and grenade range",
     "RetaliationSpec.sdf_target_share": "assumed: most attacks hit SDF posts and checkpoints",
     "RetaliationSpec.civilian_harm_mean": "assumed: small attacks",
-    "RetaliationSpec.call_appetite": "assumed",
-    "RetaliationSpec.call_days": "assumed",
+    "RetaliationSpec.call_appetite": CALIBRATED + ": how readily a connected cell answers a shock "
+    "with a call",
+    "RetaliationSpec.call_days": CALIBRATED + ": the account's burst lasted three days",
     "RetaliationSpec.pressure_area_weight": "assumed: losses of fighters and of ground weigh alike",
     "RetaliationSpec.escapee_join": SCENARIO_INPUT,
-    "RetaliationSpec.excitation": "assumed; self-exciting models of insurgent and crime violence "
-    "fit branching ratios of this order (Mohler et al. 2011; Lewis et al. 2012)",
-    "RetaliationSpec.excitation_days": "assumed: retaliatory bursts last days (the account: seven "
-    "towns struck within three days)",
-    "RetaliationSpec.recruitment_per_day": "assumed: replaces the cells the SDF take out (RIC "
-    "2019: 581 arrests in a year while attacks went on)",
-    "RetaliationSpec.blend_concealment": "assumed: sleepers live among the population",
+    "RetaliationSpec.excitation": CALIBRATED + ": self-exciting models of insurgent and crime "
+    "violence fit branching ratios of this order (Mohler et al. 2011; Lewis et al. 2012)",
+    "RetaliationSpec.excitation_days": CALIBRATED + ": retaliatory bursts last days",
+    "RetaliationSpec.recruitment_per_day": CALIBRATED + ": replaces the cells the SDF take out "
+    "(RIC 2019: 581 arrests in a year while attacks went on)",
+    "RetaliationSpec.blend_concealment": CALIBRATED + ": sleepers live among the population",
     "BorderSpec.interdiction_km": "assumed: observation towers and patrols along the berm",
     "BorderSpec.routes": "assumed: the Al-Qa'im - Abu Kamal corridor and two desert tracks "
     "towards the Khabur valley",
@@ -920,13 +925,13 @@ PARAMETER_SOURCES: dict[str, str] = {
     "EngagementSpec.ambush_multiplier": "assumed: surprise fire of the ambusher "
     "(Washburn & Kress 2009)",
     "EngagementSpec.ambush_surprise": "assumed: the ambushed reply late",
-    "EngagementSpec.break_contact": "assumed: insurgent cells avoid fights they cannot win and "
-    "slip away (the record: few fighters killed per phase)",
+    "EngagementSpec.break_contact": CALIBRATED + ": insurgent cells avoid fights they cannot win "
+    "and slip away (the record: few fighters killed per phase)",
     "EngagementSpec.area_fire_concealment": "assumed: concealed cells are fought by area fire "
     "(Deitchman 1962)",
-    "EngagementSpec.area_fire_fighters": "assumed: Deitchman's area-fire coefficient as the cell "
-    "size at which it equals aimed fire",
-    "EngagementSpec.p_surrender": "assumed: cornered cells give up (the record: detentions "
+    "EngagementSpec.area_fire_fighters": CALIBRATED + ": Deitchman's area-fire coefficient as the "
+    "cell size at which it equals aimed fire",
+    "EngagementSpec.p_surrender": CALIBRATED + ": cornered cells give up (the record: detentions "
     "outnumber kills in several phases)",
     "EngagementSpec.collateral_per_1000": "assumed: civilian harm scales with population density",
     "EngagementSpec.interdiction_p": "assumed",
