@@ -12,26 +12,33 @@ against documented patterns, in this process or on a Dask cluster, resumable.
 * ``stats``, ``sensitivity``, ``discovery``, ``calibration``, ``report``: the analysis.
 """
 
-from encircle_sim.experiments.calibration import Pattern, outcome_pattern
-from encircle_sim.experiments.replicate import (
-    NOT_OUTCOMES,
-    RunOutputs,
-    flatten_summary,
-    numeric_outcomes,
-)
-from encircle_sim.experiments.replications import ReplicationError, run_many
-from encircle_sim.experiments.seeds import MAX_SEED, replication_seed, replication_seeds
-from encircle_sim.experiments.spec import (
-    Experiment,
-    ExperimentError,
-    experiment_from_dict,
-    load_experiment,
-)
-from encircle_sim.experiments.sweep import SweepResult, run_experiment
+from __future__ import annotations
 
-__all__ = [
-    "MAX_SEED", "NOT_OUTCOMES", "Experiment", "ExperimentError", "Pattern", "ReplicationError",
-    "RunOutputs", "SweepResult", "experiment_from_dict", "flatten_summary", "load_experiment",
-    "numeric_outcomes", "outcome_pattern", "replication_seed", "replication_seeds",
-    "run_experiment", "run_many",
-]
+import importlib
+
+#: public name -> module that defines it (imported on first use, so the command line starts fast)
+_EXPORTS = {
+    "Pattern": "calibration", "outcome_pattern": "calibration",
+    "NOT_OUTCOMES": "replicate", "RunOutputs": "replicate", "flatten_summary": "replicate",
+    "numeric_outcomes": "replicate",
+    "ReplicationError": "replications", "run_many": "replications",
+    "MAX_SEED": "seeds", "replication_seed": "seeds", "replication_seeds": "seeds",
+    "Experiment": "spec", "ExperimentError": "spec", "experiment_from_dict": "spec",
+    "load_experiment": "spec",
+    "SweepResult": "sweep", "run_experiment": "sweep",
+    "write_report": "report",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'encircle_sim.experiments' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"encircle_sim.experiments.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

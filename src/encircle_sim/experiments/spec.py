@@ -197,7 +197,8 @@ def experiment_from_dict(data: Mapping[str, Any], *, source: str = "<experiment>
 
     design = _design(data.get("design", {}), add)
     parameters = _parameters(data.get("parameters", {}), base, design, add)
-    _check_design_size(design, parameters, add)
+    if parameters or not data.get("parameters"):
+        _check_design_size(design, parameters, add)
 
     patterns: list = []
     if kind == "calibration" or "patterns" in data or "patterns_from" in data:
@@ -467,8 +468,10 @@ def _check_values(base: Scenario, path: str, values: list, where, add) -> bool:
             bad = True
             for p in err.problems:
                 message = p.message if p.path in ("", path) else f"{p.path}: {p.message}"
-                add(Problem(where(i), message, p.value if p.value is not None else value,
-                            p.allowed, hint=p.hint or _path_hint(base, path, p)))
+                about_path = "unknown key" in p.message or "no item" in p.message
+                shown = None if about_path else (p.value if p.value is not None else value)
+                add(Problem(where(i), message, shown, p.allowed,
+                            hint=p.hint or _path_hint(base, path, p)))
             if any("unknown key" in p.message or "no item" in p.message
                    or "no such" in p.message for p in err.problems):
                 break  # the path itself is wrong: once is enough
