@@ -534,11 +534,15 @@ def _patterns(data, relative_to, add) -> list:
         else:
             out.extend(found)
     tables = data.get("patterns", [])
-    if not isinstance(tables, list) or not all(isinstance(t, Mapping) for t in tables):
+    if not isinstance(tables, (list, tuple)) or not all(
+            isinstance(t, (Mapping, Pattern)) for t in tables):
         add(Problem("patterns", "must be [[patterns]] tables", tables,
                     "[[patterns]] tables with name, source, outcome and range"))
         return out
     for i, table in enumerate(tables):
+        if isinstance(table, Pattern):  # given in code
+            out.append(table)
+            continue
         where = f"patterns[{i}]."
         _unknown_keys(table, PATTERN_KEYS, where, add)
         missing = [k for k in ("name", "source", "outcome", "range") if k not in table]
