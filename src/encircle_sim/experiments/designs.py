@@ -182,19 +182,27 @@ def make_design(parameters: list[Parameter], spec: DesignSpec, experiment_seed: 
     raise ValueError(f"unknown design {kind!r}; allowed: {', '.join(DESIGNS)}")
 
 
+#: pycubedoe's tables of Cioppa's designs (levels 1..n), by the most parameters each takes
+_NOLH_TABLES = {7: "d_seven", 11: "d_eleven", 16: "d_sixteen", 22: "d_twentytwo",
+                29: "d_twentyninepalms"}
+
+
 def nolh_unit(k: int) -> np.ndarray:
-    """Cioppa's NOLH for ``k`` parameters, scaled to [0, 1] (levels 0, 1/(n-1), ..., 1)."""
-    import warnings
+    """Cioppa's NOLH for ``k`` parameters, scaled to [0, 1] (levels 0, 1/(n-1), ..., 1).
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from pycubedoe import pycubeDOE
+    The design's columns are taken as pycubedoe tabulates them (any subset of a NOLH's columns
+    keeps its near-orthogonality); its tables are read directly rather than through its
+    ``pycubeDOE`` function, which relies on a pandas feature being withdrawn.
+    """
+    import pycubedoe
 
-    if nolh_size(k) is None:
-        raise ValueError(f"nolh: at most {NOLH_SIZES[-1][0]} parameters, got {k}")
-    factors = {f"x{i}": [0, 1, 12] for i in range(k)}  # [low, high, decimals]
-    table = pycubeDOE(numeric=factors)
-    return table.to_numpy(dtype=float)
+    most = next((m for m, _ in NOLH_SIZES if k <= m), None)
+    if most is None or k < 1:
+        raise ValueError(f"nolh: 1 to {NOLH_SIZES[-1][0]} parameters, got {k}")
+    table = getattr(pycubedoe, _NOLH_TABLES[most])
+    columns = [np.asarray(levels, dtype=float) for levels in list(table.values())[:k]]
+    design = np.column_stack(columns)
+    return (design - 1.0) / (design.shape[0] - 1.0)
 
 
 def _from_unit(parameters: list[Parameter], unit: np.ndarray) -> pd.DataFrame:

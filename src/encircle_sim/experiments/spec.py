@@ -57,6 +57,7 @@ from encircle_sim.scenario_files import (
     _read_toml,
     display_path,
     get_path,
+    parse_path,
     resolve_scenario_path,
     scenario_to_dict,
     with_overrides,
@@ -343,7 +344,10 @@ def _design(table: Any, add) -> DesignSpec:
         add(Problem("design", "wrong type: expected a table", table, "[design] kind = ..."))
         return DesignSpec()
     _unknown_keys(table, DESIGN_KEYS, "design.", add)
-    kind = _choice(table, "kind", DESIGNS, "full_factorial", add, "design.")
+    if table.get("kind", "full_factorial") not in DESIGNS:
+        _choice(table, "kind", DESIGNS, "full_factorial", add, "design.")
+        return DesignSpec(kind="unknown")  # its other keys cannot be judged without a kind
+    kind = table.get("kind", "full_factorial")
     spec = DesignSpec(kind=kind)
     values: dict[str, Any] = {}
     limits = {"points": (2, MAX_DESIGN_POINTS), "levels": (2, 1000),
@@ -414,9 +418,15 @@ def _parameter(path, spec, base, design, where, add) -> Parameter | None:
     levels = None
     if "levels" in spec:
         levels = _integer(spec, "levels", None, add, low=2, high=1000, where=f"{where}.")
-        if design.kind != "full_factorial":
+        if design.kind not in ("full_factorial", "unknown"):
             add(Problem(f"{where}.levels", f"not used by the {design.kind} design",
                         spec["levels"], "levels of a range in a full_factorial design"))
+    try:
+        parse_path(path)
+    except ValueError:
+        add(Problem(where, "not a key path of the scenario", None,
+                    'a path such as "border.sealing" or "forces[3].units"'))
+        return None
     if base is None:
         return None
     try:
@@ -500,6 +510,8 @@ def _leaf_paths(node: Any, prefix: str = "") -> list[str]:
 
 
 def _check_design_size(design: DesignSpec, parameters: list[Parameter], add) -> None:
+    if design.kind not in DESIGNS:
+        return
     if design.kind in ("latin_hypercube", "nolh", "morris", "sobol") and not parameters:
         add(Problem("parameters", f"the {design.kind} design needs at least one parameter",
                     None, "a [parameters] table"))
