@@ -121,6 +121,9 @@ class ResultStore:
         if not frames:
             return pd.DataFrame(columns=KEY_COLUMNS + RUN_COLUMNS)
         table = pd.concat(frames, ignore_index=True)
+        for col in ("error", "traceback", "worker", "finished_at"):
+            if col in table:  # text, or None: the same type whatever the parts held
+                table[col] = table[col].astype(object).where(table[col].notna(), None)
         table = table.drop_duplicates(subset=["point", "rep"], keep="last")
         return table.sort_values(["point", "rep"], kind="stable").reset_index(drop=True)
 
