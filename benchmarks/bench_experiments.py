@@ -154,7 +154,6 @@ def main() -> int:
     out["2 vs 1 worker throughput"] = (f"{throughput[2] / throughput[1]:.2f}x "
                                        "(target >= 1.8x)")
 
-    t0 = time.perf_counter()
     wall, runs = sweep(scenario, args.big, tmp / "big", workers=2)
     out[f"{args.big} replications, 2 workers"] = (
         f"{wall:.0f} s wall incl. cluster start ({wall / 60:.1f} min; target < 5 min for "
