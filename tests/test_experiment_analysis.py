@@ -59,6 +59,19 @@ def test_too_few_replications_are_warned_about():
     assert too_few_warnings(enough) == []
 
 
+def test_outcomes_ranked_by_how_much_the_parameters_move_them():
+    from encircle_sim.experiments.stats import rank_outcomes
+
+    rng = np.random.default_rng(1)
+    point = np.repeat(np.arange(4), 10)
+    table = pd.DataFrame({"point": point,
+                          "strong": point * 5.0 + rng.normal(0, 1, 40),
+                          "weak": point * 0.2 + rng.normal(0, 1, 40),
+                          "echo": point * 3.0,          # the parameter itself, no noise
+                          "constant": np.ones(40)})
+    assert rank_outcomes(table, ["weak", "echo", "constant", "strong"]) == ["strong", "weak"]
+
+
 # ---- scenario discovery ----------------------------------------------------------------------
 
 

@@ -80,8 +80,10 @@ def varying_outcomes(table: pd.DataFrame, outcomes: list[str]) -> list[str]:
 
 def rank_outcomes(table: pd.DataFrame, outcomes: list[str]) -> list[str]:
     """Outcomes by the share of their variance that lies between design points (eta squared),
-    largest first: the ones the varied parameters move most. With a single design point, by
-    their coefficient of variation."""
+    largest first: the ones the varied parameters move most. Outcomes that never vary within a
+    design point (a parameter's own echo, such as the initial number of cells) are left out
+    when points have replications. With a single design point, by their coefficient of
+    variation."""
     ok = table[table["error"].isna()] if "error" in table else table
     scores = {}
     for name in varying_outcomes(ok, outcomes):
@@ -92,6 +94,9 @@ def rank_outcomes(table: pd.DataFrame, outcomes: list[str]) -> list[str]:
             continue
         if frame["point"].nunique() > 1:
             means = frame.groupby("point")["y"].transform("mean")
+            within = ((frame["y"] - means) ** 2).sum()
+            if within == 0 and frame.groupby("point").size().max() > 1:
+                continue  # decided by the parameters alone: an echo, not a result
             scores[name] = float(((means - frame["y"].mean()) ** 2).sum() / total)
         else:
             scores[name] = float(frame["y"].std() / (abs(frame["y"].mean()) or 1.0))
