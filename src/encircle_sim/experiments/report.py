@@ -88,9 +88,11 @@ def write_report(sweep_dir: str | Path, out: str | Path | None = None, *,
     report.files.append(_csv(table.drop(columns=["traceback"], errors="ignore"),
                              out / "replications.csv"))
     total = int(manifest.get("tasks", len(table)))
+    points = int(manifest["design"]["points"])
     report.lines.append(f"{len(ok)} of {total} replications finished "
-                        f"({manifest['design']['kind']} design, {manifest['design']['points']} "
-                        f"points x {manifest['replications']} replications; experiment seed "
+                        f"({manifest['design']['kind']} design, {points} "
+                        f"point{'s' * (points != 1)} x {manifest['replications']} "
+                        f"replications; experiment seed "
                         f"{manifest['seed']}, common random numbers "
                         f"{'on' if manifest.get('common_random_numbers', True) else 'off'}).")
     report.warnings += stats.too_few_warnings(summary)
