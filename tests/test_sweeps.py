@@ -14,13 +14,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import encircle_sim_command  # noqa: I001
 
 from encircle_sim.experiments import experiment_from_dict, run_experiment
 from encircle_sim.experiments.seeds import replication_seed
 from encircle_sim.experiments.store import ResultStore
 from encircle_sim.runner import run
 from encircle_sim.scenario_files import load_scenario, with_overrides
+
+#: The installed command, as users run it (tests/conftest.py's fixture does not fit Popen).
+COMMAND = [str(Path(sys.executable).parent / "encircle-sim")]
 
 SMALL = """
     name = "small"
@@ -224,7 +226,7 @@ def test_killed_sweep_resumes_to_the_same_table(write, tmp_path):
     text = SMALL.replace("replications = 3", "replications = 12").replace('"time.max_days" = 5',
                                                                          '"time.max_days" = 6')
     write("long.toml", text)
-    command = [*encircle_sim_command(), "sweep", "long.toml", "--workers", "1", "--quiet"]
+    command = [*COMMAND, "sweep", "long.toml", "--workers", "1", "--quiet"]
     proc = subprocess.Popen([*command, "--out", "killed"], cwd=tmp_path,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     results = tmp_path / "killed" / "results"
