@@ -107,8 +107,11 @@ class OnDask:
             self._hide = main_script_hidden()
             self._hide.__enter__()
             try:
+                # The scheduler's HTTP server (health, metrics) on a free port of this machine
+                # only: no clash with another cluster's 8787, nothing opened to the network.
                 cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=logging.ERROR)
+                                       host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                                       silence_logs=logging.ERROR)
                 self._owned.append(cluster)
                 self.client = Client(cluster)
                 self._owned.insert(0, self.client)
