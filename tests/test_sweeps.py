@@ -67,6 +67,7 @@ def reference(tmp_path_factory):
 # ---- the command line ------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_small_sweep_end_to_end_through_the_command_line(cli, write, tmp_path, reference):
     write("small.toml", SMALL)
     result = cli("sweep", "small.toml", "--out", "out", "--workers", "1")
@@ -193,6 +194,7 @@ def test_a_replication_that_raises_is_recorded_and_the_others_finish(tmp_path, r
     same_results(ResultStore(tmp_path).table(), reference)
 
 
+@pytest.mark.slow
 def test_failed_replication_can_be_rerun_alone_from_the_report(cli, tmp_path):
     run_experiment(small_experiment(replications=2), tmp_path / "s", workers=1, progress=False,
                    runner=_fails_for_one_seed)
