@@ -77,7 +77,7 @@ def test_slider_and_seed_then_reset_rebuild_the_model(page):
     assert text_of(page, "encircle-day").startswith("Day 0.5")
     button(page, "Reset").click()
     assert text_of(page, "encircle-day").startswith(f"Day 0 of {QUICK_DAYS:g}")
-    assert re.search(r"\b25 of 25 cells still in the pocket", status(page)), status(page)
+    assert re.search(r"\b25 of 25 cells still active", status(page)), status(page)
     assert "insurgents.cells=25" in status(page)
 
 

@@ -10,7 +10,7 @@ The public API, for notebooks and scripts::
     result = es.run(sc2, seed=3)                             # .summary, .steps, .events, .model
     es.plot_timeseries(result.steps); es.plot_final_map(result.model)
     runs = es.run_many({"sealed": sc, "leaky": sc2}, seeds=5, workers=2)   # one row per run
-    es.plot_replications(runs, ["escaped_border", "neutralised"])
+    es.plot_replications(runs, ["iraq.escaped_border", "iraq.killed"])
     sweep = es.run_experiment(es.load_experiment("my_sweep.toml"), "runs/my_sweep")  # resumable
     es.write_report("runs/my_sweep")                          # statistics, figures, PRIM, SALib
     es.save_scenario(sc2, "leaky.toml")                      # `encircle-sim run leaky.toml`

@@ -31,16 +31,17 @@ from encircle_sim.viz.encode import encode_png  # noqa: E402
 
 #: (panel title, [(column(s) summed, label, colour, style)], y label)
 PANELS = (
-    ("Insurgent cells", [(("cells_in_pocket",), "in the pocket", "#7a0000", "-"),
-                         (("neutralised", "captured"), "neutralised or captured", "#1f4e9c", "-"),
+    ("Insurgent cells", [(("iraq_cells_active",), "active in Iraq", "#7a0000", "-"),
+                         (("iraq_killed", "iraq_captured"), "killed or captured", "#1f4e9c",
+                          "-"),
                          (("escaped_cordon", "escaped_border"), "escaped", "#ff6f00", "-")],
      "cells"),
     ("Pocket area", [(("pocket_area_km2",), "pocket area", "#b71c1c", "-")], "1000 km²"),
-    ("Casualties (cumulative)", [(("sf_casualties",), "security forces", "#1f4e9c", "-"),
-                                 (("civilian_casualties",), "civilians", "#c62828", "--")],
+    ("Casualties (cumulative)", [(("sf_casualties_total",), "security forces", "#1f4e9c", "-"),
+                                 (("civilian_casualties_total",), "civilians", "#c62828", "--")],
      "persons"),
-    ("Attacks elsewhere (cumulative)", [(("attacks_elsewhere",), "attacks in Syria", "#ff1744",
-                                         "-")], "attacks"),
+    ("Attacks in Syria (cumulative)", [(("attacks_syria_total",), "attacks in Syria",
+                                        "#ff1744", "-")], "attacks"),
 )
 SCALE = {"pocket_area_km2": 1e-3}
 #: Pixel size of the charts frame (the page shows it at this size, or shrunk to fit).

@@ -51,17 +51,18 @@ def status_lines(model) -> list[str]:
              model.phase_label + ("" if model.running else " - the campaign is over")]
     counts = []
     if model.plan.active:
-        counts.append(f"{r['cells_in_pocket']} of {model.initial_pocket_cells} cells still in "
-                      f"the pocket ({r['fighters_left']} fighters), pocket "
+        counts.append(f"{r['iraq_cells_active']} of {model.iraq_cells_initial} cells still "
+                      f"active ({r['iraq_fighters_active']} fighters), pocket "
                       f"{r['pocket_area_km2']:,.0f} km²")
-        counts.append(f"{r['neutralised']} neutralised, {r['captured']} captured, "
+        counts.append(f"{r['iraq_killed']} killed, {r['iraq_dissolved']} dissolved, "
+                      f"{r['iraq_captured']} captured, "
                       f"{r['escaped_cordon']} escaped through the cordon, "
                       f"{r['escaped_border']} over the border")
     if model.spec.theatres.syria:
-        counts.append(f"{r['attacks_elsewhere']} attacks in the Syrian theatre, "
-                      f"{r['syria_cells']} sleeper cells active")
-    counts.append(f"casualties: {r['sf_casualties']} security forces, "
-                  f"{r['civilian_casualties']} civilians")
+        counts.append(f"{r['attacks_syria_total']} attacks in the Syrian theatre, "
+                      f"{r['syria_cells_active']} sleeper cells active")
+    counts.append(f"casualties: {r['sf_casualties_total']} security forces, "
+                  f"{r['civilian_casualties_total']} civilians")
     return lines + ["; ".join(counts)]
 
 

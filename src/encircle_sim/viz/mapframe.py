@@ -37,8 +37,6 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from encircle_sim.cells import CellState  # noqa: E402
-from encircle_sim.forces import Side, Task  # noqa: E402
 from encircle_sim.geography import KM_PER_DEG  # noqa: E402
 from encircle_sim.mapview import (  # noqa: E402
     BORDER_COLOUR,
@@ -49,7 +47,9 @@ from encircle_sim.mapview import (  # noqa: E402
     TERRAIN_LABELS,
     draw_region_map,
 )
+from encircle_sim.metrics import ATTACK_KINDS, CONTACT_KINDS, ESCAPE_KINDS  # noqa: E402
 from encircle_sim.plotting import SIDE_COLOURS, operation_ring  # noqa: E402
+from encircle_sim.state import CellState, Side, Task  # noqa: E402
 from encircle_sim.viz.encode import encode_jpeg  # noqa: E402
 
 TASK_MARKERS = {Task.PERIMETER: "s", Task.AXIS: ">", Task.BLOCK: "D", Task.BORDER_SCREEN: "^",
@@ -69,9 +69,6 @@ CORDON_HELD = "#00897b"
 CORDON_GAP = "#ff9100"
 CACHE_COLOUR = "#5d4037"
 LINK_COLOUR = "#37474f"
-CONTACT_KINDS = ("engagement", "ambush", "interdiction", "air_strike")
-ESCAPE_KINDS = ("escape_cordon", "escape_border")
-ATTACK_KINDS = ("attack_sdf", "attack_population")
 
 #: Pixel size of a map frame: shown at this size, or shrunk to fit the page's column.
 FRAME_SIZE = (820, 640)
