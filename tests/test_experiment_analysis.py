@@ -14,6 +14,12 @@ from encircle_sim.experiments.stats import mean_ci, point_summary, too_few_warni
 from encircle_sim.experiments.store import ResultStore
 from encircle_sim.scenario_files import load_scenario, with_overrides
 
+#: Summary figures and step-table columns these tests reason about (named in one place).
+CELLS_AT_START = "iraq.cells_initial"          # equals insurgents.cells
+ESCAPED_CORDON = "iraq.escaped_cordon"         # grows with the number of cells
+CELLS_ACTIVE = "iraq.cells_active"             # likewise
+STEP_CELLS_ACTIVE = "iraq_cells_active"        # the per-step table's column of it
+
 # ---- intervals -------------------------------------------------------------------------------
 
 
@@ -103,6 +109,14 @@ def test_pattern_needs_one_measure_and_a_range():
         Pattern("p", "s", (2, 1), run=lambda out: 1.0)
 
 
+def test_expressions_read_dotted_column_names():
+    rows = pd.DataFrame({"syria.attacks": [1.0, 4.0], "syria.attacks_by_town.Suwar": [1.0, 3.0],
+                         "iraq.cells_initial": [10.0, 10.0]})
+    got = cal.evaluate(rows, "(syria.attacks - syria.attacks_by_town.Suwar) / iraq.cells_initial")
+    assert got.tolist() == [0.0, 0.1]
+    assert cal.evaluate(rows, "syria.attacks > 2").tolist() == [False, True]
+
+
 def test_patterns_are_scored_per_design_point():
     rows = pd.DataFrame({"point": [0, 0, 1, 1], "k": [1, 1, 2, 2], "y": [1.0, 3.0, 9.0, 11.0],
                          "pattern:spread": [0.5, 0.7, 0.1, 0.3], "error": [None] * 4})
@@ -128,10 +142,10 @@ def recovery(tmp_path_factory):
                 truth[column].mean() + 1.5 * truth[column].std())
 
     patterns = [
-        Pattern("escapes through the cordon", "the model at 40 cells", band("escaped_cordon"),
-                outcome="escaped_cordon"),
-        Pattern("cells left at the end", "the model at 40 cells", band("cells_in_pocket"),
-                run=lambda out: float(out.steps["cells_in_pocket"].iloc[-1])),
+        Pattern("escapes through the cordon", "the model at 40 cells", band(ESCAPED_CORDON),
+                outcome=ESCAPED_CORDON),
+        Pattern("cells left at the end", "the model at 40 cells", band(CELLS_ACTIVE),
+                run=lambda out: float(out.steps[STEP_CELLS_ACTIVE].iloc[-1])),
     ]
     experiment = experiment_from_dict({
         "scenario": base, "kind": "calibration", "seed": 5, "replications": 4,
@@ -161,7 +175,7 @@ def test_the_worker_measured_pattern_is_stored_per_run(recovery):
 
 @pytest.mark.slow
 def test_calibrate_command_reports_ranges_and_the_base_value(cli, write, tmp_path):
-    write("cal.toml", """
+    write("cal.toml", f"""
         name = "cal"
         kind = "calibration"
         scenario = "quick"
@@ -173,11 +187,11 @@ def test_calibrate_command_reports_ranges_and_the_base_value(cli, write, tmp_pat
         kind = "latin_hypercube"
         points = 6
         [parameters]
-        "insurgents.cells" = { min = 20, max = 60 }
+        "insurgents.cells" = {{ min = 20, max = 60 }}
         [[patterns]]
         name = "cells at the start"
         source = "the scenario file"
-        outcome = "cells_initial"
+        outcome = "{CELLS_AT_START}"
         range = [30, 50]
     """)
     result = cli("calibrate", "cal.toml", "--out", "out", "--workers", "1", "--quiet")
@@ -211,8 +225,9 @@ def test_morris_sweep_report_has_indices_with_intervals(cli, write, tmp_path):
     report = cli("report", "out")
     assert report.returncode == 0, report.stderr
     table = pd.read_csv(tmp_path / "out" / "report" / "sensitivity.csv")
-    cells = table[table["outcome"] == "cells_initial"].set_index("parameter")
-    # cells_initial is the parameter itself: mu* is its range, border sealing has no effect
+    cells = table[table["outcome"] == CELLS_AT_START].set_index("parameter")
+    # the number of cells at the start is the parameter itself: mu* is its range, border
+    # sealing has no effect
     assert cells.loc["insurgents.cells", "mu_star"] == pytest.approx(40, rel=0.15)
     assert cells.loc["border.sealing", "mu_star"] == 0
     assert {"mu_star_conf", "sigma"} <= set(table.columns)

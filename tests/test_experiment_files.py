@@ -103,7 +103,7 @@ def test_every_problem_is_reported_together():
     ({"scenario": "quick", "kind": "calibration", "parameters": {"border.sealing": [0.1, 0.2]}},
      "a calibration needs at least one pattern"),
     ({"scenario": "quick", "kind": "calibration", "parameters": {"border.sealing": [0.1, .2]},
-      "patterns": [{"name": "p", "source": "s", "outcome": "neutralised", "range": [5, 1]}]},
+      "patterns": [{"name": "p", "source": "s", "outcome": "steps", "range": [5, 1]}]},
      "patterns[0].range: must be [low, high] with low <= high"),
     ({"scenario": "quick", "patterns_from": "no_such_module:PATTERNS"},
      "patterns_from: cannot load the patterns"),

@@ -173,4 +173,6 @@ def test_failing_runs_can_be_recorded_instead(quick, monkeypatch):
     assert list(t["seed"]) == [5, 17, 6]
     assert t["error"].isna().tolist() == [True, False, True]
     assert "model failed" in t.loc[1, "error"]
-    assert t.loc[[0, 2], "neutralised"].notna().all()  # the others finished
+    outcomes = t.drop(columns=["label", "seed", "error"])
+    assert outcomes.loc[[0, 2]].notna().sum(axis=1).min() > 10  # the others finished
+    assert outcomes.loc[1].isna().all()

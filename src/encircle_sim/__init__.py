@@ -42,13 +42,13 @@ _EXPORTS = {
     "CampaignModel": "encircle_sim.model",
     "run": "encircle_sim.runner",
     "RunResult": "encircle_sim.runner",
-    "run_many": "encircle_sim.experiments",
-    "replication_seeds": "encircle_sim.experiments",
+    "run_many": "encircle_sim.experiments.replications",
+    "replication_seeds": "encircle_sim.experiments.seeds",
     # experiments at scale: experiment files, sweeps into resumable folders, reports
-    "load_experiment": "encircle_sim.experiments",
-    "run_experiment": "encircle_sim.experiments",
-    "write_report": "encircle_sim.experiments",
-    "Pattern": "encircle_sim.experiments",
+    "load_experiment": "encircle_sim.experiments.spec",
+    "run_experiment": "encircle_sim.experiments.sweep",
+    "write_report": "encircle_sim.experiments.report",
+    "Pattern": "encircle_sim.experiments.calibration",
     # figures
     "plot_timeseries": "encircle_sim.plotting",
     "plot_final_map": "encircle_sim.plotting",
@@ -83,14 +83,12 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for editors and type checkers; no import cost at run time
-    from encircle_sim.experiments import (
-        Pattern,
-        load_experiment,
-        replication_seeds,
-        run_experiment,
-        run_many,
-        write_report,
-    )
+    from encircle_sim.experiments.calibration import Pattern
+    from encircle_sim.experiments.replications import run_many
+    from encircle_sim.experiments.report import write_report
+    from encircle_sim.experiments.seeds import replication_seeds
+    from encircle_sim.experiments.spec import load_experiment
+    from encircle_sim.experiments.sweep import run_experiment
     from encircle_sim.model import CampaignModel
     from encircle_sim.plotting import (
         plot_final_map,

@@ -25,19 +25,21 @@ Plugging in documented patterns::
     PATTERNS = [
         Pattern("pocket mostly cleared", source="docs/patterns.md#1 (ISF statements, 2019)",
                 accepted=(0.6, 0.95),
-                run=lambda out: 1 - out.summary["cells_in_pocket"] / out.summary["cells_initial"]),
+                run=lambda out: 1 - out.summary["iraq"]["cells_active"]
+                / out.summary["iraq"]["cells_initial"]),
         Pattern("escapes are rare", source="...", accepted=(0.0, 0.2),
-                replications=lambda rows: (rows["escaped_border"] > 0).mean()),
+                replications=lambda rows: (rows["iraq.escaped_border"] > 0).mean()),
     ]
 
 and in the experiment file ``patterns_from = "encircle_sim.patterns:PATTERNS"``; or, for a
 pattern on a summary figure, a ``[[patterns]]`` table with ``name``, ``source``, ``outcome`` (a
-figure's name, or an expression of figures such as ``"neutralised / cells_initial"``),
+figure's name, or an expression of figures such as ``"iraq.killed / iraq.cells_initial"``),
 ``statistic`` (mean or median over replications) and ``range = [low, high]``.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -113,15 +115,16 @@ def outcome_pattern(name: str, source: str, outcome: str, accepted: tuple[float,
 
 
 def evaluate(rows: pd.DataFrame, expression: str) -> pd.Series:
-    """A column, or an expression of columns (``"neutralised / cells_initial"``), per row.
+    """A column, or an expression of columns (``"iraq.killed / iraq.cells_initial"``), per row.
 
     Dotted names (``phase_days.assault``) may be written as they are."""
     if expression in rows.columns:
         return rows[expression]
-    text = expression
-    for col in sorted((c for c in rows.columns if "." in c or ":" in c), key=len, reverse=True):
-        text = text.replace(col, f"`{col}`")
-    return rows.eval(text)
+    dotted = sorted((c for c in rows.columns if not c.isidentifier()), key=len, reverse=True)
+    if dotted:  # one pass, longest names first: "syria.attacks" inside "syria.attacks_by..."
+        pattern = re.compile(r"(?<![\w.`])(" + "|".join(map(re.escape, dotted)) + r")(?![\w.])")
+        expression = pattern.sub(lambda m: f"`{m.group(1)}`", expression)
+    return rows.eval(expression)
 
 
 def run_measures(patterns) -> dict[str, Callable[[RunOutputs], float]]:

@@ -45,8 +45,8 @@ def add_commands(sub) -> None:
                         "most)")
     p.add_argument("--discover", action="append", metavar="CONDITION",
                    help="runs of interest for PRIM scenario discovery, e.g. "
-                        "\"(escaped_cordon + escaped_border) / cells_initial > 0.2\" "
-                        "(repeatable)")
+                        "\"(iraq.escaped_cordon + iraq.escaped_border) / iraq.cells_initial "
+                        "> 0.2\" (repeatable)")
 
 
 def _add_sweep_args(p: argparse.ArgumentParser) -> None:

@@ -9,7 +9,7 @@ An experiment is one TOML file::
                                       # from it (see seeds.py)
     replications = 10                 # per design point
     # common_random_numbers = true    # design points share replication seeds (the default)
-    # outcomes = ["neutralised", "escaped_border"]   # default: every numeric summary figure
+    # outcomes = ["iraq.killed", "iraq.escaped_border"]   # default: every numeric figure
     # steps = true                    # also keep each replication's per-step table
 
     [set]                             # fixed changes to the base, as with `--set`
@@ -307,7 +307,7 @@ def _outcomes(value: Any, where: str, add) -> tuple[str, ...] | None:
     if (not isinstance(value, list) or not value
             or not all(isinstance(v, str) and v for v in value)):
         add(Problem(where, "must be \"all\" or a non-empty list of summary figure names", value,
-                    '"all", or e.g. ["neutralised", "escaped_border"]'))
+                    '"all", or e.g. ["iraq.killed", "iraq.escaped_border"]'))
         return None
     return tuple(dict.fromkeys(value))
 
@@ -626,7 +626,7 @@ def _report(table: Any, add) -> dict[str, Any]:
             rules = [rules]
         if not isinstance(rules, list) or not all(isinstance(r, str) and r for r in rules):
             add(Problem("report.discover", "must be a list of conditions", table["discover"],
-                        'e.g. ["(escaped_cordon + escaped_border) / cells_initial > 0.2"]'))
+                        'e.g. ["iraq.escaped_border / iraq.cells_initial > 0.2"]'))
         else:
             out["discover"] = rules
     return out
