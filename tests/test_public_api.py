@@ -38,7 +38,7 @@ def test_every_public_name_resolves():
         assert getattr(es, name) is getattr(importlib.import_module(module), name), name
         assert getattr(es, name).__module__ == module, name
     assert set(es.__all__) <= set(dir(es))
-    assert es.run_many.__module__ == "encircle_sim.experiments"
+    assert es.run_many.__module__.startswith("encircle_sim.experiments")
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         es.nope  # noqa: B018
 
