@@ -69,15 +69,25 @@ def test_a_pattern_measures_what_it_says():
     r = Fake(days, [0, 2, 4, 4, 10, 12], [0, 0, 1, 1, 1, 3], [0, 5, 9, 9, 15, 20],
              [0.5, 1.0, 1.5, 2.0, 2.5, 4.5, 4.8])
     # phase 1 rows 0-2 (from 0 to 4: 4 killed), phase 2 rows 3-5 (from 4 to 12: 8 killed)
-    assert patterns.fighters_killed_per_phase([r]) == pytest.approx(6.0)
-    assert patterns.fighters_captured_per_phase([r]) == pytest.approx(1.5)
-    assert patterns.hideouts_found_per_phase([r]) == pytest.approx(10.0)
-    assert patterns.finds_per_fighter_taken([r]) == pytest.approx(20 / 15)
-    assert patterns.phase_length_days([r]) == pytest.approx(2.5)
-    assert patterns.group_persists([r]) == pytest.approx(0.8)
-    assert patterns.attacks_per_day([r]) == pytest.approx(7 / 5)
-    assert patterns.burst_share([r]) == 1.0      # 5 towns struck by day 3
-    assert patterns.sleepers_persist([r]) == pytest.approx(0.75)
+    assert patterns.fighters_killed_per_phase(r) == pytest.approx(6.0)
+    assert patterns.fighters_captured_per_phase(r) == pytest.approx(1.5)
+    assert patterns.hideouts_found_per_phase(r) == pytest.approx(10.0)
+    assert patterns.finds_per_fighter_taken(r) == pytest.approx(20 / 15)
+    assert patterns.phase_length_days(r) == pytest.approx(2.5)
+    assert patterns.group_persists(r) == pytest.approx(0.8)
+    assert patterns.attacks_per_day(r) == pytest.approx(7 / 5)
+    assert patterns.burst(r) == 1.0              # 5 towns struck by day 3
+    assert patterns.sleepers_persist(r) == pytest.approx(0.75)
+    # over several runs a pattern's figure is the mean of the runs' figures
+    by_name = {p.name: p for p in patterns.PATTERNS}
+    assert by_name["fighters killed per phase"].measure([r, r]) == pytest.approx(6.0)
+
+
+def test_the_calibration_takes_the_same_patterns():
+    calib = patterns.CALIBRATION_PATTERNS
+    assert [c.name for c in calib] == [p.name for p in patterns.PATTERNS]
+    assert all(c.accepted == (p.low, p.high) and c.run is p.per_run
+               for c, p in zip(calib, patterns.PATTERNS, strict=True))
 
 
 def test_dispersion_tells_bursts_from_poisson():

@@ -3,10 +3,12 @@
 Pattern-oriented modelling (Grimm et al. 2005): a model is credible when it reproduces, at once,
 several patterns observed in the system it describes, each at its own scale. Each
 :class:`Pattern` names what was observed, its source, the range the model must land in, and how
-the figure is measured on a set of replications of one scenario (means over seeds, so that one
-lucky seed proves nothing). docs/patterns.md lists them with the default scenario's figures
-(``python -m encircle_sim.patterns --seeds 20 --write docs/patterns.md``, generated, never
-typed), and the experiment runner's calibration scores parameter sets with :func:`score`.
+the figure is measured on one run; over a set of replications of one scenario the figure is the
+mean over runs (so that one lucky seed proves nothing). docs/patterns.md lists them with the
+default scenario's figures (``python -m encircle_sim.patterns --seeds 20 --write
+docs/patterns.md``, generated, never typed); :data:`CALIBRATION_PATTERNS` holds the same
+patterns for the experiment runner's calibration (``patterns_from =
+"encircle_sim.patterns:CALIBRATION_PATTERNS"`` in an experiment file).
 
 The record (Iraqi Security Media Cell and PMF statements as reported in July-August 2019;
 Rojava Information Center counts for North and East Syria, 2019): finds of hideouts, tunnels,
@@ -50,72 +52,69 @@ class Pattern:
     low: float
     high: float
     unit: str
-    measure: Callable[[Sequence], float]   # a list of run results -> the model's figure
-    theatre: str = "iraq"                  # "iraq" or "syria": which scenarios it applies to
+    per_run: Callable[[object], float]   # one run (.summary, .steps, .events) -> its figure
+    theatre: str = "iraq"                # "iraq" or "syria": which scenarios it applies to
 
     def holds(self, value: float) -> bool:
         return bool(np.isfinite(value) and self.low <= value <= self.high)
 
+    def measure(self, runs: Sequence) -> float:
+        """The figure of a set of replications: the mean of the runs' figures."""
+        values = [self.per_run(r) for r in runs]
+        values = [v for v in values if np.isfinite(v)]
+        return float(np.mean(values)) if values else float("nan")
+
 
 # --------------------------------------------------------------------------------------------
-# measures: each takes a list of RunResult (or anything with .summary, .steps, .events)
+# measures: each takes one run (a RunResult, or anything with .summary, .steps, .events)
 # --------------------------------------------------------------------------------------------
 
 
-def _per_phase(runs, column: str) -> list[float]:
-    """The increase of a cumulative column over each phase of each run (phases of a day or
-    more)."""
+def _per_phase(r, column: str) -> float:
+    """The mean increase of a cumulative column over the run's phases (of a day or more)."""
+    st = r.steps
     out = []
-    for r in runs:
-        st = r.steps
-        for p in PHASES:
-            rows = st.index[st["phase"] == p]
-            if len(rows) < 2 or st.loc[rows[-1], "day"] - st.loc[rows[0], "day"] < 1.0:
-                continue
-            before = st.loc[max(rows[0] - 1, 0), column]
-            out.append(float(st.loc[rows[-1], column] - before))
-    return out
+    for p in PHASES:
+        rows = st.index[st["phase"] == p]
+        if len(rows) < 2 or st.loc[rows[-1], "day"] - st.loc[rows[0], "day"] < 1.0:
+            continue
+        before = st.loc[max(rows[0] - 1, 0), column]
+        out.append(float(st.loc[rows[-1], column] - before))
+    return float(np.mean(out)) if out else float("nan")
 
 
-def fighters_killed_per_phase(runs) -> float:
-    return float(np.mean(_per_phase(runs, "iraq_fighters_killed_total") or [np.nan]))
+def fighters_killed_per_phase(r) -> float:
+    return _per_phase(r, "iraq_fighters_killed_total")
 
 
-def fighters_captured_per_phase(runs) -> float:
-    return float(np.mean(_per_phase(runs, "iraq_fighters_captured_total") or [np.nan]))
+def fighters_captured_per_phase(r) -> float:
+    return _per_phase(r, "iraq_fighters_captured_total")
 
 
-def hideouts_found_per_phase(runs) -> float:
-    return float(np.mean(_per_phase(runs, "hideouts_destroyed_total") or [np.nan]))
+def hideouts_found_per_phase(r) -> float:
+    return _per_phase(r, "hideouts_destroyed_total")
 
 
-def finds_per_fighter_taken(runs) -> float:
-    """Hideouts and caches found per fighter killed or captured (all runs pooled)."""
-    finds = sum(r.steps["hideouts_destroyed_total"].iloc[-1]
-                + r.steps["caches_destroyed_total"].iloc[-1] for r in runs)
-    taken = sum(r.steps["iraq_fighters_killed_total"].iloc[-1]
-                + r.steps["iraq_fighters_captured_total"].iloc[-1] for r in runs)
+def finds_per_fighter_taken(r) -> float:
+    """Hideouts and caches found per fighter killed or captured."""
+    last = r.steps.iloc[-1]
+    finds = last["hideouts_destroyed_total"] + last["caches_destroyed_total"]
+    taken = last["iraq_fighters_killed_total"] + last["iraq_fighters_captured_total"]
     return float(finds / max(taken, 1))
 
 
-def phase_length_days(runs) -> float:
+def phase_length_days(r) -> float:
     """The mean length of the operation's phases that ended before the run did."""
-    lengths = []
-    for r in runs:
-        days = list(r.summary["iraq"]["phase_days"].values())
-        lengths += list(np.diff(days))
-    return float(np.mean(lengths)) if lengths else float("nan")
+    days = list(r.summary["iraq"]["phase_days"].values())
+    return float(np.mean(np.diff(days))) if len(days) > 1 else float("nan")
 
 
-def group_persists(runs) -> float:
+def group_persists(r) -> float:
     """Share of the Iraqi group's cells not killed, captured or dissolved at the end."""
-    shares = []
-    for r in runs:
-        iq = r.summary["iraq"]
-        if iq["cells_initial"]:
-            gone = iq["killed"] + iq["captured"] + iq["dissolved"]
-            shares.append(1.0 - gone / iq["cells_initial"])
-    return float(np.mean(shares)) if shares else float("nan")
+    iq = r.summary["iraq"]
+    if not iq["cells_initial"]:
+        return float("nan")
+    return 1.0 - (iq["killed"] + iq["captured"] + iq["dissolved"]) / iq["cells_initial"]
 
 
 def _daily_attacks(r) -> np.ndarray:
@@ -126,29 +125,28 @@ def _daily_attacks(r) -> np.ndarray:
                        minlength=days)
 
 
-def attacks_per_day(runs) -> float:
-    return float(np.mean([r.summary["syria"]["attacks"] / max(r.summary["days"], 1e-9)
-                          for r in runs]))
+def attacks_per_day(r) -> float:
+    return r.summary["syria"]["attacks"] / max(r.summary["days"], 1e-9)
 
 
-def late_attacks_per_day(runs) -> float:
-    rates = []
-    for r in runs:
-        ev = r.events
-        late = ev[ev["kind"].isin(ATTACKS) & (ev["day"] > r.summary["days"] - LATE_DAYS)]
-        rates.append(len(late) / LATE_DAYS)
-    return float(np.mean(rates))
+def late_attacks_per_day(r) -> float:
+    ev = r.events
+    late = ev[ev["kind"].isin(ATTACKS) & (ev["day"] > r.summary["days"] - LATE_DAYS)]
+    return len(late) / LATE_DAYS
+
+
+def burst(r) -> float:
+    """1 if attacks struck at least BURST_TOWNS towns within BURST_DAYS of the start, else 0
+    (over runs: the share of runs with the burst)."""
+    ev = r.events
+    early = ev[ev["kind"].isin(ATTACKS) & (ev["day"] <= BURST_DAYS)]
+    towns = early["details"].str.extract(r"town=([^;]+)")[0].dropna().nunique()
+    return float(towns >= BURST_TOWNS)
 
 
 def burst_share(runs) -> float:
     """Share of runs in which attacks struck at least BURST_TOWNS towns within BURST_DAYS."""
-    hits = []
-    for r in runs:
-        ev = r.events
-        early = ev[ev["kind"].isin(ATTACKS) & (ev["day"] <= BURST_DAYS)]
-        towns = early["details"].str.extract(r"town=([^;]+)")[0].dropna().nunique()
-        hits.append(towns >= BURST_TOWNS)
-    return float(np.mean(hits))
+    return float(np.mean([burst(r) for r in runs]))
 
 
 def dispersion(counts: np.ndarray, degree: int = TREND_DEGREE) -> float:
@@ -163,14 +161,13 @@ def dispersion(counts: np.ndarray, degree: int = TREND_DEGREE) -> float:
     return float(((counts - trend) ** 2).sum() / trend.sum())
 
 
-def attack_dispersion(runs) -> float:
-    return float(np.nanmean([dispersion(_daily_attacks(r)) for r in runs]))
+def attack_dispersion(r) -> float:
+    return dispersion(_daily_attacks(r))
 
 
-def sleepers_persist(runs) -> float:
+def sleepers_persist(r) -> float:
     """Active sleeper cells at the end as a share of those at day 0."""
-    return float(np.mean([r.summary["syria"]["cells_active"]
-                          / max(r.summary["syria"]["cells_initial"], 1) for r in runs]))
+    return r.summary["syria"]["cells_active"] / max(r.summary["syria"]["cells_initial"], 1)
 
 
 PATTERNS = (
@@ -209,7 +206,7 @@ PATTERNS = (
             "in three days IS cells struck Markadah, Hasakah, Suwar, Busayrah, Dhiban, Tayyanah "
             "and Hawayij in response to the SDF's hunt and border sealing (at least 5 of the 7 "
             "towns within 3 days, in most runs)", "the account this project follows (a report "
-            "from those days)", 0.6, 1.0, "share of runs", burst_share, "syria"),
+            "from those days)", 0.6, 1.0, "share of runs", burst, "syria"),
     Pattern("attacks come in bursts",
             "insurgent attacks cluster in time (daily counts overdispersed after removing the "
             "trend)", "Bohorquez et al., Nature 2009; self-exciting models of insurgent "
@@ -225,6 +222,21 @@ PATTERNS = (
             "UN Monitoring Team reports", 0.6, 3.0, "share of cells", sleepers_persist,
             "syria"),
 )
+
+
+def _calibration_patterns() -> list:
+    """The patterns in the experiment runner's form (``experiments.Pattern``: measured per run
+    on the worker, the mean over a design point's replications)."""
+    from encircle_sim.experiments.calibration import Pattern as CalibrationPattern
+
+    return [CalibrationPattern(p.name, source=p.source, accepted=(p.low, p.high),
+                               run=p.per_run) for p in PATTERNS]
+
+
+def __getattr__(name: str):
+    if name == "CALIBRATION_PATTERNS":   # built on first use: experiments is a heavier import
+        return _calibration_patterns()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def evaluate(runs: Sequence, patterns: Sequence[Pattern] = PATTERNS) -> pd.DataFrame:
