@@ -1,10 +1,10 @@
 """A laboratory scenario: a small, flat, river-free piece of the Jazira desert in which one
 mechanism at a time can be isolated and compared with its formula.
 
-Terrain is one concealment everywhere, there are no caches, roads, rivers or towns, the phase
-plan is a single long phase at intensity 1, and by default cells cannot move (no hours of
-movement), cannot ambush (odds never good enough) and never surrender, and forces have no
-firepower: each test switches on only what it measures.
+Terrain is one concealment everywhere, there are no caches, hideouts, roads, rivers or towns,
+the phase plan is a single long phase at intensity 1, and by default cells cannot move (no hours
+of movement), cannot ambush (odds never good enough) and never surrender, nothing ties them to
+their ground, and forces have no firepower: each test switches on only what it measures.
 """
 
 from __future__ import annotations
@@ -39,8 +39,9 @@ def lab_data(concealment: float = 0.4, cells: int = 200, days: float = 5.0) -> d
         "unit_types": {"infantry": {"firepower": 0.0}},
         "insurgents": {"cells": cells, "move_hours_per_day": 0.0, "firepower": 0.0,
                        "fighters_min": 20, "fighters_max": 20, "ambush_odds": 10.0,
-                       "choice_temperature": 0.0, "flee_threat": 100.0, "slip_threat": 100.0},
-        "networks": {"caches": 0, "capture_intel": 0.0},
+                       "choice_temperature": 0.0, "flee_threat": 100.0, "slip_threat": 100.0,
+                       "attachment": 0.0},
+        "networks": {"caches": 0, "hideouts": 0, "capture_intel": 0.0},
         "engagement": {"p_surrender": 0.0, "break_contact": 0.0},
     }
 

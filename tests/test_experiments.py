@@ -7,6 +7,7 @@ import pytest
 
 from encircle_sim.experiments import (
     MAX_SEED,
+    ReplicationError,
     flatten_summary,
     replication_seeds,
     run_many,
@@ -117,7 +118,7 @@ def test_progress_callback_and_stderr(quick, capsys):
     run_many(quick, seeds=2, progress=lambda done, total: seen.append((done, total)))
     assert seen == [(1, 2), (2, 2)]
     run_many(quick, seeds=2, progress=True)
-    assert "runs done 2/2" in capsys.readouterr().err
+    assert "2/2" in capsys.readouterr().err  # the bar's last state
 
 
 def test_duplicate_labels_are_refused(quick):
@@ -147,13 +148,31 @@ def test_not_a_scenario_is_a_type_error():
         run_many({"x": 42}, seeds=1)
 
 
-def test_a_failing_run_names_its_variant_and_seed(quick, monkeypatch):
-    import encircle_sim.experiments as ex
-
-    def boom(scenario, seed):
+def _failing_runner(scenario, seed, **kwargs):
+    if seed == 17:
         raise RuntimeError("model failed")
+    return run(scenario, seed=seed, **kwargs)
 
-    monkeypatch.setattr(ex, "run_summary", boom)
-    with pytest.raises(RuntimeError, match="model failed") as info:
+
+def test_a_failing_run_names_its_variant_and_seed(quick, monkeypatch):
+    import encircle_sim.experiments.replications as rm
+
+    monkeypatch.setattr(rm, "_runner_hook", lambda: _failing_runner)
+    with pytest.raises(ReplicationError, match="model failed") as info:
         run_many({"mine": quick}, seeds=[17])
-    assert "variant 'mine', seed 17" in "\n".join(info.value.__notes__)
+    assert "variant 'mine', seed 17" in str(info.value)
+    assert "RuntimeError" in "\n".join(info.value.__notes__)  # the worker's traceback
+
+
+def test_failing_runs_can_be_recorded_instead(quick, monkeypatch):
+    import encircle_sim.experiments.replications as rm
+
+    short = with_overrides(quick, {"time.max_days": 4})
+    monkeypatch.setattr(rm, "_runner_hook", lambda: _failing_runner)
+    t = run_many({"mine": short}, seeds=[5, 17, 6], errors="record")
+    assert list(t["seed"]) == [5, 17, 6]
+    assert t["error"].isna().tolist() == [True, False, True]
+    assert "model failed" in t.loc[1, "error"]
+    outcomes = t.drop(columns=["label", "seed", "error"])
+    assert outcomes.loc[[0, 2]].notna().sum(axis=1).min() > 10  # the others finished
+    assert outcomes.loc[1].isna().all()

@@ -1,7 +1,9 @@
 """The model's two stochastic mechanisms checked against their theory, in isolation.
 
 Detection: Koopman's random search, P(detected by t) = 1 - exp(-W v t / A).
-Attrition: Lanchester's aimed-fire (square) law, alpha B^2 - beta R^2 conserved.
+Attrition: Lanchester's aimed-fire (square) law, alpha B^2 - beta R^2 conserved; against
+concealed fighters, Deitchman's mixed law (area fire b against aimed fire a), b B^2 / 2 - a R
+conserved, so the forces win only if b B0^2 > 2 a R0.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import numpy as np
 import pytest
 
 from encircle_sim.engagement import (
+    deitchman_blue_wins,
     detection_draw,
     fight,
     random_search_probability,
@@ -148,3 +151,40 @@ def test_detection_draw_matches_hazard():
     rng = np.random.default_rng(1)
     h = np.full(200_000, 0.4)
     assert detection_draw(h, rng).mean() == pytest.approx(1 - np.exp(-0.4), abs=0.005)
+
+
+@pytest.mark.parametrize("factor", [2.0, 0.5])
+def test_area_fire_against_concealed_fighters_follows_deitchman(factor):
+    """Blue fires into the area concealed fighters hold (Deitchman's b per soldier per fighter
+    per hour), red fires aimed (a per fighter): blue wins a fight to the finish only if
+    b B0^2 > 2 a R0. Set b at twice or half the boundary value: the side the condition names
+    wins in nearly every fight, and blue's survivors follow the conserved b B^2 / 2 - a R."""
+    rng = np.random.default_rng(17)
+    reps, blue0, red0, a = 3000, 40, 30, 0.2
+    area_fighters = 10.0
+    b = factor * 2 * a * red0 / blue0**2          # the boundary is b B0^2 = 2 a R0
+    alpha = b * area_fighters                     # fight() takes b as alpha / area_fighters
+    res = fight(np.full(reps, blue0), np.full(reps, red0), alpha, a, hours=1.0, slices=200,
+                rng=rng, area_fire=True, area_fighters=area_fighters, until_decided=True)
+    blue_won = (res.red_losses == red0)
+    assert deitchman_blue_wins(blue0, red0, b, a) == (factor > 1)
+    if factor > 1:
+        assert blue_won.mean() > 0.9
+        survivors = np.sqrt(blue0**2 - 2 * a * red0 / b)   # b B^2 / 2 - a R conserved
+        left = (blue0 - res.blue_losses)[blue_won]
+        assert left.mean() == pytest.approx(survivors, rel=0.1)
+    else:
+        assert blue_won.mean() < 0.1
+
+
+def test_area_fire_kills_in_proportion_to_the_fighters_there():
+    """One slice of area fire: each of R fighters is hit with p = 1 - exp(-b B dt), so the
+    mean loss is R p and doubles with R (aimed fire's does not depend on R)."""
+    rng = np.random.default_rng(23)
+    reps, blue0, alpha, area_fighters, hours = 20000, 40, 0.3, 10.0, 0.5
+    p = 1 - np.exp(-alpha / area_fighters * blue0 * hours)
+    for red0 in (5, 10):
+        res = fight(np.full(reps, blue0), np.full(reps, red0), alpha, 0.0, hours=hours,
+                    slices=1, rng=rng, area_fire=True, area_fighters=area_fighters)
+        se = np.sqrt(red0 * p * (1 - p) / reps)
+        assert abs(res.red_losses.mean() - red0 * p) < 4 * se, red0

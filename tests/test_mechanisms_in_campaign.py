@@ -20,6 +20,8 @@ import pytest
 from lab import lab_data, lab_scenario, searcher
 
 from encircle_sim.model import CampaignModel
+from encircle_sim.submodels.detect import EXPOSURE_KEPT_PER_STEP
+from encircle_sim.submodels.networks import INTEL_EXPOSURE
 
 Z = 4.0  # tolerance in standard errors: a correct model fails about once in 15,000 checks
 
@@ -124,18 +126,20 @@ def test_a_contact_lasts_its_hours_at_the_aimed_fire_rate():
     assert abs(losses.mean() - mean) < Z * se, (losses.mean(), mean)
 
 
-def test_a_losing_cell_breaks_contact():
-    """With break_contact = 1 the cell leaves after the first slice in which it lost anyone:
-    slices with no loss (probability q = (1 - p)^B) go on, so the mean loss is
-    B p (1 - q^n) / (1 - q)."""
-    losses = _contacts(1.0)
+@pytest.mark.parametrize("break_contact", [1.0, 0.5])
+def test_the_weaker_side_breaks_contact_or_is_pinned(break_contact):
+    """The cell, the weaker side (it does not fire back), breaks contact after the first slice
+    with probability break_contact, or is pinned for all n slices: its mean loss is
+    B p (1 + (1 - break_contact)(n - 1))."""
+    losses = _contacts(break_contact)
     p = 1.0 - math.exp(-ALPHA * CONTACT_HOURS / ROUNDS)
-    q = (1.0 - p) ** BLUE
-    mean = BLUE * p * (1 - q**ROUNDS) / (1 - q)
-    # the loss in the breaking slice is Binomial(B, p) given at least one: variance below B p
-    se = math.sqrt(BLUE * p * 2 / len(losses))
+    mean = BLUE * p * (1 + (1 - break_contact) * (ROUNDS - 1))
+    # a mixture of one slice and n slices: its variance, from the two binomials and the mix
+    one, full = BLUE * p, ROUNDS * BLUE * p
+    var = (break_contact * (BLUE * p * (1 - p) + one**2)
+           + (1 - break_contact) * (ROUNDS * BLUE * p * (1 - p) + full**2) - mean**2)
+    se = math.sqrt(var / len(losses))
     assert abs(losses.mean() - mean) < Z * se, (losses.mean(), mean)
-    assert losses.mean() < 0.5 * ROUNDS * BLUE * p
 
 
 # ---- ambush: the ambusher's first-slice multiplier ---------------------------------------------
@@ -171,10 +175,10 @@ def test_an_ambush_hits_with_the_ambush_multiplier(multiplier):
 
 
 # ---- escapes: interdiction near units, and the border's sealing ---------------------------------
-def _slipping(data):
-    """Cells that slip away at once, toward the nearest exit (they value nothing else)."""
+def _slipping(data, horizon_days: float = 0.25):
+    """Cells that break out at once, toward the nearest exit (they value nothing else)."""
     data["insurgents"].update(move_hours_per_day=8.0, slip_threat=0.0, perception_km=200.0,
-                              slip_horizon_days=0.25)
+                              slip_horizon_days=horizon_days)
     return data
 
 
@@ -182,7 +186,7 @@ def test_escapes_near_a_unit_are_interdicted_at_their_rate():
     """One unit whose interdiction radius covers every exit: each attempt to leave is stopped
     with probability interdiction_p x (1 - concealment / 2)."""
     conceal, p_int = 0.4, 0.6
-    data = _slipping(lab_data(concealment=conceal, cells=100, days=4.0))
+    data = _slipping(lab_data(concealment=conceal, cells=100, days=4.0), horizon_days=2.0)
     data["forces"] = [searcher(task="block")]
     data["unit_types"]["infantry"].update(p_detect=0.0)
     data["border"] = {"interdiction_km": 100.0}
@@ -226,17 +230,21 @@ def test_the_border_turns_back_its_sealing_share(sealing):
 # ---- intelligence: a captured cell gives away its partners ---------------------------------------
 @pytest.mark.parametrize("intel", [0.0, 1.0])
 def test_a_capture_exposes_the_captured_cells_partners(intel):
-    """A capture adds 2 to the exposure of each linked cell with probability capture_intel;
-    exposure halves at the start of the next step and is a detection hazard of its own, so a
-    partner is found in the next step with probability at least 1 - exp(-1) = 0.63 when
-    capture_intel is 1, and at the searchers' small base rate when it is 0."""
+    """A capture adds INTEL_EXPOSURE to the exposure of each linked cell with probability
+    capture_intel; exposure keeps EXPOSURE_KEPT_PER_STEP of itself into the next step, where it
+    is a detection hazard of its own, so a partner is found in the next step with probability at
+    least 1 - exp(-INTEL_EXPOSURE x EXPOSURE_KEPT_PER_STEP) when capture_intel is 1, and at the
+    searchers' small base rate when it is 0."""
     data = lab_data(concealment=0.9, cells=150, days=10.0)
     data["forces"] = [searcher()]
-    data["unit_types"]["infantry"].update(sensor_km=5.0, p_detect=1.0, patrol_km=40.0)
+    # the searcher fires (the cells do not): a cell it engages is the weaker side, pinned
+    data["unit_types"]["infantry"].update(sensor_km=5.0, p_detect=1.0, patrol_km=40.0,
+                                          firepower=0.01)
     data["insurgents"].update(fighters_min=3, fighters_max=3)
-    data["engagement"].update(p_surrender=1.0, surrender_fighters=3)
+    data["engagement"].update(p_surrender=1.0, break_contact=0.0)
     data["networks"].update(capture_intel=intel, comm_links=3, comm_radius_km=60.0)
     found = partners = 0
+    floor_without = 0.5 * (1 - math.exp(-INTEL_EXPOSURE * EXPOSURE_KEPT_PER_STEP))
     for seed in range(4):
         model = CampaignModel(lab_scenario(data), rng=seed)
         c, net = model.cells, model.network
@@ -260,9 +268,10 @@ def test_a_capture_exposes_the_captured_cells_partners(intel):
     assert partners > 40
     share = found / partners
     if intel:
-        assert share > 1 - math.exp(-1.0) - Z * math.sqrt(0.25 / partners), share
+        floor = 1 - math.exp(-INTEL_EXPOSURE * EXPOSURE_KEPT_PER_STEP)
+        assert share > floor - Z * math.sqrt(0.25 / partners), share
     else:
-        assert share < 0.2, share
+        assert share < floor_without, share
 
 
 # ---- retaliation: the attack rate follows pressure ----------------------------------------------
@@ -286,7 +295,8 @@ def test_sleepers_attack_at_the_rate_pressure_sets(gain):
     data["networks"]["cross_border_links"] = 0
     data["retaliation"] = {"sleeper_cells": 60, "towns": TOWNS, "base_rate_per_day": BASE_RATE,
                            "pressure_gain": gain, "call_boost": 0.0, "call_appetite": 0.0,
-                           "escapee_join": False}
+                           "escapee_join": False, "excitation": 0.0,
+                           "recruitment_per_day": 0.0, "recruits_per_casualty": 0.0}
     observed = expected = variance = 0.0
     dt = 6 / 24
     for seed in range(3):

@@ -38,7 +38,7 @@ def test_every_public_name_resolves():
         assert getattr(es, name) is getattr(importlib.import_module(module), name), name
         assert getattr(es, name).__module__ == module, name
     assert set(es.__all__) <= set(dir(es))
-    assert es.run_many.__module__ == "encircle_sim.experiments"
+    assert es.run_many.__module__.startswith("encircle_sim.experiments")
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         es.nope  # noqa: B018
 
@@ -87,7 +87,7 @@ def test_every_problem_is_reported_together(base):
     assert "changed in code" in report
     assert "border.sealing: out of range (got 1.5); allowed: >= 0.0 and <= 1.0" in report
     assert "did you mean 'cells'?" in report
-    assert "forces[40]" in report and "the list has 12" in report
+    assert "forces[40]" in report and f"the list has {len(base.forces)}" in report
     assert len(info.value.problems) == 3
 
 

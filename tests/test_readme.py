@@ -60,3 +60,25 @@ def test_readme_python_example_runs():
     assert len(scope["table"]) == 4
     assert set(scope["table"]["label"]) == {"planned", "leaky"}
     assert scope["result"].summary["seed"] == 3
+
+
+def test_readme_experiment_examples_load(write):
+    """The sweep and calibration files of the README are valid experiments."""
+    from encircle_sim.experiments import load_experiment
+
+    examples = [b for b in blocks("toml") if "[design]" in b]
+    assert len(examples) == 2
+    sweep = load_experiment(write("my_sweep.toml", examples[0]))
+    assert sweep.design.kind == "latin_hypercube" and len(sweep.parameters) == 2
+    calibration = load_experiment(write("my_calibration.toml", examples[1]))
+    assert calibration.kind == "calibration" and calibration.patterns[0].outcome
+
+
+def test_readme_experiment_commands_and_cluster_script():
+    section = README.split("## Experiments")[1].split("\n## ")[0]
+    for command in ("encircle-sim sweep", "encircle-sim report", "encircle-sim calibrate",
+                    "--reps", "--scheduler tcp://", "dask scheduler", "dask worker",
+                    "dask_jobqueue"):
+        assert command in section, command
+    cluster = next(b for b in blocks("python") if "SLURMCluster" in b)
+    compile(cluster, "README.md", "exec")  # dask-jobqueue is optional: the script must parse

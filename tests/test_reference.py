@@ -112,7 +112,7 @@ def test_every_output_is_documented():
     from encircle_sim.outputs import SUMMARY_KEYS
     from encircle_sim.runner import run
 
-    result = run("combined", seed=3, overrides={"time.max_days": 12.0})
+    result = run("victory_will", seed=3, overrides={"time.max_days": 12.0})
     towns = {TOWN_COLUMN.format(town=slug(t)) for t in result.model.town_names}
     assert set(result.steps.columns) == {c.name for c in STEP_COLUMNS} | towns
     assert set(result.events["kind"]) <= set(EVENT_KINDS)

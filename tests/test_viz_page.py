@@ -99,7 +99,7 @@ def test_model_params_match_the_model_signature():
     from encircle_sim.viz.live_model import LiveCampaignModel
 
     accepted = set(inspect.signature(LiveCampaignModel.__init__).parameters) - {"self"}
-    for name in ("quick", "combined"):
+    for name in ("quick", "victory_will"):
         params = model_params(name)
         assert set(params) <= accepted
         sc = load_scenario(name)

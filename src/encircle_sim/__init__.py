@@ -11,6 +11,8 @@ The public API, for notebooks and scripts::
     es.plot_timeseries(result.steps); es.plot_final_map(result.model)
     runs = es.run_many({"sealed": sc, "leaky": sc2}, seeds=5, workers=2)   # one row per run
     es.plot_replications(runs, ["iraq.escaped_border", "iraq.killed"])
+    sweep = es.run_experiment(es.load_experiment("my_sweep.toml"), "runs/my_sweep")  # resumable
+    es.write_report("runs/my_sweep")                          # statistics, figures, PRIM, SALib
     es.save_scenario(sc2, "leaky.toml")                      # `encircle-sim run leaky.toml`
     es.CampaignPage("quick")                                 # the live page, in a Jupyter cell
 
@@ -40,8 +42,13 @@ _EXPORTS = {
     "CampaignModel": "encircle_sim.model",
     "run": "encircle_sim.runner",
     "RunResult": "encircle_sim.runner",
-    "run_many": "encircle_sim.experiments",
-    "replication_seeds": "encircle_sim.experiments",
+    "run_many": "encircle_sim.experiments.replications",
+    "replication_seeds": "encircle_sim.experiments.seeds",
+    # experiments at scale: experiment files, sweeps into resumable folders, reports
+    "load_experiment": "encircle_sim.experiments.spec",
+    "run_experiment": "encircle_sim.experiments.sweep",
+    "write_report": "encircle_sim.experiments.report",
+    "Pattern": "encircle_sim.experiments.calibration",
     # figures
     "plot_timeseries": "encircle_sim.plotting",
     "plot_final_map": "encircle_sim.plotting",
@@ -56,6 +63,7 @@ __all__ = [  # the same names as _EXPORTS (a test checks), spelled out for tools
     "Scenario", "ScenarioError", "load_scenario", "save_scenario", "with_overrides",
     "bundled_scenarios", "parameter_table", "get_path",
     "CampaignModel", "run", "RunResult", "run_many", "replication_seeds",
+    "load_experiment", "run_experiment", "write_report", "Pattern",
     "plot_timeseries", "plot_final_map", "plot_replications", "save_animation",
     "CampaignPage",
 ]
@@ -75,7 +83,12 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for editors and type checkers; no import cost at run time
-    from encircle_sim.experiments import replication_seeds, run_many
+    from encircle_sim.experiments.calibration import Pattern
+    from encircle_sim.experiments.replications import run_many
+    from encircle_sim.experiments.report import write_report
+    from encircle_sim.experiments.seeds import replication_seeds
+    from encircle_sim.experiments.spec import load_experiment
+    from encircle_sim.experiments.sweep import run_experiment
     from encircle_sim.model import CampaignModel
     from encircle_sim.plotting import (
         plot_final_map,

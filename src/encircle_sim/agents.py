@@ -131,6 +131,21 @@ class SupplyCache(FixedAgent):
                 f"intact={self.intact})")
 
 
+class Hideout(FixedAgent):
+    """A hideout, den or tunnel where cells go to ground (state in ``model.hideouts``)."""
+
+    def __init__(self, model, index: int):
+        super().__init__(model)
+        self.index = index
+
+    @property
+    def intact(self) -> bool:
+        return bool(self.model.hideouts.intact[self.index])
+
+    def __repr__(self) -> str:
+        return f"Hideout({self.unique_id}, intact={self.intact})"
+
+
 def new_cell_agent(model, i: int) -> InsurgentCell:
     """The agent of cell row ``i``, placed on the grid at the row's position."""
     agent = InsurgentCell(model, i)

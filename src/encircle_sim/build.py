@@ -2,35 +2,41 @@
 
 Called once by :class:`~encircle_sim.model.CampaignModel` (``build_world``); every random draw
 comes from the model's generator, in this order: units (where each formation assembles, blocking
-positions), cells (where they hide, their size and supply; sleepers around their towns), caches,
-cross-border courier links. Placement rules (ODD 5, Initialisation):
+positions), hideouts, cells (at which hideout each starts, its size and supply, when it first
+plans; sleepers around their towns), caches, cross-border courier links. Placement rules (ODD 5,
+Initialisation):
 
 - a formation's units assemble within ``UNIT_ASSEMBLY_KM`` (or its area radius, if smaller) of
   its start; blocking units spread over their area; border screens patrol the border squares on
   their own side within their area; perimeter units split the perimeter lane into contiguous
   sectors; axis units stand in line abreast, ``axis_spacing_km`` apart;
-- pocket cells and caches are placed in the operation area with weight
-  ``concealment ** placement_concealment_power``, with supply_days x U(0.75, 1)
-  (``INITIAL_SUPPLY_MIN_SHARE``); sleepers within ``retaliation.spread_km`` of a
+- hideouts and caches are placed in the operation area with weight
+  ``concealment ** placement_concealment_power``; each pocket cell starts at a hideout drawn at
+  random (or, with no hideouts, where a hideout would be), with supply_days x U(0.75, 1)
+  (``INITIAL_SUPPLY_MIN_SHARE``), and first plans at a random step of its first planning
+  interval (cells do not all plan at once); sleepers within ``retaliation.spread_km`` of a
   target town drawn at random;
 - each pocket cell links to its ``comm_links`` nearest cells within ``comm_radius_km``; sleepers
-  to their ``SLEEPER_LINKS`` nearest within ``SLEEPER_LINK_KM``; the largest cells are hubs.
+  to their ``SLEEPER_LINKS`` nearest within ``SLEEPER_LINK_KM``; the largest cells are hubs. A
+  cell's home cache is the nearest cache within ``resupply_km`` of its start.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from encircle_sim.agents import AirAsset, SecurityUnit, SupplyCache, new_cell_agent
+from encircle_sim.agents import AirAsset, Hideout, SecurityUnit, SupplyCache, new_cell_agent
 from encircle_sim.geography import COUNTRY_IRAQ, COUNTRY_SYRIA, load_region
 from encircle_sim.networks import CommNetwork
 from encircle_sim.operation import sample_line_cells
 from encircle_sim.state import (
     CAPABILITIES,
+    Action,
     CacheArrays,
     CellArrays,
     CellState,
     Side,
+    SiteArrays,
     Task,
     Theatre,
     UnitArrays,
@@ -52,9 +58,11 @@ def build_world(model) -> None:
     """Create the units, air assets, cells, caches and courier network of ``model.spec``."""
     build_units(model)
     model.air_agents = [AirAsset(model, a, square_of(model, a.area)) for a in model.spec.air]
+    build_hideouts(model)
     build_cells(model)
     build_caches(model)
     build_network(model)
+    home_caches(model)
 
 
 def square_of(model, loc) -> tuple[int, int]:
@@ -180,24 +188,39 @@ def weighted_squares(model, mask: np.ndarray, n: int) -> tuple[np.ndarray, np.nd
     return xy[pick, 0].astype(np.int32), xy[pick, 1].astype(np.int32)
 
 
+def build_hideouts(model) -> None:
+    n = model.spec.networks.hideouts if model.spec.theatres.iraq else 0
+    x, y = weighted_squares(model, model.plan.area, n)
+    model.hideouts = SiteArrays(x, y)
+    model.hideout_agents = []
+    for i in range(len(x)):
+        agent = Hideout(model, i)
+        agent.cell = model.grid[(int(x[i]), int(y[i]))]
+        model.hideout_agents.append(agent)
+
+
 def build_cells(model) -> None:
     sc, rng = model.spec, model.rng
     ins, ret = sc.insurgents, sc.retaliation
     n_pocket = ins.cells if sc.theatres.iraq else 0
     n_sleep = ret.sleeper_cells if sc.theatres.syria else 0
-    joiners = n_pocket if (sc.theatres.coupled and ret.escapee_join) else 0
-    c = model.cells = CellArrays(n_pocket + n_sleep + joiners)
+    c = model.cells = CellArrays(n_pocket + n_sleep + 16)
     model.cell_agents = []
-    idx = c.add(n_pocket)
-    x, y = weighted_squares(model, model.plan.area, n_pocket)
+    if len(model.hideouts):
+        pick = rng.integers(0, len(model.hideouts), n_pocket)
+        x, y = model.hideouts.x[pick], model.hideouts.y[pick]
+    else:
+        x, y = weighted_squares(model, model.plan.area, n_pocket)
     n_pocket = len(x)
-    idx = idx[:n_pocket]
-    c.n = n_pocket
+    idx = c.add(n_pocket)
     c.x[idx], c.y[idx] = x, y
     c.fighters[idx] = rng.integers(ins.fighters_min, ins.fighters_max, n_pocket, endpoint=True)
     c.supply[idx] = ins.supply_days * rng.uniform(INITIAL_SUPPLY_MIN_SHARE, 1.0, n_pocket)
     c.state[idx] = CellState.HIDDEN
     c.theatre[idx] = Theatre.IRAQ
+    c.action[idx] = Action.HIDE
+    c.goal_x[idx], c.goal_y[idx] = x, y
+    c.plan_until[idx] = rng.integers(0, model.plan_steps, n_pocket)
     model.iraq_cells_initial = n_pocket
     # sleepers near the target towns
     sidx = c.add(n_sleep if len(model.town_xy) else 0)
@@ -220,6 +243,21 @@ def build_cells(model) -> None:
     c.prev_x[: c.n], c.prev_y[: c.n] = c.x[: c.n], c.y[: c.n]
     for i in range(c.n):
         new_cell_agent(model, i)
+
+
+def home_caches(model) -> None:
+    """Each pocket cell's home cache (nearest within resupply_km) and its links at day 0."""
+    c, caches = model.cells, model.caches
+    pocket = c.active_in(Theatre.IRAQ)
+    if len(pocket) and len(caches):
+        d = model.nav.distance_matrix(c.x[pocket], c.y[pocket], caches.x, caches.y)
+        near = np.argmin(d, axis=1)
+        ok = d[np.arange(len(pocket)), near] <= model.spec.networks.resupply_km
+        c.home_cache[pocket] = np.where(ok, near, -1)
+    net = model.network
+    alive = net.alive
+    c.links0[: c.n] = (np.bincount(net.a[alive], minlength=c.n)[: c.n]
+                       + np.bincount(net.b[alive], minlength=c.n)[: c.n])
 
 
 def build_caches(model) -> None:

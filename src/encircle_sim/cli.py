@@ -1,4 +1,4 @@
-"""The ``encircle-sim`` command: run, validate, map, list, viz (and, as it arrives, sweep).
+"""The ``encircle-sim`` command: run, validate, map, list, viz, sweep, report, calibrate.
 
 Scenario problems are reported as one readable list on stderr with exit status 2 and no
 traceback; everything else the user can fix is reported the same way.
@@ -46,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true",
                    help="run even if the cost estimate exceeds this machine's free memory or "
                         "half an hour (see `encircle-sim validate`)")
+    p.add_argument("--reps", type=int, metavar="N",
+                   help="run N replications (seeds from the scenario's seed, or --seed) on the "
+                        "sweep machinery, and print each outcome's mean, sd and 95%% interval")
+    from encircle_sim.experiments.commands import add_cluster_args, add_commands
+
+    add_cluster_args(p)
 
     p = sub.add_parser("validate", help="check scenario files and report every problem")
     p.add_argument("files", nargs="+", help="scenario files or bundled names")
@@ -69,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="list bundled scenarios, places or unit types")
     p.add_argument("what", nargs="?", choices=["scenarios", "places", "unit-types"],
                    default="scenarios")
+    add_commands(sub)
     return parser
 
 
@@ -183,6 +190,12 @@ def cmd_viz(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from encircle_sim.scenario_files import load_scenario
 
+    if args.reps is not None:
+        from encircle_sim.experiments.commands import cmd_run_reps
+
+        return cmd_run_reps(args)
+    if args.workers is not None or args.scheduler is not None:
+        return _fail("--workers and --scheduler go with --reps N (one run uses one process)")
     if args.out is not None and (problem := _unwritable(args.out, "--out", folder=True)):
         return _fail(problem)
     from encircle_sim.outputs import protected_place
@@ -220,10 +233,21 @@ def _unwritable(path: Path, option: str, *, folder: bool = False) -> str | None:
     return None
 
 
+def _experiment_command(name: str):
+    def command(args: argparse.Namespace) -> int:
+        from encircle_sim.experiments import commands
+
+        return getattr(commands, f"cmd_{name}")(args)
+
+    return command
+
+
 _stopped_by = ["SIGINT"]  # the signal behind a KeyboardInterrupt that reaches main()
 
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "map": cmd_map, "list": cmd_list,
-            "viz": cmd_viz}
+            "viz": cmd_viz, "sweep": _experiment_command("sweep"),
+            "report": _experiment_command("report"),
+            "calibrate": _experiment_command("calibrate")}
 
 
 def main(argv: list[str] | None = None) -> int:

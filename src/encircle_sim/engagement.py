@@ -13,8 +13,14 @@ Attrition follows Lanchester's aimed-fire (square) law in a stochastic, discrete
 time slice dt every firing soldier puts an enemy out of action with probability
 ``1 - exp(-alpha dt)`` (and every fighter a soldier with ``1 - exp(-beta dt)``). The expected
 losses are ``alpha B dt`` and ``beta R dt``, so for many slices the mean survivors follow the
-square law ``alpha B^2 - beta R^2 = const``. Ambushes multiply the ambusher's fire and damp the
-defender's in the first slice. A side losing the exchange may break contact.
+square law ``alpha B^2 - beta R^2 = const``. Against a concealed enemy the soldiers cannot aim:
+they fire into the area it holds (Deitchman 1962), and each fighter there is put out of action
+with probability ``1 - exp(-b B dt)``, so the expected losses ``b B R dt`` grow with the enemy's
+numbers; with the enemy's aimed fire in reply (``a R``) the mixed law conserves
+``b B^2 / 2 - a R`` and the soldiers win a fight to the finish only if ``b B0^2 > 2 a R0``.
+Ambushes multiply the ambusher's fire and damp the defender's in the first slice. The weaker
+side of a contact (the one expecting fewer hits on the other) tries to break it off after the
+first slice; if it fails, it is pinned for the rest of the contact.
 """
 
 from __future__ import annotations
@@ -67,20 +73,27 @@ class FightResult:
     blue_losses: np.ndarray  # int (n,)
     red_losses: np.ndarray   # int (n,)
     broke_contact: np.ndarray  # bool (n,): red broke contact before being destroyed
+    pinned: np.ndarray       # bool (n,): red, the weaker side, tried to break off and failed
 
 
 def fight(blue: np.ndarray, red: np.ndarray, alpha: np.ndarray, beta: np.ndarray, *,
           hours: float, slices: int, rng: np.random.Generator,
           red_first: np.ndarray | float = 1.0, blue_first: np.ndarray | float = 1.0,
-          break_contact: float = 0.0, until_decided: bool = False) -> FightResult:
-    """Simulate many contacts at once with stochastic Lanchester aimed fire.
+          break_contact: float = 0.0, area_fire: np.ndarray | bool = False,
+          area_fighters: float = 1.0, until_decided: bool = False) -> FightResult:
+    """Simulate many contacts at once with stochastic Lanchester fire.
 
     Args:
         blue, red: engaged strengths (soldiers, fighters) per contact.
-        alpha: blue's kill rate per firing soldier per hour; beta: red's, per fighter.
+        alpha: blue's kill rate per firing soldier per hour (aimed fire); beta: red's, per
+            fighter (always aimed).
         hours, slices: contact duration and the number of time slices it is cut into.
         red_first, blue_first: fire multipliers in the first slice (ambush, surprise).
-        break_contact: chance per slice that red, losing the exchange, breaks off.
+        break_contact: chance that red, if it is the weaker side, breaks off after the first
+            slice (otherwise it is pinned for the rest of the contact).
+        area_fire: per contact, whether blue fires into the area a concealed red holds; its
+            Deitchman coefficient is ``b = alpha / area_fighters`` per soldier per fighter per
+            hour, so area and aimed fire kill alike against ``area_fighters`` fighters.
         until_decided: ignore ``hours`` limits and fight until one side is gone (for tests).
     """
     b = np.asarray(blue, np.int64).copy()
@@ -90,29 +103,41 @@ def fight(blue: np.ndarray, red: np.ndarray, alpha: np.ndarray, beta: np.ndarray
     beta = np.broadcast_to(np.asarray(beta, float), b.shape)
     red_first = np.broadcast_to(np.asarray(red_first, float), b.shape)
     blue_first = np.broadcast_to(np.asarray(blue_first, float), b.shape)
+    area = np.broadcast_to(np.asarray(area_fire, bool), b.shape)
     dt = hours / slices
     going = (b > 0) & (r > 0)
     broke = np.zeros(b.shape, bool)
+    pinned = np.zeros(b.shape, bool)
     k = 0
     while going.any() and (until_decided or k < slices):
         i = np.flatnonzero(going)
         fb = blue_first[i] if k == 0 else 1.0
         fr = red_first[i] if k == 0 else 1.0
-        p_b = -np.expm1(-alpha[i] * fb * dt)
-        p_r = -np.expm1(-beta[i] * fr * dt)
-        hits_on_red = rng.binomial(b[i], np.clip(p_b, 0.0, 1.0))
-        hits_on_blue = rng.binomial(r[i], np.clip(p_r, 0.0, 1.0))
+        # aimed fire: each of b soldiers hits; area fire: each of r fighters is hit
+        p_aimed = -np.expm1(-alpha[i] * fb * dt)
+        p_area = -np.expm1(-alpha[i] * fb * b[i] * dt / area_fighters)
+        shooters = np.where(area[i], r[i], b[i])
+        p_b = np.clip(np.where(area[i], p_area, p_aimed), 0.0, 1.0)
+        p_r = np.clip(-np.expm1(-beta[i] * fr * dt), 0.0, 1.0)
+        hits_on_red = rng.binomial(shooters, p_b)
+        hits_on_blue = rng.binomial(r[i], p_r)
+        weaker = r[i] * p_r < shooters * p_b   # red expects to hit fewer than it loses
         r[i] = np.maximum(r[i] - hits_on_red, 0)
         b[i] = np.maximum(b[i] - hits_on_blue, 0)
         going[i] = (b[i] > 0) & (r[i] > 0)
-        if break_contact > 0:
-            i = np.flatnonzero(going)
-            losing = (r0[i] - r[i]) * b0[i] > (b0[i] - b[i]) * r0[i]
-            leave = losing & (rng.random(len(i)) < break_contact)
+        if k == 0:
+            leave = going[i] & weaker & (rng.random(len(i)) < break_contact)
             broke[i[leave]] = True
+            pinned[i[going[i] & weaker & ~leave]] = True
             going[i[leave]] = False
         k += 1
-    return FightResult(b0 - b, r0 - r, broke)
+    return FightResult(b0 - b, r0 - r, broke, pinned)
+
+
+def deitchman_blue_wins(blue0: float, red0: float, b: float, a: float) -> bool:
+    """Deitchman's mixed law (blue's area fire b, red's aimed fire a): blue wins a fight to the
+    finish if and only if ``b blue0^2 > 2 a red0``."""
+    return b * blue0**2 > 2.0 * a * red0
 
 
 def square_law_survivors(blue0: float, red0: float, alpha: float, beta: float

@@ -2,8 +2,10 @@
 
 Called by the move submodel (``submodels/move.py``) for all units at once. The rule for each task:
 
-- ``perimeter``: patrol a sector of the lane along the middle of the perimeter band (phase 1
-  sweeps it; afterwards the same units hold the cordon by patrolling it).
+- ``perimeter``: patrol a sector of the lane along the middle of the perimeter band in phase 1
+  (sweeping it); from phase 2 on, hold the cordon from a post at the middle of the sector, so
+  the posts stand evenly spaced around the area: the cordon holds only where they are close
+  enough for their watch (``operation.cordon_radius_km``) to meet.
 - ``border_screen``: patrol a stretch of the border on the unit's own side, near its area.
 - ``block``: hold a blocking position spread around ``area``.
 - ``hunt``: search a disc around ``area`` by moving between random points in it.
@@ -55,6 +57,15 @@ def _patrol_lane(u: UnitArrays, i: np.ndarray) -> None:
     u.goal_x[k], u.goal_y[k] = u.lane_xy[start + j, 0], u.lane_xy[start + j, 1]
 
 
+def _hold_post(u: UnitArrays, i: np.ndarray) -> None:
+    """Stand at the middle of the unit's lane sector (its cordon post)."""
+    k = i[u.lane_len[i] > 0]
+    mid = u.lane_start[k] + u.lane_len[k] // 2
+    u.goal_x[k], u.goal_y[k] = u.lane_xy[mid, 0], u.lane_xy[mid, 1]
+    none = i[u.lane_len[i] == 0]
+    u.goal_x[none], u.goal_y[none] = u.home_x[none], u.home_y[none]
+
+
 def _nearest(cells_xy: np.ndarray, x: np.ndarray, y: np.ndarray, nav) -> np.ndarray:
     d = nav.distance_km(cells_xy[None, :, 0], cells_xy[None, :, 1], x[:, None], y[:, None])
     return cells_xy[np.argmin(d, axis=1)]
@@ -69,8 +80,12 @@ def plan_goals(model) -> None:
     alive = u.alive
     task = u.task
 
-    lane_tasks = alive & ((task == Task.PERIMETER) | (task == Task.BORDER_SCREEN))
+    holding_cordon = phase in (Phase.ADVANCE, Phase.ASSAULT)
+    lane_tasks = alive & ((task == Task.BORDER_SCREEN)
+                          | ((task == Task.PERIMETER) & (not holding_cordon)))
     _patrol_lane(u, np.flatnonzero(lane_tasks))
+    if holding_cordon:
+        _hold_post(u, np.flatnonzero(alive & (task == Task.PERIMETER)))
 
     hold = alive & ((task == Task.BLOCK) | (task == Task.RESERVE))
     u.goal_x[hold], u.goal_y[hold] = u.home_x[hold], u.home_y[hold]

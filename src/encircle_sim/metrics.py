@@ -63,12 +63,19 @@ STEP_COLUMNS = (
     Column("syria_captured", LEVEL, "cells", "Syrian-theatre cells captured so far"),
     Column("syria_joined", LEVEL, "cells", "cells that escaped over the border and joined the "
            "sleepers so far"),
+    Column("syria_recruited", LEVEL, "cells", "sleeper cells recruited during the run so far"),
+    Column("iraq_fighters_killed_total", TOTAL, "fighters", "Iraqi-theatre fighters killed in "
+           "fights and air strikes"),
+    Column("iraq_fighters_captured_total", TOTAL, "fighters", "fighters of the Iraqi-theatre "
+           "cells captured"),
     Column("sf_casualties_total", TOTAL, "persons", "security-force soldiers put out of action"),
     Column("civilian_casualties_total", TOTAL, "persons", "civilian casualties of fighting, air "
            "strikes and attacks on the population"),
     Column("attacks_syria_total", TOTAL, "attacks", "sleeper-cell attacks in the Syrian theatre "
            "(raids on SDF posts and attacks on the population), all towns"),
     Column("caches_destroyed_total", TOTAL, "caches", "supply caches found and destroyed"),
+    Column("hideouts_destroyed_total", TOTAL, "hideouts", "hideouts, dens and tunnels found and "
+           "destroyed"),
     Column("low_supply_cells", LEVEL, "cells", "active Iraqi-theatre cells short of supply "
            "(below insurgents.low_supply_days)"),
     Column("links_cut_total", TOTAL, "links", "courier links cut by killing or capturing a cell"),
@@ -79,7 +86,11 @@ STEP_COLUMNS = (
     Column("cordon_gap_km", LEVEL, "km", "their total length"),
     Column("perimeter_cleared", LEVEL, "0-1", "share of the perimeter band cleared"),
     Column("pressure", LEVEL, "0-1", "pressure on the group driving retaliation: the larger of "
-           "the Iraqi group's and the Syrian cells' own losses"),
+           "the Iraqi group's and the Syrian cells' own (plan)"),
+    Column("days_since_contact", LEVEL, "days", "days since the last contact in the current "
+           "phase's own ground (the perimeter band in phase 1, the pocket in phases 2 and 3)"),
+    Column("excitation", LEVEL, "attacks/day", "self-excitation of attacks in Syria: the extra "
+           "attack rate that recent attacks sustain"),
     Column("connected_cells", LEVEL, "cells", "active cells whose courier-network component "
            "holds a hub"),
     Column("detections_step", STEP, "cells", "cells detected this step"),
@@ -109,6 +120,9 @@ EVENT_KINDS = {
     "attack_sdf": "a sleeper cell attacks an SDF post",
     "attack_population": "a sleeper cell attacks a town's population",
     "cache_destroyed": "searching units find and destroy a supply cache",
+    "hideout_destroyed": "searching units find and destroy a hideout (cells inside are flushed "
+    "out)",
+    "recruited": "a new sleeper cell forms in the Syrian theatre",
     "unit_destroyed": "a unit's strength falls to zero",
     "phase": "the operation enters a new phase",
 }
@@ -168,6 +182,14 @@ class StepMetrics:
         self.air_strikes = 0
         self.calls = 0
         self.detections = 0
+        self.hideouts_destroyed = 0
+        self.fighters_killed = np.zeros(2, np.int64)     # per theatre
+        self.fighters_captured = np.zeros(2, np.int64)   # per theatre
+        self.collateral_syria = 0    # civilian casualties of fighting in Syria (recruitment)
+
+    def count_collateral(self, casualties: np.ndarray, theatre: np.ndarray) -> None:
+        """Civilian casualties of fights and strikes in the Syrian theatre feed recruitment."""
+        self.collateral_syria += int(np.asarray(casualties)[theatre == Theatre.SYRIA].sum())
 
     def start_step(self) -> None:
         self.detections = 0
@@ -207,6 +229,9 @@ class StepMetrics:
             "syria_killed": syria_counts["killed"],
             "syria_captured": syria_counts["captured"],
             "syria_joined": int((c.joined_from[:n] >= 0).sum()),
+            "syria_recruited": int(c.recruited[:n].sum()),
+            "iraq_fighters_killed_total": int(self.fighters_killed[Theatre.IRAQ]),
+            "iraq_fighters_captured_total": int(self.fighters_captured[Theatre.IRAQ]),
             "sf_casualties_total": int(self.sf_casualties),
             "civilian_casualties_total": int(self.civilian_casualties),
             "attacks_syria_total": int(self.attacks.sum()),
@@ -214,6 +239,7 @@ class StepMetrics:
         row.update({col: int(v) for col, v in zip(self.town_columns, self.attacks, strict=True)})
         row.update({
             "caches_destroyed_total": int(self.caches_destroyed),
+            "hideouts_destroyed_total": int(self.hideouts_destroyed),
             "low_supply_cells": int((pocket & (c.supply[:n]
                                      < m.spec.insurgents.low_supply_days)).sum()),
             "links_cut_total": int(self.links_cut),
@@ -222,6 +248,8 @@ class StepMetrics:
             "cordon_gap_km": round(gap_km, 1),
             "perimeter_cleared": round(m.plan.perimeter_cleared, 4),
             "pressure": round(float(max(m.pressure, m.pressure_syria)), 4),
+            "days_since_contact": round(float(m.day - m.last_contact_day), 4),
+            "excitation": round(float(m.excitation), 4),
             "connected_cells": int(m.network.connected[:n][active].sum()),
             "detections_step": int(self.detections),
             "engagements_total": int(self.engagements),

@@ -8,7 +8,8 @@ in this order (docs/ODD.md section 3; each rule is stated in its module's docstr
 3. move      - cells toward their choice; then, after escapes, units toward their task goals,
                clearing the ground they search
 4. escape    - cells that left the operation area pass the cordon or the border, or not
-5. detect    - random search by units and air assets (air may strike at once)
+5. detect    - random search by units and air assets finds cells (air may strike at once),
+               caches and hideouts
 6. engage    - contacts, interdictions and ambushes fought out
 7. retaliate - sleeper cells in the Syrian theatre move and attack
 8. networks  - supply used and drawn, caches found, captures exploited, links cut
@@ -55,6 +56,23 @@ def navigator_for(region) -> Navigator:
     return Navigator.from_layers(region.layers, region.km_per_cell_x, region.km_per_cell_y)
 
 
+#: Mesa grids given back by finished models (:meth:`CampaignModel.release`), per region, for
+#: the next model of the same region: a replication worker builds its grid once.
+_FREE_GRIDS: dict[int, tuple[object, list]] = {}
+#: Grids kept per region.
+FREE_GRIDS_PER_REGION = 2
+
+
+def _lease_grid(region, random):
+    """A Mesa grid of ``region``: a released one if there is, else a new one."""
+    entry = _FREE_GRIDS.get(id(region))
+    if entry is not None and entry[0] is region and entry[1]:
+        grid = entry[1].pop()
+        grid.random = random
+        return grid
+    return region.make_mesa_grid(random)
+
+
 def region_for(scenario: Scenario):
     """The (cached) geo-referenced grid of a scenario's map window and terrain table."""
     terrain = tuple(sorted(
@@ -83,11 +101,13 @@ class CampaignModel(mesa.Model):
         self.step_hours = float(scenario.time.step_hours)
         self.dt_days = self.step_hours / 24.0
         self.max_steps = scenario.max_steps
+        #: steps between a cell's plans when nothing happens to it (insurgents.decision_days)
+        self.plan_steps = max(1, int(round(scenario.insurgents.decision_days / self.dt_days)))
 
         # the ground: the region's layers, the Mesa grid with what the rules read, movement
         self.region = region_for(scenario)
         self.layers = self.region.layers
-        self.grid = self.region.make_mesa_grid(self.random)
+        self.grid = _lease_grid(self.region, self.random)
         self.nav = navigator_for(self.region)
         self.concealment = self.grid.concealment.data.astype(float)
         self.country = self.grid.country.data
@@ -98,8 +118,10 @@ class CampaignModel(mesa.Model):
                                  for t in scenario.retaliation.towns], np.int32).reshape(-1, 2)
         self.events = EventLog(self)
 
-        # the agents (units, air, cells, caches, couriers) and what perception and search use
+        # the agents (units, air, hideouts, cells, caches, couriers) and what search uses
         build_world(self)
+        self.hideout_at = np.full(self.nav.shape, -1, np.int64)  # intact hideout on a square
+        self.hideout_at[self.hideouts.x, self.hideouts.y] = np.arange(len(self.hideouts))
         km_x = float(np.mean(self.nav.km_x))
         self.threat_kernel = Kernel.cone(scenario.insurgents.perception_km, km_x, self.nav.km_y)
         self.patrol_kernels = {r: Kernel.disc(r, km_x, self.nav.km_y)
@@ -107,10 +129,15 @@ class CampaignModel(mesa.Model):
 
         # dynamic state beyond the tables
         self.pressure = 0.0          # on the pocket's group (plan); drives calls and attacks
-        self.pressure_syria = 0.0    # the Syrian cells' own losses
+        self.pressure_syria = 0.0    # on the Syrian cells (plan)
+        self.excitation = 0.0        # self-excitation of attacks in Syria, attacks/day (retaliate)
+        self.last_contact_day = 0.0  # last contact in the phase's own ground (engage; plan)
+        self.collateral_counted = 0  # civilian casualties in Syria already drawn on (retaliate)
+        self.syria_shock_pressure = 0.0  # the sleepers' pressure at their last shock (retaliate)
         self.detected_cells = np.zeros(self.cells.capacity, bool)  # found this step
         self.track_x = np.full((self.max_steps + 1, self.cells.capacity), -1, np.int16)
         self.track_y = np.full((self.max_steps + 1, self.cells.capacity), -1, np.int16)
+        self.cells.on_grow.append(self._cells_grew)
         self._record_tracks()
 
         self.plan.start(0)
@@ -134,11 +161,12 @@ class CampaignModel(mesa.Model):
         interdictions = escape.attempt(self, leaving)                 # 4 escape
         move.move_units(self)                                         # 3 move (units)
         contacts = detect.search(self)                                # 5 detect
+        detect.search_sites(self)
         captured = engage.resolve(self, contacts, interdictions,      # 6 engage
                                   choices.ambushes)
         retaliate.step(self, threat)                                  # 7 retaliate
         networks.step(self, captured)                                 # 8 networks
-        plan.step(self)                                               # 9 plan
+        plan.step(self, threat)                                       # 9 plan
         sync_agents(self)                                             # 10 record
         self._record_tracks()
         self.metrics.update()
@@ -150,6 +178,24 @@ class CampaignModel(mesa.Model):
             self.step()
             if progress is not None:
                 progress(self)
+
+    def release(self) -> None:
+        """Take the agents off the Mesa grid and give the grid back for the next model of the
+        same region (a replication worker then builds its grid once). The model keeps its
+        tables, event log and per-step table, but can no longer step or be drawn."""
+        if self.grid is None:
+            return
+        for agent in [*self.unit_agents, *self.cell_agents]:
+            if agent.cell is not None:
+                agent.cell = None
+        for agent in [*self.cache_agents, *self.hideout_agents]:
+            if agent.cell is not None:
+                agent.cell.remove_agent(agent)
+        entry = _FREE_GRIDS.setdefault(id(self.region), (self.region, []))
+        if entry[0] is self.region and len(entry[1]) < FREE_GRIDS_PER_REGION:
+            entry[1].append(self.grid)
+        self.grid = None
+        self.running = False
 
     # ==========================================================================================
     # shared by several submodels
@@ -164,6 +210,23 @@ class CampaignModel(mesa.Model):
         c.escaped_via[i] = route
         c.dissolved[i] = kind == "dissolved"
         self.events.add(kind, c.x[i], c.y[i], cells=[i], **details)
+
+    def add_cells(self, count: int) -> np.ndarray:
+        """Rows for ``count`` new cells (joiners, recruits); returns their indices."""
+        idx = self.cells.add(count)
+        self.cells.created_step[idx] = self.steps
+        return idx
+
+    def _cells_grew(self, capacity: int) -> None:
+        """Per-cell arrays kept by the model grow with the cell table."""
+        grown = np.zeros(capacity, bool)
+        grown[: len(self.detected_cells)] = self.detected_cells
+        self.detected_cells = grown
+        for name in ("track_x", "track_y"):
+            old = getattr(self, name)
+            new = np.full((old.shape[0], capacity), -1, np.int16)
+            new[:, : old.shape[1]] = old
+            setattr(self, name, new)
 
     def active_cells_padded(self) -> np.ndarray:
         """``cells.active`` padded to the table's capacity (for the courier graph)."""

@@ -9,8 +9,13 @@ stretches of it with no unit within ``cordon_radius_km`` are *gaps*. Insurgent c
 leaving the operation area (through the cordon, or over the border where the area touches it).
 
 Phases follow the plan of Victory Will: (1) sweep bands along the area's sides and seal the
-border, (2) advance inward on the axes, (3) assault on all axes at once. Each phase ends when any
-of its conditions from the scenario is met; the end of the last phase ends the campaign.
+border, (2) advance inward on the axes, (3) assault on all axes at once. A phase ends as
+operations end: when its ground is swept (its sweep condition: the share of the perimeter band
+cleared, or the pocket's remaining share of ground) and there has been no contact in its own
+ground (the band in phase 1, the pocket in phases 2 and 3) for its ``quiet_days``; or when
+the share of cells left falls to its ``cells_left_share``; or on its day limit. The end of the
+last phase ends the campaign (the plan submodel also ends it when no cell is left). Each
+phase's end and its reason are kept in ``phase_history``.
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ from shapely.geometry import LineString, Polygon
 from encircle_sim.fields import Kernel, splat
 from encircle_sim.networks import components
 from encircle_sim.scenario import PhaseSpec, Scenario
+
+#: The perimeter units' lane runs this share of the band's depth inside the area's edge.
+LANE_DEPTH_SHARE = 0.5
 
 
 class Phase(IntEnum):
@@ -146,7 +154,7 @@ class OperationPlan:
         poly = Polygon(np.column_stack(self.frame.to_km(ring[:, 0], ring[:, 1])))
         if not poly.is_valid:
             poly = poly.buffer(0)
-        inner = poly.buffer(-op.perimeter_band_km / 2.0)
+        inner = poly.buffer(-op.perimeter_band_km * LANE_DEPTH_SHARE)
         if inner.is_empty:
             inner = poly
         if inner.geom_type == "MultiPolygon":
@@ -168,6 +176,14 @@ class OperationPlan:
         self.phase = Phase.NONE
         self.phase_started_day = 0.0
         self.phase_history: list[tuple[int, float, Phase]] = []
+        self.end_reasons: dict[Phase, str] = {}   # why each phase ended
+        self.end_reason: str | None = None        # why the campaign ended (None while it runs)
+
+        # the known border routes inside the map, as float square coordinates
+        routes = [grid.cell_of(r.lat, r.lon) for r in scenario.border.routes
+                  if grid.contains(r.lat, r.lon)]
+        self.route_xy = np.array(routes, float).reshape(-1, 2)
+        self._km = np.array([km_x, km_y])
 
     # ---------------------------------------------------------------------------------------
     def add_coverage(self, coverage: np.ndarray) -> None:
@@ -259,17 +275,38 @@ class OperationPlan:
                 if not ax.fixed_objective:
                     ax.objective = centre.copy()
 
-    def phase_done(self, day: float, cells_left_share: float) -> bool:
+    def on_route(self, xy: np.ndarray) -> np.ndarray:
+        """Whether squares (k, 2) lie within border.route_km of a known crossing route."""
+        if len(self.route_xy) == 0 or len(xy) == 0:
+            return np.zeros(len(xy), bool)
+        d = np.hypot(*((xy[:, None, :] - self.route_xy[None, :, :]) * self._km).transpose(2, 0, 1))
+        return (d <= self.scenario.border.route_km).any(axis=1)
+
+    def in_phase_ground(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Whether squares lie in the current phase's own ground: the perimeter band in
+        phase 1, the pocket (ground not yet cleared) in phases 2 and 3."""
+        if self.phase == Phase.PERIMETER:
+            return self.band[x, y]
+        if self.phase in (Phase.ADVANCE, Phase.ASSAULT):
+            return self.pocket[x, y]
+        return np.zeros(np.shape(x), bool)
+
+    def phase_end(self, day: float, cells_left_share: float, quiet_days: float) -> str | None:
+        """Why the current phase ends now, or None if it goes on."""
         spec = self._spec(self.phase)
         if spec is None:
-            return False
+            return None
+        if spec.cells_left_share is not None and cells_left_share <= spec.cells_left_share:
+            return "cells left"
+        swept = ((spec.perimeter_cleared is not None
+                  and self.perimeter_cleared >= spec.perimeter_cleared)
+                 or (spec.pocket_area_share is not None
+                     and self.pocket_share <= spec.pocket_area_share))
+        if swept and quiet_days >= spec.quiet_days - 1e-9:
+            return "swept and quiet"
         if day >= spec.max_day - 1e-9:
-            return True
-        if spec.perimeter_cleared is not None and self.perimeter_cleared >= spec.perimeter_cleared:
-            return True
-        if spec.pocket_area_share is not None and self.pocket_share <= spec.pocket_area_share:
-            return True
-        return spec.cells_left_share is not None and cells_left_share <= spec.cells_left_share
+            return "day limit"
+        return None
 
     def next_phase(self) -> Phase:
         order = [Phase.PERIMETER, Phase.ADVANCE, Phase.ASSAULT]

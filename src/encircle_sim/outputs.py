@@ -90,8 +90,12 @@ SUMMARY_KEYS = {
     "iraq.escaped_border": "escaped over the Syrian border",
     "iraq.fighters_initial": "their fighters at day 0 [fighters]",
     "iraq.fighters_active": "fighters of the cells still active [fighters]",
+    "iraq.fighters_killed": "fighters killed in fights and air strikes [fighters]",
+    "iraq.fighters_captured": "fighters of the cells captured [fighters]",
     "iraq.caches_initial": "supply caches at day 0",
     "iraq.caches_destroyed": "caches found and destroyed",
+    "iraq.hideouts_initial": "hideouts, dens and tunnels at day 0",
+    "iraq.hideouts_destroyed": "hideouts found and destroyed",
     "iraq.links_cut": "courier links cut by killing or capturing a cell",
     "iraq.pocket_area_initial_km2": "the operation area's ground at day 0 [km2]",
     "iraq.pocket_area_km2": "ground not yet cleared at the end [km2]",
@@ -100,8 +104,13 @@ SUMMARY_KEYS = {
     "never)",
     "iraq.cordon_gaps": "gaps in the cordon at the end [stretches]",
     "iraq.phase_days.<phase>": "the day each phase began (perimeter, advance, assault, ended)",
+    "iraq.phase_end_reasons.<phase>": "why each phase ended: swept and quiet, cells left, day "
+    "limit, group destroyed, no cells left in the area",
+    "iraq.end_reason": "why the operation ended (null if it was still going on)",
+    "iraq.end_day": "the day the operation ended (null if it was still going on)",
     "syria.cells_initial": "sleeper cells in the Syrian theatre at day 0",
     "syria.joined_from_iraq": "cells that escaped over the border and joined them",
+    "syria.recruited": "sleeper cells recruited during the run",
     "syria.cells_active": "sleeper cells still active at the end",
     "syria.killed": "killed", "syria.dissolved": "dissolved", "syria.captured": "captured",
     "syria.attacks": "attacks on SDF posts and on the population",
@@ -116,7 +125,8 @@ def summarise(model, completed: bool = True) -> dict[str, Any]:
     The same scenario and seed give the same summary, byte for byte (the run's wall time is in
     provenance.json). In each theatre every cell is counted once: Iraq: ``cells_initial =
     cells_active + killed + dissolved + captured + escaped_cordon + escaped_border``; Syria:
-    ``cells_initial + joined_from_iraq = cells_active + killed + dissolved + captured``.
+    ``cells_initial + joined_from_iraq + recruited = cells_active + killed + dissolved +
+    captured``.
     """
     c = model.cells
     n = c.n
@@ -135,8 +145,12 @@ def summarise(model, completed: bool = True) -> dict[str, Any]:
         "escaped_border": iraq_counts["escaped_border"],
         "fighters_initial": int(c.fighters0[:n][pocket_origin].sum()),
         "fighters_active": last["iraq_fighters_active"],
+        "fighters_killed": last["iraq_fighters_killed_total"],
+        "fighters_captured": last["iraq_fighters_captured_total"],
         "caches_initial": len(model.caches),
         "caches_destroyed": last["caches_destroyed_total"],
+        "hideouts_initial": len(model.hideouts),
+        "hideouts_destroyed": last["hideouts_destroyed_total"],
         "links_cut": last["links_cut_total"],
         "pocket_area_initial_km2": round(model.plan.initial_area_km2, 1),
         "pocket_area_km2": last["pocket_area_km2"],
@@ -148,10 +162,15 @@ def summarise(model, completed: bool = True) -> dict[str, Any]:
         "phase_days": {
             str(phase.name.lower()): round(day, 3) for _, day, phase in model.plan.phase_history
         },
+        "phase_end_reasons": {str(phase.name.lower()): reason
+                              for phase, reason in model.plan.end_reasons.items()},
+        "end_reason": model.plan.end_reason,
+        "end_day": _ended_day(model),
     }
     syria = {
         "cells_initial": int(model.syria_cells_initial),
         "joined_from_iraq": last["syria_joined"],
+        "recruited": last["syria_recruited"],
         "cells_active": syria_counts["active"],
         "killed": syria_counts["killed"],
         "dissolved": syria_counts["dissolved"],
@@ -174,6 +193,12 @@ def summarise(model, completed: bool = True) -> dict[str, Any]:
         "iraq": iraq,
         "syria": syria,
     }
+
+
+def _ended_day(model) -> float | None:
+    """The day the Iraqi operation ended, if it has."""
+    ended = [day for _, day, phase in model.plan.phase_history if phase.name == "ENDED"]
+    return round(ended[0], 3) if ended else None
 
 
 def _first_day(steps: pd.DataFrame, condition: pd.Series) -> float | None:

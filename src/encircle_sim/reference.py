@@ -314,7 +314,8 @@ def render_parameters() -> str:
 #: The modules whose rules the ODD describes: their named constants are listed in section 9.
 RULE_MODULES = tuple(f"encircle_sim.submodels.{name}" for name in (
     "perceive", "decide", "move", "escape", "detect", "engage", "retaliate", "networks",
-    "plan")) + ("encircle_sim.forces", "encircle_sim.build")
+    "plan")) + ("encircle_sim.cover", "encircle_sim.forces", "encircle_sim.operation",
+                "encircle_sim.build")
 
 
 def rule_constants() -> list[tuple[str, str, Any, str]]:
@@ -427,8 +428,8 @@ def render_outputs() -> str:
               "scenario and seed give the same file, byte for byte (timing is in "
               "provenance.json). Each theatre counts every cell once: Iraq: `cells_initial = "
               "cells_active + killed + dissolved + captured + escaped_cordon + "
-              "escaped_border`; Syria: `cells_initial + joined_from_iraq = cells_active + "
-              "killed + dissolved + captured`.", ""]
+              "escaped_border`; Syria: `cells_initial + joined_from_iraq + recruited = "
+              "cells_active + killed + dissolved + captured`.", ""]
     lines += _table([[f"`{k}`", v] for k, v in SUMMARY_KEYS.items()], ["Figure", "Meaning"])
     return "\n".join(lines) + "\n"
 

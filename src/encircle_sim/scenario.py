@@ -22,6 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidat
 
 from encircle_sim.geography import MapWindow, UnknownPlace, load_region
 
+#: The source of parameters chosen by pattern-oriented calibration (no source pins them down).
+CALIBRATED = "calibrated to the documented patterns (docs/patterns.md, ODD 8)"
+
 # --------------------------------------------------------------------------------------------
 # Field helper: a default with unit, range, meaning and source in one place.
 # --------------------------------------------------------------------------------------------
@@ -185,15 +188,15 @@ class UnitTypeSpec(Section):
                                       ge=0.0, le=24.0)
     sensor_km: float = param(3.0, "range at which a cell in the open can be detected", unit="km",
                              gt=0.0, le=60.0)
-    p_detect: float = param(0.5, "chance a cell inside sensor range is seen when swept", unit="0-1",
-                            ge=0.0, le=1.0)
+    p_detect: float = param(0.14, "chance a cell inside sensor range is seen when swept",
+                            unit="0-1", ge=0.0, le=1.0)
     search_speed_kmh: float = param(6.0, "speed while searching (the sweep rate's v)", unit="km/h",
                                     gt=0.0, le=300.0)
     patrol_km: float = param(8.0, "radius of the area a unit searches around its position",
                              unit="km", gt=0.0, le=200.0)
     engaged_max: int = param(40, "most soldiers of the unit that can fire in one contact",
                              unit="persons", ge=1, le=5000)
-    firepower: float = param(0.05, "Lanchester aimed-fire coefficient: enemy fighters put out of "
+    firepower: float = param(0.011, "Lanchester aimed-fire coefficient: enemy fighters put out of "
                              "action per firing soldier per hour", unit="1/h", ge=0.0, le=5.0)
     vulnerability: float = param(1.0, "multiplier on the enemy's firepower against this unit "
                                  "(armour < 1)", unit="x", ge=0.0, le=5.0)
@@ -201,23 +204,23 @@ class UnitTypeSpec(Section):
 
 UNIT_TYPE_DEFAULTS: dict[str, dict[str, float | int]] = {
     "infantry": dict(speed_offroad_kmh=15.0, speed_road_kmh=40.0, move_hours_per_day=10.0,
-                     sensor_km=3.0, p_detect=0.5, search_speed_kmh=6.0, patrol_km=8.0,
-                     engaged_max=40, firepower=0.05, vulnerability=1.0),
+                     sensor_km=3.0, p_detect=0.14, search_speed_kmh=6.0, patrol_km=8.0,
+                     engaged_max=40, firepower=0.011, vulnerability=1.0),
     "mechanised": dict(speed_offroad_kmh=20.0, speed_road_kmh=50.0, move_hours_per_day=10.0,
-                       sensor_km=4.0, p_detect=0.5, search_speed_kmh=10.0, patrol_km=12.0,
-                       engaged_max=60, firepower=0.08, vulnerability=0.5),
+                       sensor_km=4.0, p_detect=0.14, search_speed_kmh=10.0, patrol_km=12.0,
+                       engaged_max=60, firepower=0.018, vulnerability=0.5),
     "border_guard": dict(speed_offroad_kmh=10.0, speed_road_kmh=40.0, move_hours_per_day=6.0,
-                         sensor_km=5.0, p_detect=0.6, search_speed_kmh=4.0, patrol_km=6.0,
-                         engaged_max=30, firepower=0.04, vulnerability=0.8),
+                         sensor_km=5.0, p_detect=0.16, search_speed_kmh=4.0, patrol_km=6.0,
+                         engaged_max=30, firepower=0.009, vulnerability=0.8),
     "special_forces": dict(speed_offroad_kmh=25.0, speed_road_kmh=60.0, move_hours_per_day=12.0,
-                           sensor_km=4.0, p_detect=0.7, search_speed_kmh=12.0, patrol_km=15.0,
-                           engaged_max=30, firepower=0.12, vulnerability=0.6),
+                           sensor_km=4.0, p_detect=0.19, search_speed_kmh=12.0, patrol_km=15.0,
+                           engaged_max=30, firepower=0.027, vulnerability=0.6),
     "militia": dict(speed_offroad_kmh=15.0, speed_road_kmh=40.0, move_hours_per_day=8.0,
-                    sensor_km=3.0, p_detect=0.4, search_speed_kmh=6.0, patrol_km=8.0,
-                    engaged_max=40, firepower=0.04, vulnerability=1.0),
+                    sensor_km=3.0, p_detect=0.11, search_speed_kmh=6.0, patrol_km=8.0,
+                    engaged_max=40, firepower=0.009, vulnerability=1.0),
     "sdf_infantry": dict(speed_offroad_kmh=12.0, speed_road_kmh=40.0, move_hours_per_day=8.0,
-                         sensor_km=3.0, p_detect=0.45, search_speed_kmh=5.0, patrol_km=8.0,
-                         engaged_max=30, firepower=0.04, vulnerability=1.0),
+                         sensor_km=3.0, p_detect=0.12, search_speed_kmh=5.0, patrol_km=8.0,
+                         engaged_max=30, firepower=0.009, vulnerability=1.0),
 }
 
 
@@ -255,9 +258,9 @@ class AirSpec(Section):
     speed_kmh: float = param(150.0, "search speed over the area", unit="km/h", gt=0.0, le=1000.0)
     concealment_factor: float = param(0.8, "how much terrain concealment still counts against it "
                                       "(thermal/overhead view: < 1)", unit="x", ge=0.0, le=1.0)
-    p_strike: float = param(0.3, "chance a cell it detects is struck the same step", unit="0-1",
+    p_strike: float = param(0.1, "chance a cell it detects is struck the same step", unit="0-1",
                             ge=0.0, le=1.0)
-    strike_kill_share: float = param(0.5, "mean share of a struck cell's fighters put out of "
+    strike_kill_share: float = param(0.25, "mean share of a struck cell's fighters put out of "
                                      "action", unit="0-1", ge=0.0, le=1.0)
 
 
@@ -315,6 +318,10 @@ class PhaseSpec(Section):
                                             "its initial area", unit="0-1", ge=0.0, le=1.0)
     cells_left_share: float | None = param(None, "ends when this share of the pocket's cells or "
                                            "fewer remain active", unit="0-1", ge=0.0, le=1.0)
+    quiet_days: float = param(1.0, "a sweep condition (perimeter_cleared, pocket_area_share) ends "
+                              "the phase only once no contact has happened in the phase's own "
+                              "ground (band, pocket) for this many days", unit="days", ge=0.0,
+                              le=60.0)
     search_intensity: float = param(1.0, "multiplier on detection effort", unit="x", ge=0.0,
                                     le=10.0)
     engagement_intensity: float = param(1.0, "multiplier on forces' firepower", unit="x",
@@ -325,14 +332,14 @@ class PhasesSpec(Section):
     """The three phases of the operation."""
 
     perimeter: PhaseSpec = param(
-        PhaseSpec(max_day=10.0, perimeter_cleared=0.85, search_intensity=1.0),
+        PhaseSpec(max_day=10.0, perimeter_cleared=0.85, search_intensity=1.0, quiet_days=1.0),
         "phase 1: clear the perimeter bands and seal the border")
     advance: PhaseSpec = param(
-        PhaseSpec(max_day=30.0, pocket_area_share=0.25, search_intensity=1.2),
+        PhaseSpec(max_day=30.0, pocket_area_share=0.25, search_intensity=1.2, quiet_days=1.0),
         "phase 2: advance inward on the axes, squeezing the pocket")
     assault: PhaseSpec = param(
-        PhaseSpec(max_day=45.0, cells_left_share=0.0, search_intensity=1.6,
-                  engagement_intensity=1.5),
+        PhaseSpec(max_day=45.0, pocket_area_share=0.02, search_intensity=1.6,
+                  engagement_intensity=1.5, quiet_days=2.0),
         "phase 3: simultaneous assault on all axes")
 
 
@@ -372,14 +379,23 @@ class InsurgentSpec(Section):
                                      "valued against the distance it can cover in this time",
                                      unit="days", gt=0.0, le=30.0,
                                      source="assumed: night moves of one to three nights")
-    slip_threat: float = param(1.5, "perceived threat at which slipping away starts to pay",
-                               unit="platoon-equivalents",
-                               ge=0.0, le=100.0)
+    slip_threat: float = param(2.0, "pressure on a cell (perceived threat plus losses) at which "
+                               "breaking out of the operation area enters its options",
+                               unit="platoon-equivalents", ge=0.0, le=100.0)
+    attachment: float = param(1.0, "utility of staying for a cell whose cache is in reach and "
+                              "whose network is connected (half for either): reasons to stay",
+                              unit="utility", ge=0.0, le=10.0)
+    loss_weight: float = param(1.5, "pressure on a cell from its losses: the share of its courier "
+                               "links cut and the loss of its home cache, half each",
+                               unit="platoon-equivalents", ge=0.0, le=100.0)
+    decision_days: float = param(1.0, "a cell re-plans this often when nothing happens to it "
+                                 "(at once after a contact, a turn-back, or a rise in the threat "
+                                 "on it)", unit="days", gt=0.0, le=30.0)
     ambush_range_km: float = param(6.0, "a unit this close can be ambushed", unit="km", gt=0.0,
                                    le=50.0)
-    ambush_odds: float = param(0.25, "ambush only units whose engaged strength is at most "
+    ambush_odds: float = param(0.6, "ambush only units whose engaged strength is at most "
                                "fighters / ambush_odds", unit="ratio", gt=0.0, le=10.0)
-    ambush_appetite: float = param(0.5, "utility weight of ambushing when odds are good",
+    ambush_appetite: float = param(0.3, "utility weight of ambushing when odds are good",
                                    unit="utility",
                                    ge=0.0, le=10.0)
     choice_temperature: float = param(0.3, "logit noise of the choice rule (0 = always the best "
@@ -396,6 +412,15 @@ class NetworkSpec(Section):
                                     ge=0.0, le=10000.0)
     cache_concealment: float = param(0.85, "concealment of a cache (dug in)", unit="0-1", ge=0.0,
                                      le=0.99)
+    hideouts: int = param(150, "hideouts, dens and tunnels in the operation area where cells go "
+                          "to ground", unit="hideouts", ge=0, le=20000,
+                          source="Iraqi and PMF reports of Victory Will: dozens of hideouts, "
+                          "tunnels and camps found per phase (e.g. 24 hideouts and 12 tunnels in "
+                          "phase 3)")
+    hideout_concealment: float = param(0.9, "share of search effort a hideout defeats, for the "
+                                       "hideout itself and for a cell gone to ground in it "
+                                       "(on top of the terrain's)", unit="0-1", ge=0.0,
+                                       le=0.99)
     resupply_km: float = param(20.0, "a cell this close to an intact cache draws supply",
                                unit="km", gt=0.0, le=200.0)
     comm_radius_km: float = param(40.0, "cells this close can hold a courier link", unit="km",
@@ -406,7 +431,7 @@ class NetworkSpec(Section):
                       "one", unit="cells", ge=0, le=100)
     cross_border_links: int = param(6, "courier links from pocket hubs to Syrian sleeper cells",
                                     unit="links", ge=0, le=500)
-    capture_intel: float = param(0.5, "chance a captured cell reveals each cell it is linked to",
+    capture_intel: float = param(0.15, "chance a captured cell reveals each cell it is linked to",
                                  unit="0-1", ge=0.0, le=1.0)
 
 
@@ -423,13 +448,13 @@ class RetaliationSpec(Section):
         "towns whose SDF posts and population are targets", min_length=0)
     spread_km: float = param(15.0, "sleepers are placed within this distance of a target town",
                              unit="km", gt=0.0, le=100.0)
-    base_rate_per_day: float = param(0.02, "attacks per sleeper cell per day with no pressure",
+    base_rate_per_day: float = param(0.004, "attacks per sleeper cell per day with no pressure",
                                      unit="1/day", ge=0.0, le=10.0,
-                                     source="order of magnitude of reported ISIS attacks in Deir "
-                                     "Ezzor in 2019 (several per week across the governorate)")
-    pressure_gain: float = param(4.0, "extra attack rate at full pressure, as a multiple of the "
+                                     source=CALIBRATED + ": with self-excitation and calls, one "
+                                     "to two attacks a day in Deir ez-Zor (RIC 2019)")
+    pressure_gain: float = param(0.6, "extra attack rate at full pressure, as a multiple of the "
                                  "base rate", unit="x", ge=0.0, le=100.0)
-    call_boost: float = param(2.0, "extra multiple for sleepers that receive a call for "
+    call_boost: float = param(20.0, "extra multiple for sleepers that receive a call for "
                               "retaliation through the network", unit="x", ge=0.0, le=100.0)
     attack_range_km: float = param(5.0, "close-range attacks: an SDF post can be struck if it is "
                                    "within a step's march plus this distance of the sleeper",
@@ -438,14 +463,31 @@ class RetaliationSpec(Section):
                                     "population", unit="0-1", ge=0.0, le=1.0)
     civilian_harm_mean: float = param(1.5, "mean civilian casualties of an attack on the "
                                       "population", unit="persons", ge=0.0, le=100.0)
-    call_appetite: float = param(1.0, "utility weight of calling for retaliation, per unit of "
-                                 "pressure", unit="utility per unit of pressure", ge=0.0, le=10.0)
-    call_days: float = param(2.0, "how long a call keeps the sleepers it reaches stirred",
+    call_appetite: float = param(2.5, "utility weight of calling for retaliation, per unit of "
+                                 "rise in the pressure on the group since the cell last called",
+                                 unit="utility per unit of pressure", ge=0.0, le=10.0)
+    call_days: float = param(3.0, "how long a call keeps the sleepers it reaches stirred",
                              unit="days", gt=0.0, le=60.0)
     pressure_area_weight: float = param(0.5, "weight of pocket area lost (vs cells lost) in the "
                                         "pressure on the group", unit="0-1", ge=0.0, le=1.0)
     escapee_join: bool = param(True, "cells escaping over the border join the Syrian sleepers "
                                "(coupled theatres only)")
+    excitation: float = param(0.65, "self-excitation of attacks: expected further attacks one "
+                              "attack triggers across the theatre (branching ratio; < 1)",
+                              unit="attacks per attack", ge=0.0, le=0.95)
+    excitation_days: float = param(0.5, "mean time over which an attack's excitation decays",
+                                   unit="days", gt=0.0, le=60.0)
+    recruitment_per_day: float = param(0.25, "new sleeper cells formed per day in the theatre "
+                                       "(a base rate of recruitment)", unit="cells/day", ge=0.0,
+                                       le=100.0)
+    recruits_per_casualty: float = param(0.05, "new sleeper cells per civilian casualty of "
+                                         "security-force fire in the Syrian theatre",
+                                         unit="cells per casualty", ge=0.0, le=10.0,
+                                         source="Kress and Szechtman (2009): collateral "
+                                         "casualties feed insurgent recruitment; rate assumed")
+    blend_concealment: float = param(0.94, "concealment of a sleeper hiding in or near its town "
+                                     "among the population (in place of the terrain's)",
+                                     unit="0-1", ge=0.0, le=0.99)
 
 
 class BorderSpec(Section):
@@ -457,6 +499,15 @@ class BorderSpec(Section):
                            "towers in 2018-2019; assumed")
     interdiction_km: float = param(8.0, "units this close to a crossing point get a chance to "
                                    "interdict it", unit="km", gt=0.0, le=100.0)
+    routes: list[Location] = param(
+        ["Husaybah", [35.2, 41.25], [35.85, 41.4]],
+        "known crossing routes into Syria (smuggling corridors): exits into Syria within "
+        "route_km of one are worth route_bonus to a cell breaking out", min_length=0)
+    route_km: float = param(20.0, "how far from a known route an exit into Syria counts as on it",
+                            unit="km", gt=0.0, le=200.0)
+    route_bonus: float = param(0.5, "value of a known route into Syria to a cell breaking out "
+                               "(guides, the group's network on the other side)", unit="utility",
+                               ge=0.0, le=10.0)
 
 
 class EngagementSpec(Section):
@@ -470,11 +521,17 @@ class EngagementSpec(Section):
                                      unit="x", ge=1.0, le=50.0)
     ambush_surprise: float = param(0.3, "defender's firepower multiplier in the first slice of an "
                                    "ambush", unit="x", ge=0.0, le=1.0)
-    break_contact: float = param(0.25, "chance per slice that a cell losing the exchange breaks "
-                                 "contact", unit="0-1", ge=0.0, le=1.0)
-    surrender_fighters: int = param(3, "a cell at or below this many fighters may surrender",
-                                    unit="fighters", ge=0, le=100)
-    p_surrender: float = param(0.4, "chance such a cell surrenders when engaged", unit="0-1",
+    break_contact: float = param(0.95, "chance that a cell, the weaker side of a contact, breaks "
+                                 "it off after the first exchange of fire (else it is pinned "
+                                 "to the end of the contact)", unit="0-1", ge=0.0, le=1.0)
+    area_fire_concealment: float = param(0.5, "forces fire at a cell hidden this well (its "
+                                         "square's concealment, with a hideout's) by area fire, "
+                                         "not aimed fire", unit="0-1", ge=0.0, le=1.0)
+    area_fire_fighters: float = param(40.0, "cell size at which area fire is as deadly as aimed "
+                                      "fire (area fire's kills grow with the cell's size)",
+                                      unit="fighters", gt=0.0, le=1000.0)
+    p_surrender: float = param(0.3, "chance that a cell pinned in a contact (the weaker side, it "
+                               "could not break it off) surrenders at its end", unit="0-1",
                                ge=0.0, le=1.0)
     collateral_per_1000: float = param(0.02, "civilian casualties per fighter-kill exchange per "
                                        "1000 persons/km2 of population density",
@@ -857,13 +914,13 @@ PARAMETER_SOURCES: dict[str, str] = {
     "UnitTypeSpec.speed_road_kmh": "assumed: convoy speed on main roads",
     "UnitTypeSpec.move_hours_per_day": "assumed: daylight operations with halts",
     "UnitTypeSpec.sensor_km": "assumed: ground observation range of a company in open terrain",
-    "UnitTypeSpec.p_detect": "assumed: glimpse probability of a definite-range sensor "
-    "(Koopman); W = 2 sensor_km p_detect",
+    "UnitTypeSpec.p_detect": CALIBRATED + ": glimpse probability of a definite-range sensor "
+    "against a hiding group (Koopman); W = 2 sensor_km p_detect",
     "UnitTypeSpec.search_speed_kmh": "assumed: speed of a deliberate search or sweep",
     "UnitTypeSpec.patrol_km": "assumed: radius a company-size unit patrols from its position",
     "UnitTypeSpec.engaged_max": "assumed: about a platoon to a company can fire in a contact",
-    "UnitTypeSpec.firepower": "assumed aimed-fire kill rate (Lanchester 1916; Washburn & Kress "
-    "2009), order of magnitude of small-unit exchange rates",
+    "UnitTypeSpec.firepower": CALIBRATED + ": aimed-fire kill rate (Lanchester 1916; Washburn & "
+    "Kress 2009) of brief skirmishes with cells that slip away",
     "UnitTypeSpec.vulnerability": "assumed: armour and training lower losses (mechanised 0.5)",
     "ForceSpec.name": SCENARIO_INPUT, "ForceSpec.side": SCENARIO_INPUT,
     "ForceSpec.type": SCENARIO_INPUT, "ForceSpec.units": SCENARIO_INPUT,
@@ -878,8 +935,8 @@ PARAMETER_SOURCES: dict[str, str] = {
     "small group on the ground (Koopman)",
     "AirSpec.speed_kmh": "assumed: search speed of a medium-altitude aircraft",
     "AirSpec.concealment_factor": "assumed: overhead and thermal sensors see into cover better",
-    "AirSpec.p_strike": "assumed: share of air detections cleared for a strike",
-    "AirSpec.strike_kill_share": "assumed: a precision strike on a small group",
+    "AirSpec.p_strike": CALIBRATED + ": share of air detections cleared for a strike",
+    "AirSpec.strike_kill_share": CALIBRATED + ": a precision strike on a small, dispersed group",
     "AxisSpec.name": SCENARIO_INPUT, "AxisSpec.start": SCENARIO_INPUT,
     "AxisSpec.objective": SCENARIO_INPUT,
     "AxisSpec.advance_km_per_day": "assumed: deliberate clearance advance of 10-20 km a day",
@@ -893,7 +950,9 @@ PARAMETER_SOURCES: dict[str, str] = {
     "PhaseSpec.max_day": "Victory Will's phases took days to weeks each; assumed",
     "PhaseSpec.perimeter_cleared": "assumed: move on once most of the band is cleared",
     "PhaseSpec.pocket_area_share": "assumed: assault once the pocket is squeezed to a quarter",
-    "PhaseSpec.cells_left_share": "assumed: the assault goes on until no cell is left",
+    "PhaseSpec.cells_left_share": "assumed: off by default; operations end swept and quiet",
+    "PhaseSpec.quiet_days": "the record: a phase ends once its ground is swept and contact has "
+    "ceased (phases took from a few days to two weeks)",
     "PhaseSpec.search_intensity": "assumed: effort rises as the plan concentrates forces",
     "PhaseSpec.engagement_intensity": "assumed: the assault brings more fire support",
     "PhasesSpec.perimeter": "Victory Will's plan (phase 1)",
@@ -912,11 +971,15 @@ PARAMETER_SOURCES: dict[str, str] = {
     "InsurgentSpec.perception_km": "assumed: sight, sound and local informants",
     "InsurgentSpec.placement_concealment_power": "assumed: cells hide in wadis and broken ground",
     "InsurgentSpec.flee_threat": "assumed: about half a platoon-equivalent nearby",
-    "InsurgentSpec.slip_threat": "assumed: more than a platoon-equivalent close by",
+    "InsurgentSpec.slip_threat": CALIBRATED + ": about two platoon-equivalents close by, or heavy "
+    "losses",
+    "InsurgentSpec.attachment": CALIBRATED + ": caches and the network tie a cell to its ground",
+    "InsurgentSpec.loss_weight": "assumed: losing its cache and links pushes a cell to leave",
+    "InsurgentSpec.decision_days": "assumed: cells plan their moves night by night",
     "InsurgentSpec.ambush_range_km": "assumed: a night approach to a unit's position",
-    "InsurgentSpec.ambush_odds": "assumed: ambush only when the target is at most four times the "
-    "cell's size",
-    "InsurgentSpec.ambush_appetite": "assumed",
+    "InsurgentSpec.ambush_odds": CALIBRATED + ": ambush only units not much stronger than the "
+    "cell",
+    "InsurgentSpec.ambush_appetite": CALIBRATED + ": how readily a cell ambushes a weak unit",
     "InsurgentSpec.choice_temperature": "assumed: logit scale of the random-utility choice "
     "(McFadden 1974)",
     "NetworkSpec.cache_stock_days": "assumed",
@@ -926,32 +989,50 @@ PARAMETER_SOURCES: dict[str, str] = {
     "NetworkSpec.comm_links": "assumed: a cell knows a few neighbouring cells",
     "NetworkSpec.hubs": "assumed: a few leadership cells",
     "NetworkSpec.cross_border_links": "assumed",
-    "NetworkSpec.capture_intel": "assumed: detainees reveal contacts",
+    "NetworkSpec.capture_intel": CALIBRATED + ": detainees reveal some of their contacts",
+    "NetworkSpec.hideout_concealment": CALIBRATED + ": dug-in hideouts and tunnels hide a static "
+    "cell from ground and air search alike",
     "RetaliationSpec.enabled": SCENARIO_INPUT,
     "RetaliationSpec.sleeper_cells": "assumed: dozens of cells around the Deir Ezzor towns",
     "RetaliationSpec.fighters_min": "assumed", "RetaliationSpec.fighters_max": "assumed",
     "RetaliationSpec.towns": "the towns of the mission brief (Markadah, Hasakah, Suwar, "
     "Busayrah, Dhiban, Tayyanah, Hawayij)",
     "RetaliationSpec.spread_km": "assumed: sleepers live in and around their town",
-    "RetaliationSpec.pressure_gain": "assumed: attacks elsewhere rise several-fold as the group "
-    "loses ground",
-    "RetaliationSpec.call_boost": "assumed",
+    "RetaliationSpec.pressure_gain": CALIBRATED + ": attacks elsewhere rise as the group loses "
+    "ground",
+    "RetaliationSpec.call_boost": CALIBRATED + ": a call sets the sleepers it reaches attacking "
+    "for days (the account: seven towns in three days)",
     "RetaliationSpec.attack_range_km": "assumed: small-arms, IED and grenade range",
     "RetaliationSpec.sdf_target_share": "assumed: most attacks hit SDF posts and checkpoints",
     "RetaliationSpec.civilian_harm_mean": "assumed: small attacks",
-    "RetaliationSpec.call_appetite": "assumed",
-    "RetaliationSpec.call_days": "assumed",
+    "RetaliationSpec.call_appetite": CALIBRATED + ": how readily a connected cell answers a shock "
+    "with a call",
+    "RetaliationSpec.call_days": CALIBRATED + ": the account's burst lasted three days",
     "RetaliationSpec.pressure_area_weight": "assumed: losses of fighters and of ground weigh alike",
     "RetaliationSpec.escapee_join": SCENARIO_INPUT,
+    "RetaliationSpec.excitation": CALIBRATED + ": self-exciting models of insurgent and crime "
+    "violence fit branching ratios of this order (Mohler et al. 2011; Lewis et al. 2012)",
+    "RetaliationSpec.excitation_days": CALIBRATED + ": retaliatory bursts last days",
+    "RetaliationSpec.recruitment_per_day": CALIBRATED + ": replaces the cells the SDF take out "
+    "(RIC 2019: 581 arrests in a year while attacks went on)",
+    "RetaliationSpec.blend_concealment": CALIBRATED + ": sleepers live among the population",
     "BorderSpec.interdiction_km": "assumed: observation towers and patrols along the berm",
+    "BorderSpec.routes": "assumed: the Al-Qa'im - Abu Kamal corridor and two desert tracks "
+    "towards the Khabur valley",
+    "BorderSpec.route_km": "assumed", "BorderSpec.route_bonus": "assumed",
     "EngagementSpec.contact_hours": "assumed: short firefights",
     "EngagementSpec.rounds": "assumed: time slices of the stochastic Lanchester contact",
     "EngagementSpec.ambush_multiplier": "assumed: surprise fire of the ambusher "
     "(Washburn & Kress 2009)",
     "EngagementSpec.ambush_surprise": "assumed: the ambushed reply late",
-    "EngagementSpec.break_contact": "assumed: insurgents disengage when losing",
-    "EngagementSpec.surrender_fighters": "assumed",
-    "EngagementSpec.p_surrender": "assumed",
+    "EngagementSpec.break_contact": CALIBRATED + ": insurgent cells avoid fights they cannot win "
+    "and slip away (the record: few fighters killed per phase)",
+    "EngagementSpec.area_fire_concealment": "assumed: concealed cells are fought by area fire "
+    "(Deitchman 1962)",
+    "EngagementSpec.area_fire_fighters": CALIBRATED + ": Deitchman's area-fire coefficient as the "
+    "cell size at which it equals aimed fire",
+    "EngagementSpec.p_surrender": CALIBRATED + ": cornered cells give up (the record: detentions "
+    "outnumber kills in several phases)",
     "EngagementSpec.collateral_per_1000": "assumed: civilian harm scales with population density",
     "EngagementSpec.interdiction_p": "assumed",
 }

@@ -85,44 +85,73 @@ CAPABILITIES = ("speed_offroad_kmh", "speed_road_kmh", "move_hours_per_day", "se
 
 
 class CellArrays:
-    """Every insurgent cell ever created, one row each (capacity fixed up front: the pocket's
-    cells, the sleepers, and room for escapees who join the sleepers)."""
+    """Every insurgent cell ever created, one row each.
+
+    Rows are added with :meth:`add` (the pocket's cells and the sleepers at the start; escapees
+    who join the sleepers and new recruits later); the table grows when it is full, calling
+    ``on_grow(new_capacity)`` callbacks so that arrays kept elsewhere per cell grow with it.
+    """
 
     def __init__(self, capacity: int):
-        n = capacity
         self.n = 0  # cells created so far
-        self.capacity = n
-        self.x = np.zeros(n, np.int32)
-        self.y = np.zeros(n, np.int32)
-        self.prev_x = np.zeros(n, np.int32)
-        self.prev_y = np.zeros(n, np.int32)
-        self.fighters = np.zeros(n, np.int64)
-        self.fighters0 = np.zeros(n, np.int64)
-        self.supply = np.zeros(n, float)
-        self.state = np.full(n, CellState.NEUTRALISED, np.int8)
-        self.dissolved = np.zeros(n, bool)      # neutralised by desertion, not by force
-        self.theatre = np.zeros(n, np.int8)
-        self.escaped_via = np.zeros(n, np.int8)
-        self.hub = np.zeros(n, bool)
-        self.exposed = np.zeros(n, float)     # extra detection hazard (intelligence, after attacks)
-        self.action = np.zeros(n, np.int8)
-        self.moved = np.zeros(n, bool)
-        self.town = np.full(n, -1, np.int32)  # sleeper's target town
-        self.called_until = np.full(n, -1, np.int64)
-        self.joined_from = np.full(n, -1, np.int64)
-        self.created_step = np.zeros(n, np.int64)
-        self.ended_step = np.full(n, -1, np.int64)
-        self.routed = np.zeros(n, bool)          # following a route field (navigation.py)
-        self.route_x = np.full(n, -1, np.int32)   # the goal it was routed to
-        self.route_y = np.full(n, -1, np.int32)
+        self.capacity = max(int(capacity), 1)
+        self.on_grow: list = []
+        self._fill: dict[str, object] = {}
+        col = self._column
+        col("x", np.int32, 0)
+        col("y", np.int32, 0)
+        col("prev_x", np.int32, 0)
+        col("prev_y", np.int32, 0)
+        col("fighters", np.int64, 0)
+        col("fighters0", np.int64, 0)
+        col("supply", float, 0.0)
+        col("state", np.int8, CellState.NEUTRALISED)
+        col("dissolved", bool, False)      # neutralised by desertion, not by force
+        col("theatre", np.int8, 0)
+        col("escaped_via", np.int8, 0)
+        col("hub", bool, False)
+        col("exposed", float, 0.0)         # extra detection hazard (intelligence, after attacks)
+        col("action", np.int8, 0)          # the current plan (Action)
+        col("goal_x", np.int32, 0)         # where the plan leads
+        col("goal_y", np.int32, 0)
+        col("plan_until", np.int64, 0)     # the step at which the cell plans again
+        col("planned_threat", float, 0.0)  # the threat on it when it last planned
+        col("replan", bool, False)         # something happened: plan again next step
+        col("moved", bool, False)
+        col("links0", np.int64, 0)         # courier links at day 0
+        col("home_cache", np.int64, -1)    # the cache it drew from at day 0 (-1: none in reach)
+        col("town", np.int32, -1)          # sleeper's target town
+        col("called_until", np.int64, -1)
+        col("call_pressure", float, 0.0)   # the group's pressure when it last called
+        col("joined_from", np.int64, -1)
+        col("recruited", bool, False)      # a sleeper recruited during the run
+        col("created_step", np.int64, 0)
+        col("ended_step", np.int64, -1)
+        col("routed", bool, False)         # following a route field (navigation.py)
+        col("route_x", np.int32, -1)       # the goal it was routed to
+        col("route_y", np.int32, -1)
+
+    def _column(self, name: str, dtype, fill) -> None:
+        self._fill[name] = fill
+        setattr(self, name, np.full(self.capacity, fill, dtype))
 
     def add(self, count: int) -> np.ndarray:
-        """Reserve rows for ``count`` new cells; returns their indices."""
+        """Rows for ``count`` new cells (growing the table if needed); returns their indices."""
         if self.n + count > self.capacity:
-            raise RuntimeError("cell capacity exceeded")
+            self._grow(max(2 * self.capacity, self.n + count))
         idx = np.arange(self.n, self.n + count)
         self.n += count
         return idx
+
+    def _grow(self, capacity: int) -> None:
+        for name, fill in self._fill.items():
+            old = getattr(self, name)
+            new = np.full(capacity, fill, old.dtype)
+            new[: self.capacity] = old
+            setattr(self, name, new)
+        self.capacity = capacity
+        for callback in self.on_grow:
+            callback(capacity)
 
     @property
     def active(self) -> np.ndarray:
@@ -207,15 +236,23 @@ class UnitArrays:
         return sweep & self.alive
 
 
-class CacheArrays:
-    """Positions, stock and status of the supply caches."""
+class SiteArrays:
+    """Fixed sites in the operation area that searching units can find and destroy: the
+    hideouts (dens, tunnels, camps) where cells go to ground."""
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, stock: float):
-        self.x = x.astype(np.int32)
-        self.y = y.astype(np.int32)
-        self.stock = np.full(len(x), float(stock))
-        self.intact = np.ones(len(x), bool)
-        self.destroyed_step = np.full(len(x), -1, np.int64)
+    def __init__(self, x: np.ndarray, y: np.ndarray):
+        self.x = np.asarray(x).astype(np.int32)
+        self.y = np.asarray(y).astype(np.int32)
+        self.intact = np.ones(len(self.x), bool)
+        self.destroyed_step = np.full(len(self.x), -1, np.int64)
 
     def __len__(self) -> int:
         return len(self.x)
+
+
+class CacheArrays(SiteArrays):
+    """The supply caches: sites with a stock of cell-days of supply."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, stock: float):
+        super().__init__(x, y)
+        self.stock = np.full(len(self.x), float(stock))

@@ -1,37 +1,50 @@
-"""Detect: random search by units and air assets, and intelligence, find cells.
+"""Detect: random search by units and air assets, and intelligence, find cells and their sites.
 
 Koopman's random search (``engagement.py``): each living unit spreads its search effort
 ``W v t`` (W = 2 sensor_km p_detect; x the phase's search intensity for Iraqi units) over the
-disc of radius ``patrol_km`` around it, so a cell inside the disc meets the hazard
-``W v t / (pi patrol_km^2) x exposure`` per step, exposure = 1 - concealment of its square
-(a cell that moved this step keeps only ``MOVING_CONCEALMENT_SHARE`` of it). An air asset adds
-``sweep_width v t / (pi radius^2) x (1 - concealment x concealment_factor)`` over its disc.
-Intelligence adds the cell's exposure (``cells.exposed``: raised by captures, attacks and being
-turned back; it halves every step, ``EXPOSURE_KEPT_PER_STEP``). Hazards add; a cell is detected
-with probability 1 - exp(-total). Cells attacking this step are not searched for (they are in
+disc of radius ``patrol_km`` around it, so a target inside the disc meets the hazard
+``W v t / (pi patrol_km^2) x exposure`` per step. An air asset adds
+``sweep_width v t / (pi radius^2) x exposure_air`` over its disc. Hazards add; a target is found
+with probability 1 - exp(-total).
+
+A cell's exposure depends on what it does (Koopman: detection depends on exposure; ``cover.py``):
+``(1 - terrain) x (1 - cover)``, where terrain is its square's concealment and cover is what
+hides a static cell beyond the terrain: ``networks.hideout_concealment`` for a pocket cell gone
+to ground in an intact hideout, ``retaliation.blend_concealment`` for a sleeper hiding in or
+near its town among the population. Air sees terrain through ``concealment_factor``, and a cell
+that moved through only ``cover.MOVING_CONCEALMENT_SHARE`` of it (cells move by night, when
+overhead thermal sensors see them and ground patrols are laid up). Intelligence adds the cell's
+exposure
+(``cells.exposed``: raised by captures, attacks, contacts and turn-backs; it halves every step,
+``EXPOSURE_KEPT_PER_STEP``). Cells attacking this step are not searched for (they are in
 contact already).
 
 Who found it: a searcher drawn in proportion to its hazard. If an air asset, it strikes at once
 with probability p_strike (engage.air_strike); otherwise the unit with the largest hazard on the
 cell engages it, or, if no unit searched it, the nearest unit of its theatre within
 ``NEAREST_UNIT_PATROLS`` patrol radii.
+
+Sites: searching units find supply caches (exposure 1 - cache_concealment) and hideouts
+(exposure 1 - hideout_concealment) by the same ground hazard, and destroy them; cells in a
+hideout found are flushed out (+``HIDEOUT_FOUND_EXPOSURE``, and they plan again).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from encircle_sim.cover import air_exposure, ground_exposure
 from encircle_sim.engagement import detection_draw, search_hazards
 from encircle_sim.state import CellState, Theatre
 from encircle_sim.submodels import engage
 
-#: Share of its square's concealment a cell keeps in a step in which it moved.
-MOVING_CONCEALMENT_SHARE = 0.5
 #: Share of a cell's exposure (intelligence on it) still valid one step later.
 EXPOSURE_KEPT_PER_STEP = 0.5
 #: A cell found by air or intelligence alone is engaged by the nearest unit of its theatre within
 #: this many of that unit's patrol radii.
 NEAREST_UNIT_PATROLS = 2.0
+#: Exposure added to a cell whose hideout is found around it.
+HIDEOUT_FOUND_EXPOSURE = 0.5
 
 
 def fade_exposure(model) -> None:
@@ -41,7 +54,7 @@ def fade_exposure(model) -> None:
 
 
 def search(model) -> list[tuple[int, int]]:
-    """Draw this step's detections; returns the ground contacts (cell, unit) to fight."""
+    """Draw this step's detections of cells; returns the ground contacts (cell, unit)."""
     c, u, nav = model.cells, model.units, model.nav
     search_mult, _ = model.plan.intensity()
     targets = np.flatnonzero(c.active & (c.state[: c.n] != CellState.ATTACKING))
@@ -51,8 +64,7 @@ def search(model) -> list[tuple[int, int]]:
     if len(targets) == 0:
         return contacts
     x, y = c.x[targets], c.y[targets]
-    conceal = model.concealment[x, y] * np.where(c.moved[targets], MOVING_CONCEALMENT_SHARE, 1.0)
-    exposure = 1.0 - conceal
+    exposure = ground_exposure(model, targets)
     h_ground = np.zeros((len(targets), len(alive_u)))
     if len(alive_u):
         d = nav.distance_matrix(x, y, u.x[alive_u], u.y[alive_u])
@@ -63,9 +75,8 @@ def search(model) -> list[tuple[int, int]]:
     for a, air in enumerate(model.air_agents):
         da = nav.distance_km(x, y, air.x, air.y)
         inside = da <= air.spec.radius_km
-        h_air[:, a] = np.where(inside, air.effort_km2 / air.area_km2 *
-                               (1.0 - model.concealment[x, y] * air.spec.concealment_factor),
-                               0.0)
+        exposure_air = air_exposure(model, targets, air.spec.concealment_factor)
+        h_air[:, a] = np.where(inside, air.effort_km2 / air.area_km2 * exposure_air, 0.0)
     h_intel = c.exposed[targets]
     total = h_ground.sum(axis=1) + h_air.sum(axis=1) + h_intel
     detected = detection_draw(total, model.rng)
@@ -87,6 +98,50 @@ def search(model) -> list[tuple[int, int]]:
         if j >= 0:
             contacts.append((i, j))
     return contacts
+
+
+def search_sites(model) -> None:
+    """Searching units find and destroy caches and hideouts."""
+    net = model.spec.networks
+    found = _found(model, model.caches, 1.0 - net.cache_concealment)
+    for k in found:
+        model.caches.intact[k] = False
+        model.caches.destroyed_step[k] = model.steps
+        model.events.add("cache_destroyed", model.caches.x[k], model.caches.y[k],
+                         caches=[int(k)], stock=float(model.caches.stock[k]))
+        model.cache_agents[k].remove()
+    model.metrics.caches_destroyed += len(found)
+    found = _found(model, model.hideouts, 1.0 - net.hideout_concealment)
+    if len(found) == 0:
+        return
+    c = model.cells
+    pocket = c.active_in(Theatre.IRAQ)
+    for k in found:
+        hx, hy = model.hideouts.x[k], model.hideouts.y[k]
+        model.hideouts.intact[k] = False
+        model.hideouts.destroyed_step[k] = model.steps
+        model.hideout_at[hx, hy] = -1
+        inside = pocket[(c.x[pocket] == hx) & (c.y[pocket] == hy)]
+        c.exposed[inside] += HIDEOUT_FOUND_EXPOSURE
+        c.replan[inside] = True
+        model.events.add("hideout_destroyed", hx, hy, cells=[int(i) for i in inside])
+        model.hideout_agents[k].remove()
+    model.metrics.hideouts_destroyed += len(found)
+
+
+def _found(model, sites, exposure: float) -> np.ndarray:
+    """Indices of intact ``sites`` that searching units find this step."""
+    u, nav = model.units, model.nav
+    intact = np.flatnonzero(sites.intact)
+    alive_u = np.flatnonzero(u.alive)
+    if len(intact) == 0 or len(alive_u) == 0:
+        return intact[:0]
+    d = nav.distance_matrix(sites.x[intact], sites.y[intact], u.x[alive_u], u.y[alive_u])
+    search_mult, _ = model.plan.intensity()
+    effort = u.search_effort_km2(model.step_hours)[alive_u] * search_mult
+    h = search_hazards(d, u.patrol_km[alive_u], effort,
+                       np.full(len(intact), exposure)).sum(axis=1)
+    return intact[detection_draw(h, model.rng)]
 
 
 def nearest_unit_within(model, i: int, patrol_multiple: float) -> int:

@@ -2,18 +2,24 @@
 
 Each contact pairs a cell with a unit (``engagement.fight``). The unit fires with its engaged
 strength (at most engaged_max soldiers) at ``firepower`` per soldier per hour, x the phase's
-engagement intensity for Iraqi units; the cell's fighters fire at ``insurgents.firepower``
-(x low_supply_firepower when short of supply) x the unit's vulnerability. Contacts from detection
-and interdiction last ``engagement.contact_hours`` in ``engagement.rounds`` slices; a cell losing
-the exchange breaks contact with probability ``engagement.break_contact`` per slice. An ambush
-is the ambusher's strike: contact_hours / ``AMBUSH_HOURS_DIVISOR`` in ``AMBUSH_SLICES`` slices,
-the ambusher's fire x ambush_multiplier and the defender's x ambush_surprise in the first, after
+engagement intensity for Iraqi units: aimed fire at a cell it can see, area fire (Deitchman) at
+a cell whose cover (``cover.ground_exposure``: 1 - exposure) is at least
+``engagement.area_fire_concealment``, with area_fire_fighters as its reference cell size. The
+cell's fighters fire at ``insurgents.firepower`` (x low_supply_firepower when short of supply) x
+the unit's vulnerability. Contacts from detection and interdiction last
+``engagement.contact_hours`` in ``engagement.rounds`` slices; the cell, if it is the weaker side,
+breaks contact after the first slice with probability ``engagement.break_contact``, or is pinned
+to the end. An ambush is
+the ambusher's strike: contact_hours / ``AMBUSH_HOURS_DIVISOR`` in ``AMBUSH_SLICES`` slices, the
+ambusher's fire x ambush_multiplier and the defender's x ambush_surprise in the first, after
 which the ambushers withdraw.
 
-After the fight: a cell with no fighters left is killed; one that stayed in contact with at most
-``surrender_fighters`` fighters surrenders with probability ``p_surrender``; the others are
-exposed (+``CONTACT_EXPOSURE``). Civilian harm is Poisson with mean collateral_per_1000 x
-(population density / 1000) x shooter-hours of fire ((soldiers + fighters) x contact_hours).
+After the fight: a cell with no fighters left is killed; one pinned in the contact (the weaker
+side, it could not break it off) surrenders with probability ``p_surrender``; the others are
+exposed (+``CONTACT_EXPOSURE``) and plan again. Civilian harm is Poisson with mean
+collateral_per_1000 x (population density / 1000) x shooter-hours of fire ((soldiers + fighters)
+x contact_hours). A contact with Iraqi-theatre cells in the current phase's own ground (the
+perimeter band in phase 1, the pocket in phases 2 and 3) resets the phase's quiet time (plan).
 
 An air strike kills each of the cell's fighters with probability strike_kill_share and harms
 civilians as ``STRIKE_SHOOTER_HOURS_PER_FIGHTER`` x survivors + ``STRIKE_SHOOTER_HOURS`` of fire
@@ -24,15 +30,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from encircle_sim.cover import ground_exposure
 from encircle_sim.engagement import civilian_casualties, fight
-from encircle_sim.state import CellState
+from encircle_sim.state import CellState, Theatre
 
 #: An ambush lasts contact_hours divided by this ...
 AMBUSH_HOURS_DIVISOR = 3
 #: ... in this many slices (the first with the ambush multipliers).
 AMBUSH_SLICES = 2
 #: Exposure added to a cell that survives a contact.
-CONTACT_EXPOSURE = 0.5
+CONTACT_EXPOSURE = 0.1
 #: Exposure added to a cell that survives an air strike.
 STRIKE_EXPOSURE = 1.0
 #: Collateral of a strike, as the shooter-hours of fire it equals: per surviving fighter ...
@@ -70,14 +77,18 @@ def fight_contacts(model, pairs: list[tuple[int, int]], *, kind: str, fire_mult:
     low = c.supply[ci] < ins.low_supply_days
     alpha = u.firepower[ui] * np.where(u.syria[ui], 1.0, fire_mult)
     beta = ins.firepower * np.where(low, ins.low_supply_firepower, 1.0) * u.vulnerability[ui]
+    area = (1.0 - ground_exposure(model, ci)) >= eng.area_fire_concealment
     if ambush:
         res = fight(blue, red, alpha, beta, hours=eng.contact_hours / AMBUSH_HOURS_DIVISOR,
                     slices=AMBUSH_SLICES, rng=model.rng, red_first=eng.ambush_multiplier,
-                    blue_first=eng.ambush_surprise, break_contact=0.0)
+                    blue_first=eng.ambush_surprise, break_contact=0.0, area_fire=area,
+                    area_fighters=eng.area_fire_fighters)
         res.broke_contact[:] = True  # ambushers withdraw after the strike
+        res.pinned[:] = False
     else:
         res = fight(blue, red, alpha, beta, hours=eng.contact_hours, slices=eng.rounds,
-                    rng=model.rng, break_contact=eng.break_contact)
+                    rng=model.rng, break_contact=eng.break_contact, area_fire=area,
+                    area_fighters=eng.area_fire_fighters)
     # the same unit may be in several contacts: subtract losses in turn
     np.subtract.at(u.strength, ui, res.blue_losses)
     np.maximum(u.strength, 0, out=u.strength)
@@ -88,7 +99,11 @@ def fight_contacts(model, pairs: list[tuple[int, int]], *, kind: str, fire_mult:
                               eng.collateral_per_1000, model.rng)
     model.metrics.sf_casualties += int(res.blue_losses.sum())
     model.metrics.civilian_casualties += int(civ.sum())
+    model.metrics.count_collateral(civ, c.theatre[ci])
     model.metrics.engagements += len(pairs)
+    np.add.at(model.metrics.fighters_killed, c.theatre[ci], res.red_losses)
+    c.replan[ci] = True
+    mark_contact(model, ci)
     if kind == "ambush":
         model.metrics.ambushes += len(pairs)
     elif kind == "raid":
@@ -100,9 +115,9 @@ def fight_contacts(model, pairs: list[tuple[int, int]], *, kind: str, fire_mult:
                          sf_losses=int(res.blue_losses[k]), civilian_casualties=int(civ[k]))
         if c.fighters[i] <= 0:
             model.end_cell(i, CellState.NEUTRALISED, "killed", fighters=int(c.fighters[i]))
-        elif (not res.broke_contact[k] and c.fighters[i] <= eng.surrender_fighters
-              and model.rng.random() < eng.p_surrender):
+        elif res.pinned[k] and model.rng.random() < eng.p_surrender:
             model.end_cell(i, CellState.CAPTURED, "captured", fighters=int(c.fighters[i]))
+            model.metrics.fighters_captured[c.theatre[i]] += int(c.fighters[i])
             captured.append(i)
         else:
             c.exposed[i] += CONTACT_EXPOSURE
@@ -111,16 +126,28 @@ def fight_contacts(model, pairs: list[tuple[int, int]], *, kind: str, fire_mult:
     return captured
 
 
+def mark_contact(model, cells: np.ndarray) -> None:
+    """A contact with Iraqi-theatre cells in the current phase's own ground breaks its quiet."""
+    c = model.cells
+    iraq = cells[c.theatre[cells] == Theatre.IRAQ]
+    if len(iraq) and model.plan.in_phase_ground(c.x[iraq], c.y[iraq]).any():
+        model.last_contact_day = model.day
+
+
 def air_strike(model, i: int, air) -> None:
     """Air asset ``air`` strikes cell ``i``, which it has just detected."""
     c = model.cells
     kills = int(model.rng.binomial(c.fighters[i], air.spec.strike_kill_share))
     c.fighters[i] -= kills
+    model.metrics.fighters_killed[c.theatre[i]] += kills
+    c.replan[i] = True
+    mark_contact(model, np.array([i]))
     civ = int(civilian_casualties(
         model.density[c.x[i], c.y[i]],
         STRIKE_SHOOTER_HOURS_PER_FIGHTER * c.fighters[i] + STRIKE_SHOOTER_HOURS,
         model.spec.engagement.collateral_per_1000, model.rng))
     model.metrics.civilian_casualties += civ
+    model.metrics.count_collateral(np.array([civ]), c.theatre[[i]])
     model.metrics.air_strikes += 1
     model.events.add("air_strike", c.x[i], c.y[i], cells=[i], air=air.name,
                      insurgent_losses=kills, civilian_casualties=civ)

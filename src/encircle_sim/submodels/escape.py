@@ -21,7 +21,7 @@ from encircle_sim.submodels import retaliate
 #: Share of a square's concealment that still helps a cell slip past a unit at a crossing.
 ESCAPE_CONCEALMENT_SHARE = 0.5
 #: Exposure added to a cell that was turned back.
-TURNED_BACK_EXPOSURE = 1.0
+TURNED_BACK_EXPOSURE = 0.5
 
 
 def attempt(model, leaving: np.ndarray) -> list[tuple[int, int]]:
@@ -50,6 +50,7 @@ def attempt(model, leaving: np.ndarray) -> list[tuple[int, int]]:
     ib = leaving[back]
     c.x[ib], c.y[ib] = c.prev_x[ib], c.prev_y[ib]
     c.exposed[ib] += TURNED_BACK_EXPOSURE
+    c.replan[ib] = True
     for i in leaving[blocked]:
         model.events.add("border_turned_back", c.x[i], c.y[i], cells=[i])
     gone = leaving[~back]

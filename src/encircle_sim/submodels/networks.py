@@ -1,13 +1,10 @@
-"""Networks: supply used and drawn, caches found, captures exploited, courier links cut.
+"""Networks: supply used and drawn, captures exploited, courier links cut.
 
 Supply: every active cell uses one day of supply per day. A pocket cell within
 ``networks.resupply_km`` of an intact, stocked cache draws back up to ``insurgents.supply_days``
 from the nearest (caches share a short stock in proportion to demand; ``networks.resupply``).
 Sleepers live off their towns (always full). A cell out of supply loses each fighter with
 probability 1 - exp(-desertion_per_day x dt) per step; a cell left with none has dissolved.
-
-Caches: searching units find a cache as they find cells (detect), with exposure
-1 - cache_concealment; a found cache is destroyed with its stock.
 
 Intelligence: each cell linked to a cell captured this step is revealed with probability
 ``capture_intel`` (+``INTEL_EXPOSURE`` exposure, a detection hazard next step).
@@ -21,17 +18,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from encircle_sim.engagement import detection_draw, search_hazards
 from encircle_sim.networks import resupply
 from encircle_sim.state import CellState, Theatre
 
 #: Exposure added to a cell that a captured partner gave away.
-INTEL_EXPOSURE = 2.0
+INTEL_EXPOSURE = 1.0
 
 
 def step(model, captured: list[int]) -> None:
     """Supply, caches, intelligence from this step's captures, and the courier graph."""
-    sc, c, u, nav = model.spec, model.cells, model.units, model.nav
+    sc, c, nav = model.spec, model.cells, model.nav
     ins, net = sc.insurgents, sc.networks
     act = np.flatnonzero(c.active)
     # supply use, resupply near caches, desertion when out
@@ -51,24 +47,6 @@ def step(model, captured: list[int]) -> None:
         c.fighters[out] -= lost
         for i in out[c.fighters[out] <= 0]:
             model.end_cell(int(i), CellState.NEUTRALISED, "dissolved")
-    # caches found by searching units
-    caches = model.caches
-    intact = np.flatnonzero(caches.intact)
-    alive_u = np.flatnonzero(u.alive)
-    if len(intact) and len(alive_u):
-        d = nav.distance_matrix(caches.x[intact], caches.y[intact], u.x[alive_u], u.y[alive_u])
-        search_mult, _ = model.plan.intensity()
-        effort = u.search_effort_km2(model.step_hours)[alive_u] * search_mult
-        h = search_hazards(d, u.patrol_km[alive_u], effort,
-                           np.full(len(intact), 1.0 - net.cache_concealment)).sum(axis=1)
-        found = intact[detection_draw(h, model.rng)]
-        for k in found:
-            caches.intact[k] = False
-            caches.destroyed_step[k] = model.steps
-            model.events.add("cache_destroyed", caches.x[k], caches.y[k],
-                             caches=[int(k)], stock=float(caches.stock[k]))
-            model.cache_agents[k].remove()
-        model.metrics.caches_destroyed += len(found)
     # intelligence from captures, then cut links and recompute connectivity
     if len(captured):
         a, b = model.network.links_of(np.array(captured, int))

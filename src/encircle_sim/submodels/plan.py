@@ -1,22 +1,41 @@
 """Plan: the pressure on the group, the phases of the operation, and the end of the campaign.
 
-Pressure on the pocket's group (driving calls and attacks elsewhere) is
-``(1 - w) x cells lost / cells at day 0 + w x pocket ground cleared / initial ground``,
-w = ``retaliation.pressure_area_weight``; the Syrian cells' own pressure is the share of them
-no longer active. A phase ends when any of its conditions is met (``OperationPlan.phase_done``:
-its day limit, the share of the perimeter band cleared, the pocket's remaining share of ground,
-the share of cells left) or when no pocket cell is left; the next enabled phase starts, and the
-campaign is over after the last. A run stops at ``time.max_days``, when no cell is active, or
-when the Iraqi campaign is over and the Syrian theatre is off.
+Pressure on a group (0-1) drives its calls for retaliation and its sleepers' attacks. It is what
+the group feels, its losses or the forces closing on it, whichever is larger:
+
+- the Iraqi group: losses = ``(1 - w) x cells lost / cells at day 0 + w x ground cleared /
+  initial ground`` (w = ``retaliation.pressure_area_weight``); alarm = the share of its active
+  cells that perceive a threat above ``insurgents.flee_threat`` (the sweeps and axes on them);
+- the Syrian cells: losses = the share of them no longer active; alarm = the share that perceive
+  SDF threat above flee_threat (the hunt).
+
+A phase ends when its ground is swept and contact in that ground has ceased for its
+``quiet_days``, when the
+share of the group's cells left falls to its ``cells_left_share``, or on its day limit
+(``OperationPlan.phase_end``); the next enabled phase then starts. The operation ends after its
+last phase, or at once when no cell is left in the area: "group destroyed" if none escaped,
+"no cells left in the area" otherwise. A run stops at ``time.max_days``, when no cell is active
+in either theatre, or when the Iraqi operation is over and the Syrian theatre is off.
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from encircle_sim.operation import PHASE_LABELS, Phase
 from encircle_sim.state import Theatre
 
 
-def step(model) -> None:
+def alarm(model, threat: np.ndarray, theatre: Theatre) -> float:
+    """The share of a theatre's active cells perceiving a threat above flee_threat."""
+    c = model.cells
+    idx = c.active_in(theatre)
+    if len(idx) == 0:
+        return 0.0
+    return float((threat[c.x[idx], c.y[idx]] > model.spec.insurgents.flee_threat).mean())
+
+
+def step(model, threat: np.ndarray) -> None:
     """Update pressure, move to the next phase when this one is done, stop when it is over."""
     c, plan = model.cells, model.plan
     pocket_active = len(c.active_in(Theatre.IRAQ))
@@ -25,17 +44,28 @@ def step(model) -> None:
     share_left = pocket_active / initial if initial else 0.0
     w = model.spec.retaliation.pressure_area_weight
     if plan.active and initial:
-        model.pressure = (1 - w) * lost / initial + w * (1.0 - plan.pocket_share)
+        losses = (1 - w) * lost / initial + w * (1.0 - plan.pocket_share)
+        model.pressure = max(losses, alarm(model, threat, Theatre.IRAQ))
     syria_active = len(c.active_in(Theatre.SYRIA))
     syria_created = int((c.theatre[: c.n] == Theatre.SYRIA).sum())
-    model.pressure_syria = 1.0 - syria_active / syria_created if syria_created else 0.0
+    if syria_created:
+        model.pressure_syria = max(1.0 - syria_active / syria_created,
+                                   alarm(model, threat, Theatre.SYRIA))
     if plan.active and plan.phase not in (Phase.NONE, Phase.ENDED):
-        if plan.phase_done(model.day, share_left) or (initial and pocket_active == 0):
+        reason = plan.phase_end(model.day, share_left, model.day - model.last_contact_day)
+        if initial and pocket_active == 0:
+            escaped = int((c.escaped_via[: c.n] > 0).sum())
+            reason = "no cells left in the area" if escaped else "group destroyed"
+        if reason is not None:
+            plan.end_reasons[plan.phase] = reason
             nxt = plan.next_phase()
             if pocket_active == 0:
                 nxt = Phase.ENDED
+            if nxt == Phase.ENDED:
+                plan.end_reason = reason
             plan.enter(nxt, model.steps, model.day)
-            model.events.add("phase", None, None, phase=PHASE_LABELS[nxt])
+            model.last_contact_day = model.day   # a new phase has not been quiet yet
+            model.events.add("phase", None, None, phase=PHASE_LABELS[nxt], reason=reason)
     over = model.steps >= model.max_steps or not c.active.any()
     if plan.phase == Phase.ENDED and not model.spec.theatres.syria:
         over = True

@@ -3,15 +3,21 @@
 Each sleeper cell belongs to a target town. It hides within ``retaliation.spread_km`` of the
 town; when the threat on its square exceeds ``insurgents.flee_threat`` it moves to the best
 (most concealed, least threatened) of ``FLEE_CANDIDATES`` random squares around the town; a
-sleeper further than spread_km (a newcomer) walks to its town. A sleeper near its town attacks
-as a Poisson process with rate per day
+sleeper further than spread_km (a newcomer) walks to its town. A sleeper near its town
+attacks at the rate per day
 
     base_rate_per_day x (1 + pressure_gain x pressure) x (1 + call_boost if a call reached it)
+        + excitation / (sleepers near their towns)
 
-where pressure is the share of the group's strength lost: in a coupled campaign the larger of
-the Iraqi pocket's pressure (plan) and the Syrian cells' own losses; otherwise the Syrian losses
-alone. A *call* is made by a pocket cell connected to the courier network (decide) and reaches
-the sleepers in its network component for ``call_days``.
+where pressure is the pressure on the group (plan): in a coupled campaign the larger of the
+Iraqi group's and the Syrian cells' own; otherwise the Syrian cells' own. A *call* is made by a
+pocket cell connected to the courier network (decide) and reaches the sleepers in its network
+component for ``call_days``; a shock to the sleepers themselves (their own pressure risen by
+``CALL_PRESSURE_RISE`` since the last such shock, as when the SDF hunt begins) stirs them all
+for ``call_days``. Attacks are self-exciting (a Hawkes process shared by the
+theatre): each attack adds ``retaliation.excitation / excitation_days`` attacks per day to the
+excitation, which decays as exp(-t / excitation_days), so each attack triggers ``excitation``
+further attacks on average, spread over the towns: attacks come in bursts.
 
 An attack is a small raid from the cell's hide: with probability ``sdf_target_share`` it ambushes
 an SDF post (the nearest living SDF unit within a step's march plus ``attack_range_km``; engage),
@@ -20,6 +26,11 @@ event is logged at the target; the cell returns to its hide and is exposed
 (+``ATTACK_EXPOSURE``), which helps the SDF hunt it. In coupled theatres a cell that escaped over
 the border becomes a new sleeper of the nearest target town, linked to its ``JOINER_LINKS``
 nearest sleepers.
+
+New sleepers form (only while retaliation is enabled): Poisson with mean
+``recruitment_per_day x dt + recruits_per_casualty x`` the civilian casualties of fighting in the
+Syrian theatre since the last step (Kress and Szechtman 2009), each near a target town drawn at
+random, linked to its ``JOINER_LINKS`` nearest sleepers.
 """
 
 from __future__ import annotations
@@ -30,6 +41,9 @@ from encircle_sim.agents import new_cell_agent
 from encircle_sim.state import CellState, Theatre
 from encircle_sim.submodels import engage, move
 
+#: A rise in a group's pressure this large is a shock that makes it call for retaliation:
+#: connected pocket cells call (decide), and the sleepers answer a shock to themselves at once.
+CALL_PRESSURE_RISE = 0.25
 #: Random squares around its town a threatened sleeper compares before moving.
 FLEE_CANDIDATES = 6
 #: Exposure added to a cell that has just attacked.
@@ -56,7 +70,7 @@ def join_syria(model, i: int) -> None:
     if len(model.town_xy) == 0:
         return
     c = model.cells
-    (j,) = c.add(1)
+    (j,) = model.add_cells(1)
     c.x[j], c.y[j] = c.x[i], c.y[i]
     c.prev_x[j], c.prev_y[j] = c.x[i], c.y[i]
     c.fighters[j] = c.fighters0[j] = c.fighters[i]
@@ -64,18 +78,54 @@ def join_syria(model, i: int) -> None:
     c.theatre[j] = Theatre.SYRIA
     c.state[j] = CellState.MOVING
     c.joined_from[j] = i
-    c.created_step[j] = model.steps
     d = model.nav.distance_km(model.town_xy[:, 0], model.town_xy[:, 1], c.x[j], c.y[j])
     c.town[j] = int(np.argmin(d))
     new_cell_agent(model, int(j))
+    _link_to_sleepers(model, int(j))
+    model.events.add("joined_syria", c.x[j], c.y[j], cells=[int(i), int(j)],
+                     town=model.town_names[c.town[j]])
+
+
+def _link_to_sleepers(model, j: int) -> None:
+    c = model.cells
     sleepers = c.active_in(Theatre.SYRIA)
     sleepers = sleepers[sleepers != j]
     if len(sleepers):
         ds = model.nav.distance_km(c.x[sleepers], c.y[sleepers], c.x[j], c.y[j])
-        near = sleepers[np.argsort(ds)[:JOINER_LINKS]]
+        near = sleepers[np.argsort(ds, kind="stable")[:JOINER_LINKS]]
         model.network.add_edges(np.full(len(near), j), near)
-    model.events.add("joined_syria", c.x[j], c.y[j], cells=[int(i), int(j)],
-                     town=model.town_names[c.town[j]])
+
+
+def recruit(model) -> None:
+    """New sleeper cells: a base rate, and recruits drawn by civilian casualties."""
+    sc, c = model.spec, model.cells
+    ret = sc.retaliation
+    collateral = model.metrics.collateral_syria - model.collateral_counted
+    model.collateral_counted = model.metrics.collateral_syria
+    mean = ret.recruitment_per_day * model.dt_days + ret.recruits_per_casualty * collateral
+    n = int(model.rng.poisson(mean)) if mean > 0 else 0
+    if n == 0 or len(model.town_xy) == 0:
+        return
+    idx = model.add_cells(n)
+    towns = model.rng.integers(0, len(model.town_xy), n)
+    for j, town in zip(idx, towns, strict=True):
+        sx, sy = model.nav.random_points_in_disc(int(model.town_xy[town, 0]),
+                                                 int(model.town_xy[town, 1]), ret.spread_km,
+                                                 model.rng, 1)
+        c.x[j], c.y[j] = sx[0], sy[0]
+        c.prev_x[j], c.prev_y[j] = c.x[j], c.y[j]
+        c.town[j] = town
+    c.fighters[idx] = model.rng.integers(ret.fighters_min, ret.fighters_max, n, endpoint=True)
+    c.fighters0[idx] = c.fighters[idx]
+    c.supply[idx] = sc.insurgents.supply_days
+    c.theatre[idx] = Theatre.SYRIA
+    c.state[idx] = CellState.HIDDEN
+    c.recruited[idx] = True
+    for j in idx:
+        new_cell_agent(model, int(j))
+        _link_to_sleepers(model, int(j))
+        model.events.add("recruited", c.x[j], c.y[j], cells=[int(j)],
+                         town=model.town_names[c.town[j]])
 
 
 def step(model, threat: np.ndarray) -> None:
@@ -110,14 +160,20 @@ def step(model, threat: np.ndarray) -> None:
 
     if not ret.enabled:
         return
+    if model.pressure_syria - model.syria_shock_pressure >= CALL_PRESSURE_RISE:
+        model.syria_shock_pressure = model.pressure_syria
+        until = model.steps + int(round(ret.call_days / model.dt_days))
+        c.called_until[syr] = np.maximum(c.called_until[syr], until)
     pressure = model.pressure_syria
     if sc.theatres.coupled:
         pressure = max(pressure, model.pressure)
     called = c.called_until[syr] >= model.steps
-    rate = ret.base_rate_per_day * (1.0 + ret.pressure_gain * pressure) * np.where(
-        called, 1.0 + ret.call_boost, 1.0)
     near_town = nav.distance_km(c.x[syr], c.y[syr], tx, ty) <= ret.spread_km
+    model.excitation *= np.exp(-model.dt_days / ret.excitation_days)
+    rate = ret.base_rate_per_day * (1.0 + ret.pressure_gain * pressure) * np.where(
+        called, 1.0 + ret.call_boost, 1.0) + model.excitation / max(int(near_town.sum()), 1)
     attack = near_town & (model.rng.random(len(syr)) < -np.expm1(-rate * model.dt_days))
+    model.excitation += int(attack.sum()) * ret.excitation / ret.excitation_days
     sdf = np.flatnonzero(u.alive & u.syria)
     raids = []
     for k in np.flatnonzero(attack):
@@ -144,3 +200,4 @@ def step(model, threat: np.ndarray) -> None:
                              cells=[i], town=model.town_names[town], civilian_casualties=civ)
     if raids:
         engage.fight_contacts(model, raids, kind="raid", fire_mult=1.0)
+    recruit(model)

@@ -1,0 +1,70 @@
+"""What hides a cell from search: the terrain, a hideout, the population around it.
+
+A cell's exposure to ground search this step is ``(1 - terrain) x (1 - cover)`` (Koopman: the
+share of search effort that counts against it):
+
+- terrain: its square's concealment (``[terrain]``);
+- cover, for a cell that stayed put: ``networks.hideout_concealment`` for a pocket cell in an
+  intact hideout (it has gone to ground), ``retaliation.blend_concealment`` for a hidden sleeper
+  within ``retaliation.spread_km`` of its town (it lives among the population); 0 otherwise.
+
+Against air search the terrain counts x the asset's ``concealment_factor``, and a cell that
+moved this step keeps only ``MOVING_CONCEALMENT_SHARE`` of it: cells move by night, when ground
+patrols are laid up (so against them a mover keeps its terrain, losing only its hideout) but
+overhead thermal sensors see movement.
+
+Used by detection (detect), by the choice of area fire against well-hidden cells (engage) and by
+the cells' own judgement of where to hide (decide).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from encircle_sim.state import CellState, Theatre
+
+#: Share of its square's concealment a cell keeps against air search in a step in which it
+#: moved (cells move by night, which thermal sensors overhead see).
+MOVING_CONCEALMENT_SHARE = 0.5
+
+
+def terrain_and_cover(model, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(terrain concealment, cover beyond it, moved this step) of cells ``idx``."""
+    c = model.cells
+    x, y = c.x[idx], c.y[idx]
+    moved = c.moved[idx]
+    terrain = model.concealment[x, y]
+    cover = np.zeros(len(idx))
+    iraq = c.theatre[idx] == Theatre.IRAQ
+    in_hideout = iraq & ~moved & (model.hideout_at[x, y] >= 0)
+    cover[in_hideout] = model.spec.networks.hideout_concealment
+    syria = np.flatnonzero(~iraq)
+    if len(syria) and len(model.town_xy):
+        k = idx[syria]
+        town = model.town_xy[c.town[k]]
+        near = model.nav.distance_km(c.x[k], c.y[k], town[:, 0], town[:, 1]) <= \
+            model.spec.retaliation.spread_km
+        blend = near & ~moved[syria] & (c.state[k] == CellState.HIDDEN)
+        cover[syria[blend]] = model.spec.retaliation.blend_concealment
+    return terrain, cover, moved
+
+
+def ground_exposure(model, idx: np.ndarray) -> np.ndarray:
+    """The share of ground search effort that counts against cells ``idx`` this step."""
+    terrain, cover, _ = terrain_and_cover(model, idx)
+    return (1.0 - terrain) * (1.0 - cover)
+
+
+def air_exposure(model, idx: np.ndarray, concealment_factor: float) -> np.ndarray:
+    """The share of an air asset's search effort that counts against cells ``idx``."""
+    terrain, cover, moved = terrain_and_cover(model, idx)
+    seen = terrain * concealment_factor * np.where(moved, MOVING_CONCEALMENT_SHARE, 1.0)
+    return (1.0 - seen) * (1.0 - cover)
+
+
+def shelter(model, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """How well a pocket cell staying put on squares (x, y) would be hidden: 1 - its exposure
+    there (the terrain's concealment, and an intact hideout's if there is one)."""
+    hideout = np.where(model.hideout_at[x, y] >= 0,
+                       model.spec.networks.hideout_concealment, 0.0)
+    return 1.0 - (1.0 - model.concealment[x, y]) * (1.0 - hideout)
