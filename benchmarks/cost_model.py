@@ -36,7 +36,7 @@ ENCIRCLE_SIM = str(Path(sys.executable).parent / "encircle-sim")
 CALIBRATION = [
     ("quick", []),
     ("jazeera_storm", []),
-    ("combined", []),
+    ("victory_will_iraq_only", []),
     ("victory_will", ["time.max_days=10"]),
     ("victory_will", ["map.cell_km=2", "time.max_days=10"]),
     ("victory_will", ["map.cell_km=2", "map.south=31", "map.east=46", "time.max_days=2",
@@ -57,7 +57,7 @@ CALIBRATION = [
 VALIDATION = [
     ("quick", ["time.max_days=60"]),
     ("victory_will", []),
-    ("combined", ["map.cell_km=3", "time.max_days=20"]),
+    ("victory_will", ["map.cell_km=3", "time.max_days=20"]),
     ("victory_will", ["insurgents.cells=3000", "time.max_days=3"]),
     ("victory_will", [*(f"forces[{i}].units=500" for i in range(5)),
                       "unit_types.infantry.patrol_km=150", "unit_types.mechanised.patrol_km=150",

@@ -25,16 +25,23 @@ def test_grid_cells_grow_with_the_square_of_the_resolution():
 
 
 def test_the_terms_are_the_products_the_model_computes():
-    sc = load_scenario("victory_will", ["insurgents.cells=300"])
-    z = costs.sizes(sc)
-    assert z.units == sum(f.units for f in sc.forces)
-    assert z.cells == 300 and z.link_pairs == 300 ** 2     # one theatre, no sleepers
-    assert z.steps == sc.max_steps == 45 * 4
-    both = costs.sizes(load_scenario("combined"))
-    sc2 = load_scenario("combined")
-    pocket, sleepers = sc2.insurgents.cells, sc2.retaliation.sleeper_cells
-    assert both.link_pairs == pocket ** 2 + sleepers ** 2
-    assert both.cells == pocket + sleepers + pocket  # escapees may join the sleepers
+    from encircle_sim.model import CampaignModel
+
+    for ref in ("quick", "victory_will", "jazeera_storm"):
+        sc = load_scenario(ref, ["insurgents.cells=300"])
+        z = costs.sizes(sc)
+        pocket = 300 if sc.theatres.iraq else 0
+        sleepers = sc.retaliation.sleeper_cells if sc.theatres.syria else 0
+        joiners = pocket if sc.theatres.coupled and sc.retaliation.escapee_join else 0
+        # escapees may join the sleepers; the table keeps room for a few more
+        assert z.cells == pocket + sleepers + max(joiners, 16)
+        assert z.link_pairs == pocket ** 2 + sleepers ** 2
+        assert z.units == sum(f.units for f in sc.forces)
+        assert z.steps == sc.max_steps
+        model = CampaignModel(sc)
+        assert z.grid_cells == model.nav.passable.size
+        assert z.units == len(model.units.alive)
+        assert model.cells.capacity <= z.cells  # the model's table starts no larger
 
 
 def test_memory_and_time_rise_with_each_size():

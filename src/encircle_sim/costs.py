@@ -109,7 +109,8 @@ def sizes(sc: Scenario) -> Sizes:
         by_patrol[patrol] = by_patrol.get(patrol, 0) + f.units
     stamps = units * (threat + cordon) + sum(k * n for k, n in by_patrol.items())
     widest = max([units * threat, units * cordon, *(k * n for k, n in by_patrol.items())])
-    return Sizes(grid_cells=nx * ny, units=units, cells=pocket + sleepers + joiners,
+    # the cell table has room for 16 more than it starts with, and grows as escapees join
+    return Sizes(grid_cells=nx * ny, units=units, cells=pocket + sleepers + max(joiners, 16),
                  link_pairs=pocket ** 2 + sleepers ** 2, stamps=stamps, widest_stamp=widest,
                  steps=sc.max_steps)
 
