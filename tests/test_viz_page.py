@@ -43,7 +43,9 @@ def status(rc) -> str:
 
 
 def images(rc) -> list[bytes]:
-    return [w.value for w in rc.find(ipywidgets.Image).widgets]
+    """The map and the charts (not the legend, drawn once)."""
+    return [w.value for css in ("encircle-map-image", "encircle-charts-image")
+            for w in rc.find(ipywidgets.Image).widgets if css in w._dom_classes]
 
 
 def button(rc, label: str):

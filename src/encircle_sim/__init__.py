@@ -8,6 +8,9 @@ The public API, for notebooks and scripts::
     es.parameter_table(sc)                                   # key values, units, meanings
     sc2 = es.with_overrides(sc, {"border.sealing": 0.1})     # a new, validated Scenario
     result = es.run(sc2, seed=3)                             # .summary, .steps, .events, .model
+    es.run("quick", out="runs/q", checkpoint_every=2)        # run folder + checkpoints/
+    es.resume("runs/q/checkpoints/day-004.00.ckpt")          # continue, same results
+    es.save_animation("runs/q")                              # campaign.mp4 (GIF without ffmpeg)
     es.plot_timeseries(result.steps); es.plot_final_map(result.model)
     runs = es.run_many({"sealed": sc, "leaky": sc2}, seeds=5, workers=2)   # one row per run
     es.plot_replications(runs, ["escaped_border", "neutralised"])
@@ -40,13 +43,18 @@ _EXPORTS = {
     "CampaignModel": "encircle_sim.model",
     "run": "encircle_sim.runner",
     "RunResult": "encircle_sim.runner",
+    "resume": "encircle_sim.runner",
     "run_many": "encircle_sim.experiments",
     "replication_seeds": "encircle_sim.experiments",
+    # checkpoints and replay
+    "save_checkpoint": "encircle_sim.checkpoint",
+    "load_checkpoint": "encircle_sim.checkpoint",
+    "open_run_folder": "encircle_sim.replay",
     # figures
     "plot_timeseries": "encircle_sim.plotting",
     "plot_final_map": "encircle_sim.plotting",
     "plot_replications": "encircle_sim.plotting",
-    "save_animation": "encircle_sim.plotting",
+    "save_animation": "encircle_sim.animation",
     # the live page (displays in a Jupyter cell as the last expression)
     "CampaignPage": "encircle_sim.viz.page",
 }
@@ -55,7 +63,8 @@ __all__ = [  # the same names as _EXPORTS (a test checks), spelled out for tools
     "__version__",
     "Scenario", "ScenarioError", "load_scenario", "save_scenario", "with_overrides",
     "bundled_scenarios", "parameter_table", "get_path",
-    "CampaignModel", "run", "RunResult", "run_many", "replication_seeds",
+    "CampaignModel", "run", "resume", "RunResult", "run_many", "replication_seeds",
+    "save_checkpoint", "load_checkpoint", "open_run_folder",
     "plot_timeseries", "plot_final_map", "plot_replications", "save_animation",
     "CampaignPage",
 ]
@@ -75,15 +84,13 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for editors and type checkers; no import cost at run time
+    from encircle_sim.animation import save_animation
+    from encircle_sim.checkpoint import load_checkpoint, save_checkpoint
     from encircle_sim.experiments import replication_seeds, run_many
     from encircle_sim.model import CampaignModel
-    from encircle_sim.plotting import (
-        plot_final_map,
-        plot_replications,
-        plot_timeseries,
-        save_animation,
-    )
-    from encircle_sim.runner import RunResult, run
+    from encircle_sim.plotting import plot_final_map, plot_replications, plot_timeseries
+    from encircle_sim.replay import open_run_folder
+    from encircle_sim.runner import RunResult, resume, run
     from encircle_sim.scenario import Scenario
     from encircle_sim.scenario_files import (
         ScenarioError,

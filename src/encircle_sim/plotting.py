@@ -1,4 +1,6 @@
-"""Figures of a run: the time series with phases shaded, the final-state map, the animation.
+"""Figures of a run: the time series with phases shaded, the final-state map, replications.
+
+The animation is drawn by the live page's frame renderer (see ``animation.py``).
 
 The map layers (terrain, rivers, border, towns, graticule, scale bar) come from ``mapview``; this
 module draws the campaign on top of them.
@@ -20,7 +22,6 @@ if "ipykernel" not in sys.modules and not os.environ.get("MPLBACKEND"):
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from matplotlib import animation  # noqa: E402
 
 from encircle_sim.cells import CellState, EscapeRoute  # noqa: E402
 from encircle_sim.forces import Side  # noqa: E402
@@ -243,59 +244,6 @@ def save_run_plots(folder: Path, model) -> None:
     fig = plot_final_map(model)
     fig.savefig(folder / "final_map.png", dpi=100)
     plt.close(fig)
-
-
-# --------------------------------------------------------------------------------------------
-# animation
-# --------------------------------------------------------------------------------------------
-
-
-def snapshot(model) -> dict:
-    """What a frame of the animation needs from one step."""
-    c, u = model.cells, model.units
-    return {
-        "day": model.day, "phase": int(model.plan.phase),
-        "ux": u.x.copy(), "uy": u.y.copy(), "alive": u.alive.copy(),
-        "cx": c.x[: c.n].copy(), "cy": c.y[: c.n].copy(), "state": c.state[: c.n].copy(),
-        "pocket": np.packbits(model.plan.pocket) if model.plan.active else None,
-        "attacks": int(model.metrics.attacks.sum()),
-    }
-
-
-def save_animation(path: Path, model, snapshots: list[dict], fps: int = 8) -> Path:
-    """An animated GIF of the campaign (one frame per step; terrain drawn once)."""
-    fig, ax = _base_map(model, size_px=(1200, 900), title=model.spec.name)
-    shape = model.plan.pocket.shape
-    dynamic: list = []
-    events = model.events.frame()
-
-    def draw(k):
-        for artist in dynamic:
-            artist.remove()
-        dynamic.clear()
-        snap = snapshots[k]
-        n_coll, n_lines = len(ax.collections), len(ax.lines)
-        if snap["pocket"] is not None:
-            mask = np.unpackbits(snap["pocket"])[: shape[0] * shape[1]].reshape(shape).astype(bool)
-            draw_pocket(ax, model, mask)
-        draw_units(ax, model, snap["ux"], snap["uy"], snap["alive"])
-        draw_cells(ax, model, snap["cx"], snap["cy"], snap["state"])
-        if not events.empty:
-            draw_events(ax, events[events["day"] <= snap["day"] + 1e-9])
-        dynamic.extend(ax.collections[n_coll:])
-        dynamic.extend(ax.lines[n_lines:])
-        ax.set_title(f"{model.spec.name}: day {snap['day']:.1f} - "
-                     f"{PHASE_LABELS[Phase(snap['phase'])]}")
-        return dynamic
-
-    anim = animation.FuncAnimation(fig, draw, frames=len(snapshots), blit=False)
-    path = Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    anim.save(tmp, writer=animation.PillowWriter(fps=fps))
-    tmp.replace(path)
-    plt.close(fig)
-    return path
-
 
 
 # --------------------------------------------------------------------------------------------
