@@ -14,6 +14,7 @@ import pytest
 import solara
 
 from encircle_sim.scenario_files import load_scenario
+from encircle_sim.viz.components import FEED_LINES
 from encircle_sim.viz.page import CampaignPage, model_params
 
 QUICK_DAYS = load_scenario("quick").time.max_days
@@ -108,3 +109,77 @@ def test_model_params_match_the_model_signature():
         assert ("retaliation" in params) == sc.theatres.syria
         assert params["cells"].value == sc.insurgents.cells
         assert params["border_sealing"].value == sc.border.sealing
+
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory):
+    from encircle_sim.runner import run
+
+    out = tmp_path_factory.mktemp("runs") / "combined"
+    run("combined", out=out, plots=False)
+    return out
+
+
+def test_replay_scrubs_a_run_folder_without_running_the_model(run_folder):
+    import pandas as pd
+
+    from encircle_sim import narrative
+    from encircle_sim.replay import open_run_folder
+
+    record = open_run_folder(run_folder)
+
+    @solara.component
+    def App():
+        with solara.AppLayout():
+            CampaignPage("quick")
+
+    box, rc = solara.render(App(), handle_error=False)
+    try:
+        rc.find(v.TextField, label="Run folder").widget.v_model = str(run_folder)
+        button(rc, "Open").click()
+        last = record.last_step
+        assert text_of(rc, "encircle-day").startswith(f"Day {record.row(last)['day']:g} of ")
+        assert "the campaign is over" in text_of(rc, "encircle-phase")
+        end_images = images(rc)
+        # scrub to the busiest step: status, map, charts and feed follow
+        events = pd.read_csv(run_folder / "events.csv")
+        busy = int(events.loc[events["kind"].isin(narrative.CONTACT_KINDS), "step"]
+                   .value_counts().idxmax())
+        index = int(record.steps.index[record.steps["step"] == busy][0])
+        slider = rc.find(v.Slider)
+        slider.assert_single()
+        slider.widget.v_model = index
+        row = record.row(busy)
+        assert text_of(rc, "encircle-day").startswith(f"Day {row['day']:g} of ")
+        assert f"{row['cells_in_pocket']} of " in text_of(rc, "encircle-counts")
+        now = [w.children[0] for w in rc.find(v.Html, class_="encircle-feed-now").widgets]
+        said = narrative.sentences(record.rows_at(busy))
+        assert len(said) > FEED_LINES  # the busiest step says more than the feed shows
+        assert now == said[: FEED_LINES - 1] + [f"... and {len(said) - FEED_LINES + 1} more "
+                                                "this step"]
+        assert all(a != b for a, b in zip(images(rc), end_images, strict=True))
+        # one step back: the day moves back by one step
+        button(rc, "◀").click()
+        before = record.steps["day"].iloc[index - 1]
+        assert text_of(rc, "encircle-day").startswith(f"Day {before:g} of ")
+        # and back to the live model
+        button(rc, "Back to the live model").click()
+        assert text_of(rc, "encircle-day").startswith(f"Day 0 of {QUICK_DAYS:g}")
+    finally:
+        rc.close()
+
+
+def test_opening_a_folder_that_is_not_a_run_says_why(tmp_path):
+    @solara.component
+    def App():
+        with solara.AppLayout():
+            CampaignPage("quick")
+
+    box, rc = solara.render(App(), handle_error=False)
+    try:
+        rc.find(v.TextField, label="Run folder").widget.v_model = str(tmp_path)
+        button(rc, "Open").click()
+        assert "replay.npz: missing" in str(rc.find(v.Alert).widget.children)
+        assert text_of(rc, "encircle-day").startswith("Day 0 of ")  # still the live model
+    finally:
+        rc.close()

@@ -104,3 +104,33 @@ def test_live_page_draws_steps_and_resets_offline(live_server, browser_page):
     assert browser_page.console_errors() == [], browser_page.console_errors()
     print(f"server ready after {live_server.startup_seconds:.1f} s; page drawn "
           f"{drawn_after:.1f} s after opening it")
+
+
+def test_replay_of_a_run_folder_scrubs_in_the_browser(live_server, browser_page, tmp_path):
+    from encircle_sim.replay import open_run_folder
+    from encircle_sim.runner import run
+
+    folder = tmp_path / "quick-run"
+    run("quick", out=folder, plots=False)
+    record = open_run_folder(folder)
+    page = browser_page.page
+    page.goto(live_server.url)
+    _wait_drawn(page, MAP)
+    page.get_by_label("Run folder").fill(str(folder))
+    page.get_by_role("button", name="Open", exact=True).click()
+    last_day = f"Day {record.row(record.last_step)['day']:g} of "
+    page.locator(".encircle-day", has_text=last_day).wait_for(timeout=TIMEOUT_MS)
+    page.get_by_text("replay of quick").first.wait_for(timeout=TIMEOUT_MS)
+    _wait_drawn(page, MAP)
+    map_before = _src(page, MAP)
+    for _ in range(3):  # three steps back along the timeline
+        page.locator(".encircle-replay-back").click()
+    day = record.steps["day"].iloc[len(record.steps) - 4]
+    page.locator(".encircle-day", has_text=f"Day {day:g} of ").wait_for(timeout=TIMEOUT_MS)
+    _wait_new_image(page, MAP, map_before)
+    browser_page.screenshot("replay")
+    page.get_by_role("button", name="Back to the live model").click()
+    page.locator(".encircle-day", has_text="Day 0 of 45").wait_for(timeout=TIMEOUT_MS)
+    assert browser_page.page_errors == [], browser_page.page_errors
+    assert browser_page.console_errors() == [], browser_page.console_errors()
+    assert browser_page.outside_requests() == [], browser_page.outside_requests()

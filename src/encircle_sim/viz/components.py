@@ -117,6 +117,8 @@ def feed_lines(moment: Moment, lines: int = FEED_LINES, steps: int = FEED_STEPS
             break
         said = narrative.sentences(moment.events(step))
         if back == 0:
+            if len(said) > lines:
+                said = said[: lines - 1] + [f"... and {len(said) - lines + 1} more this step"]
             out += [(True, s) for s in said]
         else:
             out += [(False, f"day {step * dt_days:g}: {s}") for s in said]
@@ -182,11 +184,9 @@ def EventFeed(moment: Moment):
     lines = feed_lines(moment)
     with solara.Column(gap="2px", classes=["encircle-feed"]):
         if not any(now for now, _ in lines):
-            solara.Text("Nothing reported this step.", classes=["encircle-feed-now",
-                                                                 "encircle-feed-quiet"])
+            solara.Text("Nothing reported this step.", classes=["encircle-feed-quiet"])
         for now, text in lines:
-            solara.Text(text, classes=["encircle-feed-line",
-                                       "encircle-feed-now" if now else "encircle-feed-earlier"])
+            solara.Text(text, classes=["encircle-feed-now" if now else "encircle-feed-earlier"])
 
 
 @solara.component
