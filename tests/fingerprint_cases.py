@@ -16,10 +16,6 @@ FINGERPRINT_FILE = Path(__file__).with_name("fingerprints") / "fingerprints.json
 # (scenario, seed): the small scenario and the coupled two-theatre one, two seeds each
 CASES = (("quick", 1), ("quick", 2), ("combined", 1), ("combined", 2))
 
-# summary entries that are not results (timing)
-NOT_RESULTS = ("wall_seconds",)
-
-
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -29,7 +25,7 @@ def fingerprint(scenario: str, seed: int) -> dict:
     from encircle_sim.runner import run
 
     result = run(scenario, seed=seed)
-    summary = {k: v for k, v in result.summary.items() if k not in NOT_RESULTS}
+    summary = result.summary
     return {
         "steps_sha256": _sha(result.steps.to_csv(index=False)),
         "events_sha256": _sha(result.events.to_csv(index=False)),

@@ -62,8 +62,8 @@ def test_one_row_per_variant_and_seed(serial_table, variants):
     assert list(t["label"]) == ["base"] * 3 + ["leaky"] * 3
     assert list(t["seed"]) == seeds * 2  # every variant runs with the same seeds
     assert list(t.columns[:2]) == ["label", "seed"]
-    for col in ("neutralised", "escaped_border", "cells_in_pocket", "phase_days.advance",
-                "cells_by_state.escaped", "escapes_by_route.border"):
+    for col in ("iraq.killed", "iraq.escaped_border", "iraq.cells_active",
+                "iraq.phase_days.advance", "syria.attacks"):
         assert col in t.columns
     assert "wall_seconds" not in t.columns
     assert not any(isinstance(v, dict) for v in t.iloc[0])  # flattened

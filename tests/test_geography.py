@@ -27,7 +27,7 @@ from encircle_sim.geography import (
     great_circle_km,
     load_region,
 )
-from encircle_sim.geography.grid import BRIDGE_CLASSES, CROSSING_KM
+from encircle_sim.geography.grid import BRIDGE_CLASSES, CROSSING_KM, MESA_LAYERS
 from encircle_sim.navigation import Navigator
 
 REGION = load_region()
@@ -415,24 +415,24 @@ def test_terrain_properties_follow_the_terrain_table(grid):
 
 
 @pytest.mark.parametrize("cell_km", [5.0, 20.0])
-def test_every_layer_is_a_mesa_property_layer(cell_km):
+def test_the_mesa_grid_carries_the_layers_the_rules_read(cell_km):
     from mesa.discrete_space import OrthogonalMooreGrid
 
     g = grid_of(cell_km)
     mesa_grid = g.make_mesa_grid(random=random.Random(1))
     assert isinstance(mesa_grid, OrthogonalMooreGrid)
     assert mesa_grid.dimensions == (g.nx, g.ny)
-    for name, data in g.layers.items():
-        layer = getattr(mesa_grid, name)
-        np.testing.assert_array_equal(layer.data, data, err_msg=name)
-    # cells know their lat/lon (and every other layer) through the property layers
+    assert set(mesa_grid._mesa_property_layers) - {"empty"} == set(MESA_LAYERS)  # Mesa adds "empty"
+    for name in MESA_LAYERS:
+        np.testing.assert_array_equal(getattr(mesa_grid, name).data, g.layers[name],
+                                      err_msg=name)
+    # cells know their terrain, cover, people and country through the property layers
     rng = np.random.default_rng(3)
     for _ in range(20):
         x, y = int(rng.integers(g.nx)), int(rng.integers(g.ny))
         cell = mesa_grid[(x, y)]
-        assert (cell.lat, cell.lon) == pytest.approx(g.latlon_of(x, y))
         assert cell.terrain == g.layers["terrain"][x, y]
+        assert cell.concealment == g.layers["concealment"][x, y]
     haditha = REGION.place("Haditha")
     cell = mesa_grid[g.cell_of(haditha.lat, haditha.lon)]
-    assert abs(cell.lat - haditha.lat) <= g.dlat / 2 and abs(cell.lon - haditha.lon) <= g.dlon / 2
     assert cell.country == COUNTRY_IRAQ

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from encircle_sim.model import CampaignModel
 from encircle_sim.operation import Phase
+from encircle_sim.runner import run
 from encircle_sim.scenario_files import bundled_scenarios, load_scenario
 
 
@@ -25,8 +26,9 @@ def check_every_step(model: CampaignModel, max_steps: int) -> int:
         n = c.n
         row = model.record
         # cells are conserved: every cell ever created is in exactly one of these counts
-        assert (row["cells_in_pocket"] + row["syria_cells"] + row["neutralised"]
-                + row["captured"] + row["escaped_cordon"] + row["escaped_border"]) == n
+        assert (row["iraq_cells_active"] + row["iraq_killed"] + row["iraq_dissolved"]
+                + row["iraq_captured"] + row["escaped_cordon"] + row["escaped_border"]
+                + row["syria_cells_active"] + row["syria_killed"] + row["syria_captured"]) == n
         active = np.flatnonzero(c.active)
         alive = np.flatnonzero(u.alive)
         # nobody stands in a lake or on a river away from a crossing
@@ -90,3 +92,16 @@ def test_pocket_does_not_grow_in_phase_two():
     assert len(areas) > 4
     assert all(b <= a for a, b in zip(areas, areas[1:], strict=False))
     assert areas[-1] < areas[0]  # and it does shrink: the axes squeeze it
+
+
+@pytest.mark.parametrize("name", ["combined", "jazeera_storm", "quick"])
+def test_each_theatre_counts_every_cell_once(name):
+    s = run(name, seed=5, overrides={"time.max_days": 20.0}).summary
+    iq, sy = s["iraq"], s["syria"]
+    assert iq["cells_initial"] == (iq["cells_active"] + iq["killed"] + iq["dissolved"]
+                                   + iq["captured"] + iq["escaped_cordon"]
+                                   + iq["escaped_border"])
+    assert sy["cells_initial"] + sy["joined_from_iraq"] == (
+        sy["cells_active"] + sy["killed"] + sy["dissolved"] + sy["captured"])
+    assert sy["joined_from_iraq"] <= iq["escaped_border"]
+    assert sy["attacks"] == sum(sy["attacks_by_town"].values())

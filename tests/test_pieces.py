@@ -11,7 +11,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from encircle_sim.fields import Kernel, splat
-from encircle_sim.model import _navigator, region_for
+from encircle_sim.model import navigator_for, region_for
 from encircle_sim.networks import components
 from encircle_sim.scenario_files import load_scenario
 
@@ -47,7 +47,7 @@ def test_components_partition_like_scipy(n, edges):
 
 @pytest.fixture(scope="module")
 def nav():
-    return _navigator(region_for(load_scenario("victory_will")))
+    return navigator_for(region_for(load_scenario("victory_will")))
 
 
 def test_moves_stay_on_passable_ground_and_cross_rivers_only_at_crossings(nav):

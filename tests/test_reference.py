@@ -87,3 +87,37 @@ def test_every_parameter_has_a_source_and_every_number_a_unit():
             kind = reference.type_words(field.annotation)
             if kind in ("number", "integer") and name not in ("seed", "axis"):
                 assert extra.get("unit"), f"{model.__name__}.{name} has no unit"
+
+
+def test_every_named_constant_of_the_rules_says_what_it_is():
+    constants = reference.rule_constants()
+    names = {(module, name) for module, name, _, _ in constants}
+    # the rule modules' numbers, as the ODD lists them: a few that must be there
+    assert {("submodels.decide", "RELOCATE_CANDIDATES"), ("submodels.perceive", "PLATOON"),
+            ("submodels.engage", "CONTACT_EXPOSURE"), ("build", "SLEEPER_LINK_KM")} <= names
+    for module, name, _, meaning in constants:
+        assert len(meaning) > 10, f"{module}.{name} needs a '#:' comment saying what it is"
+
+
+def test_the_outputs_document_is_generated_from_the_code():
+    text = (REPO / "docs" / "outputs.md").read_text(encoding="utf-8")
+    assert text == reference.render_outputs(), (
+        "docs/outputs.md is out of date; regenerate it: "
+        "python -m encircle_sim.reference --outputs docs/outputs.md")
+
+
+def test_every_output_is_documented():
+    from encircle_sim.experiments import flatten_summary
+    from encircle_sim.metrics import EVENT_KINDS, STEP_COLUMNS, TOWN_COLUMN, slug
+    from encircle_sim.outputs import SUMMARY_KEYS
+    from encircle_sim.runner import run
+
+    result = run("combined", seed=3, overrides={"time.max_days": 12.0})
+    towns = {TOWN_COLUMN.format(town=slug(t)) for t in result.model.town_names}
+    assert set(result.steps.columns) == {c.name for c in STEP_COLUMNS} | towns
+    assert set(result.events["kind"]) <= set(EVENT_KINDS)
+    documented = {k.split(".<")[0] for k in SUMMARY_KEYS}
+    for key in flatten_summary(result.summary):
+        assert key in documented or key.rsplit(".", 1)[0] in documented, key
+    for key in documented:
+        assert any(k == key or k.startswith(key + ".") for k in flatten_summary(result.summary))

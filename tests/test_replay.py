@@ -87,8 +87,8 @@ def test_run_folder_reads_back_the_run(folder):
     assert record.last_step == int(steps["step"].iloc[-1])
     assert len(record.recording) == len(steps)
     k = int(steps["step"].iloc[len(steps) // 2])
-    assert record.row(k)["cells_in_pocket"] == steps.loc[steps["step"] == k,
-                                                         "cells_in_pocket"].item()
+    assert record.row(k)["iraq_cells_active"] == steps.loc[steps["step"] == k,
+                                                           "iraq_cells_active"].item()
     busy = int(events["step"].value_counts().idxmax())
     rows = record.rows_at(busy)
     assert [r["kind"] for r in rows] == events.loc[events["step"] == busy, "kind"].tolist()
@@ -156,7 +156,7 @@ def test_gif_without_ffmpeg(small, tmp_path, monkeypatch):
 def test_caption_says_the_day_phase_and_this_steps_events(folder):
     record = open_run_folder(folder)
     events = record.events
-    escapes = events[events["kind"] == "escape_cordon"]
+    escapes = events[events["kind"] == "escaped_cordon"]
     step = int(escapes["step"].iloc[0])
     head, counts, happened = animation.caption_lines(record, step)
     row = record.row(step)
@@ -165,7 +165,7 @@ def test_caption_says_the_day_phase_and_this_steps_events(folder):
     town = escapes["place"].iloc[0].rpartition(" of ")[2]
     assert f"{n} escape{'s' if n > 1 else ''} through the cordon near" in happened
     assert town in happened
-    assert f"{row['cells_in_pocket']} of {record.initial_pocket_cells} cells" in counts
+    assert f"{row['iraq_cells_active']} of {record.iraq_cells_initial} cells" in counts
 
 
 def test_save_animation_needs_a_recording():
@@ -183,8 +183,8 @@ def test_save_animation_needs_a_recording():
      "Contact at Rawa: 2 insurgents killed, 1 security-force casualty"),
     ("ambush", "insurgent_losses=0; sf_losses=3; civilian_casualties=1",
      "Ambush by a cell at Rawa: 3 security-force casualties, 1 civilian hurt"),
-    ("escape_cordon", "fighters=12", "A cell of 12 fighters slipped through the cordon at Rawa"),
-    ("escape_border", "fighters=5", "A cell of 5 fighters crossed into Syria at Rawa"),
+    ("escaped_cordon", "fighters=12", "A cell of 12 fighters slipped through the cordon at Rawa"),
+    ("escaped_border", "fighters=5", "A cell of 5 fighters crossed into Syria at Rawa"),
     ("attack_population", "town=Hajin; civilian_casualties=4",
      "Attack on the population of Hajin: 4 civilian casualties"),
     ("air_strike", "air=Coalition; insurgent_losses=3; civilian_casualties=0",
@@ -204,7 +204,7 @@ def test_caption_counts_each_kind_once_and_names_towns():
     rows = [{"kind": "engagement", "place": "3 km N of Baiji"},
             {"kind": "engagement", "place": "Rawa"},
             {"kind": "engagement", "place": "10 km S of Baiji"},
-            {"kind": "escape_cordon", "place": "Hatra"},
+            {"kind": "escaped_cordon", "place": "Hatra"},
             {"kind": "phase", "place": ""}]
     assert narrative.caption(rows) == ("3 contacts near Baiji, Rawa; "
                                        "1 escape through the cordon near Hatra")

@@ -36,13 +36,12 @@ def test_cli_runs_are_identical_files(tmp_path):
         subprocess.run([sys.executable, "-m", "encircle_sim.cli", "run", "quick", "--seed", "4",
                         "--out", str(out), "--quiet"], check=True, capture_output=True)
         outs.append(out)
-    for name in ("steps.csv", "events.csv", "scenario.resolved.toml"):
+    for name in ("steps.csv", "events.csv", "scenario.resolved.toml", "summary.json"):
         assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
-    s0, s1 = (json.loads((o / "summary.json").read_text()) for o in outs)
-    s0.pop("wall_seconds"), s1.pop("wall_seconds")
-    assert s0 == s1
+    s0 = json.loads((outs[0] / "summary.json").read_text())
     prov = json.loads((outs[0] / "provenance.json").read_text())
     assert prov["seed"] == 4 and prov["scenario"] == "quick"
     assert prov["scenario_source"] == "quick"
     assert {"python", "mesa", "numpy"} <= set(prov["versions"])
+    assert prov["wall_seconds"] > 0  # timing is provenance, not a result
     assert len(pd.read_csv(outs[0] / "steps.csv")) == s0["steps"] + 1

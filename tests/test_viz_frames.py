@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from encircle_sim.cells import CellState
+from encircle_sim.state import CellState
 from encircle_sim.viz import charts, encode, mapframe
 from encircle_sim.viz.live_model import LiveCampaignModel
 

@@ -67,7 +67,7 @@ def test_seed_from_the_text_box(text, expected, noted):
 def test_model_built_from_controls():
     m = LiveCampaignModel("quick", cells=25, force_level=2.0, border_sealing=0.1, seed="11")
     base = load_scenario("quick")
-    assert m.cells.n == 25 == m.initial_pocket_cells
+    assert m.cells.n == 25 == m.iraq_cells_initial
     assert m.units.n == sum(max(1, round(f.units * 2.0)) for f in base.forces)
     assert m.spec.border.sealing == 0.1
     assert m.seed == 11 and m.notes == []

@@ -80,7 +80,7 @@ def test_slider_and_seed_then_reset_rebuild_the_model(page):
     assert text_of(page, "encircle-day").startswith("Day 0.5")
     button(page, "Reset").click()
     assert text_of(page, "encircle-day").startswith(f"Day 0 of {QUICK_DAYS:g}")
-    assert re.search(r"\b25 of 25 cells still in the pocket", status(page)), status(page)
+    assert re.search(r"\b25 of 25 cells still active", status(page)), status(page)
     assert "insurgents.cells=25" in status(page)
 
 
@@ -151,7 +151,7 @@ def test_replay_scrubs_a_run_folder_without_running_the_model(run_folder):
         slider.widget.v_model = index
         row = record.row(busy)
         assert text_of(rc, "encircle-day").startswith(f"Day {row['day']:g} of ")
-        assert f"{row['cells_in_pocket']} of " in text_of(rc, "encircle-counts")
+        assert f"{row['iraq_cells_active']} of " in text_of(rc, "encircle-counts")
         now = [w.children[0] for w in rc.find(v.Html, class_="encircle-feed-now").widgets]
         said = narrative.sentences(record.rows_at(busy))
         assert len(said) > FEED_LINES  # the busiest step says more than the feed shows

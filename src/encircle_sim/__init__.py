@@ -13,7 +13,7 @@ The public API, for notebooks and scripts::
     es.save_animation("runs/q")                              # campaign.mp4 (GIF without ffmpeg)
     es.plot_timeseries(result.steps); es.plot_final_map(result.model)
     runs = es.run_many({"sealed": sc, "leaky": sc2}, seeds=5, workers=2)   # one row per run
-    es.plot_replications(runs, ["escaped_border", "neutralised"])
+    es.plot_replications(runs, ["iraq.escaped_border", "iraq.killed"])
     es.save_scenario(sc2, "leaky.toml")                      # `encircle-sim run leaky.toml`
     es.CampaignPage("quick")                                 # the live page, in a Jupyter cell
 

@@ -58,14 +58,13 @@ def caption_lines(run: RunRecord, step: int) -> tuple[str, str, str]:
     head = f"Day {float(r['day']):g} of {run.max_day:g}{when}   {r['phase_name']}"
     counts = []
     if run.spec.theatres.iraq:
-        counts.append(f"{r['cells_in_pocket']} of {run.initial_pocket_cells} cells in the "
-                      "pocket")
-        counts.append(f"{int(r['neutralised'])} neutralised, {int(r['captured'])} captured, "
+        counts.append(f"{r['iraq_cells_active']} of {run.iraq_cells_initial} cells active")
+        counts.append(f"{int(r['iraq_killed'])} killed, {int(r['iraq_captured'])} captured, "
                       f"{int(r['escaped_cordon']) + int(r['escaped_border'])} escaped")
     if run.spec.theatres.syria:
-        counts.append(f"{r['attacks_elsewhere']} attacks in Syria")
-    counts.append(f"casualties {r['sf_casualties']} security forces, "
-                  f"{r['civilian_casualties']} civilians")
+        counts.append(f"{r['attacks_syria_total']} attacks in Syria")
+    counts.append(f"casualties {r['sf_casualties_total']} security forces, "
+                  f"{r['civilian_casualties_total']} civilians")
     return (f"{run.name}: {head}", "So far: " + "; ".join(counts),
             "This step: " + narrative.caption(run.rows_at(step)))
 

@@ -1,15 +1,23 @@
 """What is recorded: one row per step (Mesa ``DataCollector``) and the event log.
 
-Counters that accumulate during a step (casualties, attacks, contacts) live in
-:class:`StepMetrics`; at the end of the step :meth:`StepMetrics.update` computes the row, which the
-``DataCollector`` reads column by column through ``partial(column_value, name)`` reporters
-(partials of a module-level function rather than lambdas, so that the model stays picklable for
-parallel runs).
+Every column of the per-step table is declared once in :data:`STEP_COLUMNS` with its unit, its
+kind and its meaning; docs/outputs.md is generated from it (``python -m encircle_sim.reference
+--outputs docs/outputs.md``) and a test fails if it drifts. A column's name says its kind:
+
+- ``*_step``: counted over this step only;
+- ``*_total``: counted since day 0 (cumulative);
+- no suffix: a level, the state at the end of the step (cells active, area left, ...).
+
+Counters that accumulate during a step live in :class:`StepMetrics`; at the end of the step
+:meth:`StepMetrics.update` computes the row, which the ``DataCollector`` reads column by column
+through ``partial(column_value, name)`` reporters (partials of a module-level function rather
+than lambdas, so that the model stays picklable for parallel runs).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -17,19 +25,96 @@ import numpy as np
 import pandas as pd
 from mesa import DataCollector
 
-from encircle_sim.cells import CellState, EscapeRoute, Theatre
+from encircle_sim.state import CellState, EscapeRoute, Theatre
 
-BASE_COLUMNS = (
-    "step", "day", "phase", "phase_name", "cells_in_pocket", "fighters_left", "neutralised",
-    "captured", "escaped_cordon", "escaped_border", "sf_casualties", "civilian_casualties",
-    "attacks_elsewhere",
+
+@dataclass(frozen=True)
+class Column:
+    """One column of steps.csv."""
+
+    name: str
+    kind: str      # "level", "step" or "total"
+    unit: str
+    meaning: str
+
+
+LEVEL, STEP, TOTAL = "level", "step", "total"
+
+#: The per-step table, in order. ``attacks_<town>_total`` columns (one per target town of the
+#: scenario) follow ``attacks_syria_total``.
+STEP_COLUMNS = (
+    Column("step", LEVEL, "step", "model step (0 is the start)"),
+    Column("day", LEVEL, "days", "campaign day at the end of the step"),
+    Column("phase", LEVEL, "code", "phase of the Iraqi operation: 0 none (Syrian theatre only), "
+           "1 clear the perimeter, 2 advance inward, 3 simultaneous assault, 4 over"),
+    Column("phase_name", LEVEL, "text", "the phase in words"),
+    Column("iraq_cells_active", LEVEL, "cells", "insurgent cells still active in the Iraqi "
+           "theatre (the pocket's group, wherever they are inside the operation area)"),
+    Column("iraq_fighters_active", LEVEL, "fighters", "fighters of those cells"),
+    Column("iraq_killed", LEVEL, "cells", "Iraqi-theatre cells killed by force so far"),
+    Column("iraq_dissolved", LEVEL, "cells", "Iraqi-theatre cells dissolved so far (every "
+           "fighter deserted for want of supply)"),
+    Column("iraq_captured", LEVEL, "cells", "Iraqi-theatre cells captured so far"),
+    Column("escaped_cordon", LEVEL, "cells", "cells that escaped through the cordon so far"),
+    Column("escaped_border", LEVEL, "cells", "cells that escaped over the Syrian border so far"),
+    Column("syria_cells_active", LEVEL, "cells", "sleeper cells active in the Syrian theatre"),
+    Column("syria_fighters_active", LEVEL, "fighters", "fighters of those cells"),
+    Column("syria_killed", LEVEL, "cells", "Syrian-theatre cells killed so far"),
+    Column("syria_captured", LEVEL, "cells", "Syrian-theatre cells captured so far"),
+    Column("syria_joined", LEVEL, "cells", "cells that escaped over the border and joined the "
+           "sleepers so far"),
+    Column("sf_casualties_total", TOTAL, "persons", "security-force soldiers put out of action"),
+    Column("civilian_casualties_total", TOTAL, "persons", "civilian casualties of fighting, air "
+           "strikes and attacks on the population"),
+    Column("attacks_syria_total", TOTAL, "attacks", "sleeper-cell attacks in the Syrian theatre "
+           "(raids on SDF posts and attacks on the population), all towns"),
+    Column("caches_destroyed_total", TOTAL, "caches", "supply caches found and destroyed"),
+    Column("low_supply_cells", LEVEL, "cells", "active Iraqi-theatre cells short of supply "
+           "(below insurgents.low_supply_days)"),
+    Column("links_cut_total", TOTAL, "links", "courier links cut by killing or capturing a cell"),
+    Column("pocket_area_km2", LEVEL, "km2", "the pocket: ground of the operation area not yet "
+           "cleared"),
+    Column("cordon_gaps", LEVEL, "stretches", "stretches of the cordon line with no unit within "
+           "operation.cordon_radius_km"),
+    Column("cordon_gap_km", LEVEL, "km", "their total length"),
+    Column("perimeter_cleared", LEVEL, "0-1", "share of the perimeter band cleared"),
+    Column("pressure", LEVEL, "0-1", "pressure on the group driving retaliation: the larger of "
+           "the Iraqi group's and the Syrian cells' own losses"),
+    Column("connected_cells", LEVEL, "cells", "active cells whose courier-network component "
+           "holds a hub"),
+    Column("detections_step", STEP, "cells", "cells detected this step"),
+    Column("engagements_total", TOTAL, "contacts", "every contact fought: engagements after "
+           "detection, interdictions, ambushes and raids"),
+    Column("ambushes_total", TOTAL, "contacts", "ambushes of units by Iraqi-theatre cells"),
+    Column("raids_on_sdf_total", TOTAL, "contacts", "raids of Syrian sleeper cells on SDF posts"),
+    Column("air_strikes_total", TOTAL, "strikes", "air strikes on detected cells"),
+    Column("calls_step", STEP, "cells", "pocket cells calling for retaliation this step"),
 )
-TAIL_COLUMNS = (
-    "caches_destroyed", "low_supply_cells", "links_cut", "pocket_area_km2", "cordon_gaps",
-    "cordon_gap_km",
-    "perimeter_cleared", "pressure", "syria_cells", "syria_fighters", "connected_cells",
-    "detections", "engagements", "ambushes", "air_strikes", "calls",
-)
+TOWN_COLUMN = "attacks_{town}_total"
+
+#: Every kind of event in events.csv, with its meaning.
+EVENT_KINDS = {
+    "engagement": "a unit fights a cell it detected",
+    "interdiction": "a unit fights a cell it stopped leaving the operation area",
+    "ambush": "an Iraqi-theatre cell ambushes a unit",
+    "raid": "a Syrian sleeper cell's raid on an SDF post is fought out",
+    "air_strike": "an air asset strikes a cell it detected",
+    "killed": "a cell has no fighters left after a fight or strike",
+    "captured": "a cell surrenders",
+    "dissolved": "a cell's last fighter deserts for want of supply",
+    "escaped_cordon": "a cell leaves the operation area through the cordon",
+    "escaped_border": "a cell crosses the border into Syria",
+    "border_turned_back": "the berm, trench and towers turn back a cell crossing into Syria",
+    "joined_syria": "a cell that escaped over the border joins the sleepers",
+    "attack_sdf": "a sleeper cell attacks an SDF post",
+    "attack_population": "a sleeper cell attacks a town's population",
+    "cache_destroyed": "searching units find and destroy a supply cache",
+    "unit_destroyed": "a unit's strength falls to zero",
+    "phase": "the operation enters a new phase",
+}
+CONTACT_KINDS = ("engagement", "interdiction", "ambush", "raid", "air_strike")
+ESCAPE_KINDS = ("escaped_cordon", "escaped_border")
+ATTACK_KINDS = ("attack_sdf", "attack_population")
 
 
 def slug(name: str) -> str:
@@ -37,9 +122,30 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
 
 
+def town_column(name: str) -> str:
+    return TOWN_COLUMN.format(town=slug(name))
+
+
 def column_value(name: str, model) -> Any:
     """A ``DataCollector`` model reporter (as ``partial(column_value, name)``): one column."""
     return model.metrics.row[name]
+
+
+def cell_counts(model, theatre: Theatre) -> dict[str, int]:
+    """How the cells of one theatre stand: active, killed, dissolved, captured, escaped."""
+    c = model.cells
+    n = c.n
+    mine = c.theatre[:n] == theatre
+    st = c.state[:n]
+    gone = st == CellState.NEUTRALISED
+    return {
+        "active": int((mine & (st <= CellState.ATTACKING)).sum()),
+        "killed": int((mine & gone & ~c.dissolved[:n]).sum()),
+        "dissolved": int((mine & gone & c.dissolved[:n]).sum()),
+        "captured": int((mine & (st == CellState.CAPTURED)).sum()),
+        "escaped_cordon": int((mine & (c.escaped_via[:n] == EscapeRoute.CORDON)).sum()),
+        "escaped_border": int((mine & (c.escaped_via[:n] == EscapeRoute.BORDER)).sum()),
+    }
 
 
 class StepMetrics:
@@ -47,8 +153,10 @@ class StepMetrics:
 
     def __init__(self, model):
         self.model = model
-        self.town_columns = [f"attacks_{slug(t)}" for t in model.town_names]
-        self.columns = list(BASE_COLUMNS) + self.town_columns + list(TAIL_COLUMNS)
+        self.town_columns = [town_column(t) for t in model.town_names]
+        names = [col.name for col in STEP_COLUMNS]
+        at = names.index("attacks_syria_total") + 1
+        self.columns = names[:at] + self.town_columns + names[at:]
         self.attacks = np.zeros(len(model.town_names), np.int64)
         self.sf_casualties = 0
         self.civilian_casualties = 0
@@ -56,15 +164,14 @@ class StepMetrics:
         self.links_cut = 0
         self.engagements = 0
         self.ambushes = 0
+        self.raids = 0
         self.air_strikes = 0
         self.calls = 0
         self.detections = 0
-        self.captured_now: list[int] = []
 
     def start_step(self) -> None:
         self.detections = 0
         self.calls = 0
-        self.captured_now = []
 
     def make_datacollector(self) -> DataCollector:
         return DataCollector(model_reporters={col: partial(column_value, col)
@@ -74,10 +181,10 @@ class StepMetrics:
         m = self.model
         c = m.cells
         n = c.n
-        st, th = c.state[:n], c.theatre[:n]
-        active = st <= CellState.ATTACKING
-        pocket = active & (th == Theatre.IRAQ)
-        syria = active & (th == Theatre.SYRIA)
+        active = c.state[:n] <= CellState.ATTACKING
+        pocket = active & (c.theatre[:n] == Theatre.IRAQ)
+        syria = active & (c.theatre[:n] == Theatre.SYRIA)
+        iraq_counts, syria_counts = cell_counts(m, Theatre.IRAQ), cell_counts(m, Theatre.SYRIA)
         gaps, gap_km = (0, 0.0)
         if m.plan.active:
             u = m.units
@@ -88,35 +195,40 @@ class StepMetrics:
             "day": round(float(m.day), 4),
             "phase": int(m.plan.phase),
             "phase_name": m.phase_label,
-            "cells_in_pocket": int(pocket.sum()),
-            "fighters_left": int(c.fighters[:n][pocket].sum()),
-            "neutralised": int((st == CellState.NEUTRALISED).sum()),
-            "captured": int((st == CellState.CAPTURED).sum()),
-            "escaped_cordon": int((c.escaped_via[:n] == EscapeRoute.CORDON).sum()),
-            "escaped_border": int((c.escaped_via[:n] == EscapeRoute.BORDER).sum()),
-            "sf_casualties": int(self.sf_casualties),
-            "civilian_casualties": int(self.civilian_casualties),
-            "attacks_elsewhere": int(self.attacks.sum()),
+            "iraq_cells_active": int(pocket.sum()),
+            "iraq_fighters_active": int(c.fighters[:n][pocket].sum()),
+            "iraq_killed": iraq_counts["killed"],
+            "iraq_dissolved": iraq_counts["dissolved"],
+            "iraq_captured": iraq_counts["captured"],
+            "escaped_cordon": iraq_counts["escaped_cordon"],
+            "escaped_border": iraq_counts["escaped_border"],
+            "syria_cells_active": int(syria.sum()),
+            "syria_fighters_active": int(c.fighters[:n][syria].sum()),
+            "syria_killed": syria_counts["killed"],
+            "syria_captured": syria_counts["captured"],
+            "syria_joined": int((c.joined_from[:n] >= 0).sum()),
+            "sf_casualties_total": int(self.sf_casualties),
+            "civilian_casualties_total": int(self.civilian_casualties),
+            "attacks_syria_total": int(self.attacks.sum()),
         }
         row.update({col: int(v) for col, v in zip(self.town_columns, self.attacks, strict=True)})
         row.update({
-            "caches_destroyed": int(self.caches_destroyed),
+            "caches_destroyed_total": int(self.caches_destroyed),
             "low_supply_cells": int((pocket & (c.supply[:n]
                                      < m.spec.insurgents.low_supply_days)).sum()),
-            "links_cut": int(self.links_cut),
+            "links_cut_total": int(self.links_cut),
             "pocket_area_km2": round(m.plan.pocket_area_km2, 1),
             "cordon_gaps": int(gaps),
             "cordon_gap_km": round(gap_km, 1),
             "perimeter_cleared": round(m.plan.perimeter_cleared, 4),
             "pressure": round(float(max(m.pressure, m.pressure_syria)), 4),
-            "syria_cells": int(syria.sum()),
-            "syria_fighters": int(c.fighters[:n][syria].sum()),
             "connected_cells": int(m.network.connected[:n][active].sum()),
-            "detections": int(self.detections),
-            "engagements": int(self.engagements),
-            "ambushes": int(self.ambushes),
-            "air_strikes": int(self.air_strikes),
-            "calls": int(self.calls),
+            "detections_step": int(self.detections),
+            "engagements_total": int(self.engagements),
+            "ambushes_total": int(self.ambushes),
+            "raids_on_sdf_total": int(self.raids),
+            "air_strikes_total": int(self.air_strikes),
+            "calls_step": int(self.calls),
         })
         return row
 

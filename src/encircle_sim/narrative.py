@@ -10,18 +10,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-#: Events counted as contacts, escapes and attacks elsewhere (as the map marks them).
-CONTACT_KINDS = ("engagement", "ambush", "interdiction", "air_strike")
-ESCAPE_KINDS = ("escape_cordon", "escape_border")
-ATTACK_KINDS = ("attack_sdf", "attack_population")
+from encircle_sim.metrics import ATTACK_KINDS, CONTACT_KINDS, ESCAPE_KINDS
+
+__all__ = ["ATTACK_KINDS", "CONTACT_KINDS", "ESCAPE_KINDS", "caption", "sentence", "sentences"]
 #: The order of the groups in the caption, and their names (one, many).
 CAPTION_GROUPS = (
     (("engagement",), ("contact", "contacts")),
     (("ambush",), ("ambush", "ambushes")),
     (("interdiction",), ("cell stopped at the cordon", "cells stopped at the cordon")),
     (("air_strike",), ("air strike", "air strikes")),
-    (("escape_cordon",), ("escape through the cordon", "escapes through the cordon")),
-    (("escape_border",), ("escape into Syria", "escapes into Syria")),
+    (("raid",), ("raid on the SDF", "raids on the SDF")),
+    (("escaped_cordon",), ("escape through the cordon", "escapes through the cordon")),
+    (("escaped_border",), ("escape into Syria", "escapes into Syria")),
     (ATTACK_KINDS, ("attack in Syria", "attacks in Syria")),
     (("captured",), ("cell captured", "cells captured")),
     (("cache_destroyed",), ("cache destroyed", "caches destroyed")),
@@ -75,9 +75,11 @@ def sentence(kind: str, place: Any, details: Any = "") -> str | None:
     if kind == "air_strike":
         air = f" ({d['air']})" if d.get("air") else ""
         return f"Air strike{air} {near}{_losses(d)}"
-    if kind == "escape_cordon":
+    if kind == "raid":
+        return f"Sleeper-cell raid on an SDF post {near}{_losses(d)}"
+    if kind == "escaped_cordon":
         return f"A cell of {_n(d.get('fighters'))} fighters slipped through the cordon {near}"
-    if kind == "escape_border":
+    if kind == "escaped_border":
         return f"A cell of {_n(d.get('fighters'))} fighters crossed into Syria {near}"
     if kind == "border_turned_back":
         return f"A cell was turned back at the border {near}"
@@ -88,7 +90,7 @@ def sentence(kind: str, place: Any, details: Any = "") -> str | None:
         return f"Attack on an SDF post near {d.get('town', where)}"
     if kind == "captured":
         return f"A cell was captured {near}"
-    if kind == "neutralised":
+    if kind == "killed":
         return f"A cell was wiped out {near}"
     if kind == "dissolved":
         return f"A cell out of supply dissolved {near}"

@@ -59,6 +59,7 @@ class Navigator:
         self._cost = np.pad(self.move_cost, 1, constant_values=np.inf)
         self._road = np.pad(self.road, 1, constant_values=False)
         self._graph = None
+        self._snap_index: tuple[np.ndarray, np.ndarray] | None = None
         # Where agents may be placed: not on a scrap of land that a river meander cuts off with
         # no crossing (an agent put there could never leave). Banks that touch a crossing, or
         # hold at least 2% of the land, are open.
@@ -146,6 +147,35 @@ class Navigator:
     @property
     def shape(self) -> tuple[int, int]:
         return self.passable.shape
+
+    # ---- places on the grid ------------------------------------------------------------------
+    def snap(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Clip to the grid and move squares agents cannot stand on to the nearest one they can
+        (``open_ground``)."""
+        if self._snap_index is None:
+            _, (ix, iy) = ndimage.distance_transform_edt(~self.open_ground, return_indices=True)
+            self._snap_index = (ix.astype(np.int32), iy.astype(np.int32))
+        nx, ny = self.shape
+        x = np.clip(x, 0, nx - 1)
+        y = np.clip(y, 0, ny - 1)
+        return self._snap_index[0][x, y], self._snap_index[1][x, y]
+
+    def random_points_in_disc(self, cx, cy, radius_km, rng: np.random.Generator, size
+                              ) -> tuple[np.ndarray, np.ndarray]:
+        """Points spread uniformly over discs of ``radius_km`` around squares (cx, cy), snapped
+        to open ground. ``size`` is the shape of the draw; cx, cy and radius_km broadcast to it
+        (per-disc values as columns, e.g. ``cx[:, None]`` for several points per disc). Draws
+        the radii, then the angles, from ``rng``."""
+        r = radius_km * np.sqrt(rng.random(size))
+        ang = rng.random(size) * 2 * np.pi
+        gx = np.rint(cx + r * np.cos(ang) / self.km_x[cy]).astype(np.int32)
+        gy = np.rint(cy + r * np.sin(ang) / self.km_y).astype(np.int32)
+        return self.snap(gx, gy)
+
+    def distance_matrix(self, x1, y1, x2, y2) -> np.ndarray:
+        """(len(x1), len(x2)) distances in km between two sets of squares."""
+        return self.distance_km(np.asarray(x1)[:, None], np.asarray(y1)[:, None],
+                                np.asarray(x2)[None, :], np.asarray(y2)[None, :])
 
     def distance_km(self, x1, y1, x2, y2) -> np.ndarray:
         """Local flat-earth distance in km between cells (accurate over tens of km)."""

@@ -17,42 +17,12 @@ the sleepers in the caller's component.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from mesa.discrete_space import FixedAgent
 
-
-class SupplyCache(FixedAgent):
-    """A dug-in cache of food, water, fuel and ammunition (state in ``model.caches``)."""
-
-    def __init__(self, model, index: int):
-        super().__init__(model)
-        self.index = index
-
-    @property
-    def stock(self) -> float:
-        return float(self.model.caches.stock[self.index])
-
-    @property
-    def intact(self) -> bool:
-        return bool(self.model.caches.intact[self.index])
-
-    def __repr__(self) -> str:
-        return (f"SupplyCache({self.unique_id}, stock={self.stock:.0f} cell-days, "
-                f"intact={self.intact})")
-
-
-class CacheArrays:
-    """Positions, stock and status of all caches."""
-
-    def __init__(self, x: np.ndarray, y: np.ndarray, stock: float):
-        self.x = x.astype(np.int32)
-        self.y = y.astype(np.int32)
-        self.stock = np.full(len(x), float(stock))
-        self.intact = np.ones(len(x), bool)
-        self.destroyed_step = np.full(len(x), -1, np.int64)
-
-    def __len__(self) -> int:
-        return len(self.x)
+if TYPE_CHECKING:
+    from encircle_sim.state import CacheArrays
 
 
 def resupply(caches: CacheArrays, cx: np.ndarray, cy: np.ndarray, supply: np.ndarray,

@@ -23,16 +23,15 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from encircle_sim.cells import CellState, EscapeRoute  # noqa: E402
-from encircle_sim.forces import Side  # noqa: E402
+from encircle_sim.metrics import ATTACK_KINDS, TOWN_COLUMN  # noqa: E402
 from encircle_sim.operation import PHASE_LABELS, Phase  # noqa: E402
+from encircle_sim.state import CellState, EscapeRoute, Side  # noqa: E402
 
 PHASE_COLOURS = {1: "#fde9c9", 2: "#d9ead3", 3: "#f4cccc", 4: "#eeeeee"}
 SIDE_COLOURS = {Side.ISF: "#1f4e9c", Side.PMF: "#2e7d32", Side.Coalition: "#6a1b9a",
                 Side.SDF: "#e6a700"}
 CELL_COLOURS = {"hidden": "#7a0000", "moving": "#d32f2f", "slipping": "#ff6f00",
                 "attacking": "#ff1744"}
-ATTACK_KINDS = ("attack_sdf", "attack_population")
 
 
 # --------------------------------------------------------------------------------------------
@@ -61,30 +60,32 @@ def plot_timeseries(steps: pd.DataFrame, title: str = "") -> plt.Figure:
     fig, axes = plt.subplots(2, 2, figsize=(13, 8), sharex=True, constrained_layout=True)
     d = steps["day"]
     ax = axes[0, 0]
-    for col, label, colour in (("cells_in_pocket", "in the pocket", "#7a0000"),
-                               ("neutralised", "neutralised", "#1f4e9c"),
-                               ("captured", "captured", "#2e7d32"),
+    for col, label, colour in (("iraq_cells_active", "active in Iraq", "#7a0000"),
+                               ("iraq_killed", "killed", "#1f4e9c"),
+                               ("iraq_captured", "captured", "#2e7d32"),
                                ("escaped_cordon", "escaped through the cordon", "#ff6f00"),
                                ("escaped_border", "escaped over the border", "#6a1b9a"),
-                               ("syria_cells", "active in Syria", "#e6a700")):
+                               ("syria_cells_active", "active in Syria", "#e6a700")):
         if col in steps and (steps[col] != 0).any():
             ax.plot(d, steps[col], label=label, color=colour, lw=1.8)
     ax.set_ylabel("insurgent cells")
     ax.set_title("Insurgent cells")
     ax.legend(fontsize=8, loc="best")
     ax = axes[0, 1]
-    ax.plot(d, steps["sf_casualties"], label="security forces", color="#1f4e9c", lw=1.8)
-    ax.plot(d, steps["civilian_casualties"], label="civilians", color="#c62828", lw=1.8)
-    ax.plot(d, steps["fighters_left"], label="insurgent fighters in the pocket", color="#7a0000",
-            lw=1.2, ls="--")
+    ax.plot(d, steps["sf_casualties_total"], label="security forces", color="#1f4e9c", lw=1.8)
+    ax.plot(d, steps["civilian_casualties_total"], label="civilians", color="#c62828", lw=1.8)
+    ax.plot(d, steps["iraq_fighters_active"], label="insurgent fighters active in Iraq",
+            color="#7a0000", lw=1.2, ls="--")
     ax.set_ylabel("persons (cumulative casualties)")
     ax.set_title("Casualties and fighters left")
     ax.legend(fontsize=8, loc="best")
     ax = axes[1, 0]
-    town_cols = [c for c in steps.columns if c.startswith("attacks_") and c != "attacks_elsewhere"]
+    head, tail = TOWN_COLUMN.split("{town}")
+    town_cols = [c for c in steps.columns if c.startswith(head) and c.endswith(tail)
+                 and c != "attacks_syria_total"]
     if town_cols and steps[town_cols].to_numpy().any():
         ax.stackplot(d, *[steps[c] for c in town_cols],
-                     labels=[c.removeprefix("attacks_").replace("_", " ").title()
+                     labels=[c.removeprefix(head).removesuffix(tail).replace("_", " ").title()
                              for c in town_cols], alpha=0.85)
         ax.legend(fontsize=7, loc="upper left", ncol=2)
     else:
@@ -217,9 +218,9 @@ def plot_final_map(model, size_px=(1600, 1200), dpi=100) -> plt.Figure:
     """The final state: pocket outline, units, cells left, escape tracks, attacks elsewhere."""
     s = model.spec
     title = (f"{s.name}: day {model.day:.1f}, {model.phase_label} - "
-             f"{model.cells_in_pocket} cells in the pocket, "
+             f"{model.iraq_cells_active} cells active in Iraq, "
              f"{model.escaped_cordon + model.escaped_border} escaped, "
-             f"{model.attacks_elsewhere} attacks elsewhere")
+             f"{model.attacks_syria} attacks in Syria")
     fig, ax = _base_map(model, size_px, dpi, title)
     if model.plan.active:
         draw_pocket(ax, model)

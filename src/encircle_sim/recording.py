@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from encircle_sim.cells import CellState
+from encircle_sim.state import CellState
 
 #: File of a run folder that holds the recording.
 REPLAY_FILE = "replay.npz"

@@ -68,8 +68,8 @@ class RunRecord:
         return int(self.steps["step"].iloc[-1])
 
     @property
-    def initial_pocket_cells(self) -> int:
-        return int(self.steps["cells_in_pocket"].iloc[0])
+    def iraq_cells_initial(self) -> int:
+        return int(self.steps["iraq_cells_active"].iloc[0])
 
     @property
     def days(self) -> np.ndarray:
@@ -128,7 +128,7 @@ def open_run_folder(folder: str | Path) -> RunRecord:
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
         raise ScenarioError(str(folder), [_problem("steps.csv / events.csv",
                                                    f"cannot be read: {err}", written_by)]) from err
-    for name, table, cols in (("steps.csv", steps, ("step", "day", "phase", "cells_in_pocket")),
+    for name, table, cols in (("steps.csv", steps, ("step", "day", "phase", "iraq_cells_active")),
                               ("events.csv", events, ("step", "kind", "lat", "lon", "place"))):
         lacking = [c for c in cols if c not in table.columns]
         if lacking:

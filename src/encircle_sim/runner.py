@@ -35,6 +35,7 @@ class RunResult:
     model: CampaignModel
     summary: dict[str, Any]
     folder: Path | None = None
+    wall_seconds: float | None = None
     recording: Recording | None = None  # one map picture per step (runs with a folder)
     animation: Path | None = None
     checkpoint: Path | None = None  # the last checkpoint written, if any
@@ -61,9 +62,9 @@ def _progress_printer(stream=sys.stderr):
         last[0] = now
         m = model
         stream.write(f"\r  day {m.day:5.1f}/{m.spec.time.max_days:g}  {m.phase_label:<30s} "
-                     f"cells in pocket {m.cells_in_pocket:4d}  escaped "
-                     f"{m.escaped_cordon + m.escaped_border:3d}  attacks elsewhere "
-                     f"{m.attacks_elsewhere:3d}")
+                     f"cells active in Iraq {m.iraq_cells_active:4d}  escaped "
+                     f"{m.escaped_cordon + m.escaped_border:3d}  attacks in Syria "
+                     f"{m.attacks_syria:3d}")
         if not model.running:
             stream.write("\n")
         stream.flush()
@@ -233,10 +234,10 @@ def _drive(model: CampaignModel, recording: Recording | None, *, t0: float, out,
     else:
         from encircle_sim.outputs import summarise
 
-        summary = summarise(model, wall, completed)
+        summary = summarise(model, completed)
     if not completed:
         raise KeyboardInterrupt
-    return RunResult(model, summary, folder, recording, animation, last_checkpoint)
+    return RunResult(model, summary, folder, wall, recording, animation, last_checkpoint)
 
 
 def _note_resumed(folder: Path, checkpoint: str, day: float) -> None:
@@ -302,19 +303,30 @@ def run_scenario_cli(args) -> int:
     except KeyboardInterrupt:
         print(f"partial results (completed: false) written to {out}", file=sys.stderr)
         return 130
-    s = result.summary
-    print(f"{s['scenario']} seed {s['seed']}: {s['days']:g} days, {s['final_phase']}; "
-          f"cells {s['cells_initial']}: neutralised {s['neutralised']}, captured "
-          f"{s['captured']}, escaped {s['escaped_cordon']} through the cordon and "
-          f"{s['escaped_border']} over the border, {s['cells_in_pocket']} left; "
-          f"attacks elsewhere {s['attacks_elsewhere']}; "
-          f"security-force casualties {s['sf_casualties']}, civilian {s['civilian_casualties']}")
+    print(outcome_text(result.summary))
     extra = [result.animation.name] if result.animation else []
     extra += [f"{result.checkpoint.parent.name}/"] if result.checkpoint else []
     print(f"results in {out}/ (steps.csv, events.csv, summary.json, scenario.resolved.toml, "
           f"provenance.json, {REPLAY_FILE}, timeseries.png, final_map.png"
           f"{''.join(', ' + e for e in extra)})")
     return 0
+
+
+def outcome_text(s: dict[str, Any]) -> str:
+    """A run's summary in one paragraph of plain words, each theatre on its own."""
+    parts = [f"{s['scenario']} seed {s['seed']}: {s['days']:g} days, {s['final_phase']}"]
+    iq, sy = s["iraq"], s["syria"]
+    if iq["cells_initial"]:
+        parts.append(f"Iraq: {iq['cells_initial']} cells: {iq['killed']} killed, "
+                     f"{iq['dissolved']} dissolved, {iq['captured']} captured, "
+                     f"{iq['escaped_cordon']} escaped through the cordon and "
+                     f"{iq['escaped_border']} over the border, {iq['cells_active']} still active")
+    if sy["cells_initial"] or sy["joined_from_iraq"]:
+        parts.append(f"Syria: {sy['attacks']} attacks; {sy['cells_active']} of "
+                     f"{sy['cells_initial'] + sy['joined_from_iraq']} sleeper cells still active")
+    parts.append(f"security-force casualties {s['sf_casualties']}, civilian "
+                 f"{s['civilian_casualties']}")
+    return "; ".join(parts)
 
 
 def _problem(path, message, value, allowed):

@@ -85,7 +85,7 @@ def test_live_page_draws_steps_and_resets_offline(live_server, browser_page):
                            arg=[thumb.element_handle(), str(cells + 5)], timeout=TIMEOUT_MS)
     page.get_by_role("button", name="Reset", exact=True).click()
     page.locator(".encircle-day", has_text="Day 0 of 45").wait_for(timeout=TIMEOUT_MS)
-    wanted = re.compile(rf"\b{cells + 5} of {cells + 5} cells still in the pocket")
+    wanted = re.compile(rf"\b{cells + 5} of {cells + 5} cells still active")
     page.get_by_text(wanted).wait_for(timeout=TIMEOUT_MS)
     page.get_by_text(f"insurgents.cells={cells + 5}").wait_for(timeout=TIMEOUT_MS)
     _wait_drawn(page, MAP)

@@ -57,6 +57,11 @@ _COUNTRY_OUTLINES = {
 }
 
 
+#: The layers a model's Mesa grid carries: what the rules read each step (terrain cover,
+#: population density, country), and the terrain class behind the cover, for users to inspect.
+MESA_LAYERS = ("terrain", "concealment", "population", "country")
+
+
 class Terrain(IntEnum):
     """Terrain classes of the ``terrain`` layer."""
 
@@ -413,13 +418,19 @@ class RegionGrid:
         return f"{dist:.0f} km {compass} of {town.name}"
 
     # ---- Mesa -------------------------------------------------------------------------------
-    def make_mesa_grid(self, random=None):
-        """A Mesa ``OrthogonalMooreGrid`` over the window with every layer as a property layer."""
+    def make_mesa_grid(self, random=None, layers=MESA_LAYERS):
+        """A Mesa ``OrthogonalMooreGrid`` over the window carrying ``layers`` as property layers.
+
+        The model's rules read these layers from the grid (``grid.concealment.data``), so they
+        are the model's one copy of them; movement reads the navigator's tables, maps read the
+        region's layers.
+        """
         from mesa.discrete_space import OrthogonalMooreGrid, PropertyLayer
 
         grid = OrthogonalMooreGrid((self.nx, self.ny), torus=False, random=random)
-        for name, data in self.layers.items():
-            grid.add_property_layer(PropertyLayer.from_data(name, np.ascontiguousarray(data)))
+        for name in layers:
+            data = np.ascontiguousarray(self.layers[name])
+            grid.add_property_layer(PropertyLayer.from_data(name, data))
         return grid
 
 

@@ -32,16 +32,17 @@ from encircle_sim.viz.moment import Moment  # noqa: E402
 
 #: (panel title, [(column(s) summed, label, colour, style)], y label)
 PANELS = (
-    ("Insurgent cells", [(("cells_in_pocket",), "in the pocket", "#7a0000", "-"),
-                         (("neutralised", "captured"), "neutralised or captured", "#1f4e9c", "-"),
+    ("Insurgent cells", [(("iraq_cells_active",), "active in Iraq", "#7a0000", "-"),
+                         (("iraq_killed", "iraq_captured"), "killed or captured", "#1f4e9c",
+                          "-"),
                          (("escaped_cordon", "escaped_border"), "escaped", "#ff6f00", "-")],
      "cells"),
     ("Pocket area", [(("pocket_area_km2",), "pocket area", "#b71c1c", "-")], "1000 km²"),
-    ("Casualties", [(("sf_casualties",), "security forces", "#1f4e9c", "-"),
-                    (("civilian_casualties",), "civilians", "#c62828", "--")],
+    ("Casualties", [(("sf_casualties_total",), "security forces", "#1f4e9c", "-"),
+                    (("civilian_casualties_total",), "civilians", "#c62828", "--")],
      "persons, cumulative"),
-    ("Attacks elsewhere", [(("attacks_elsewhere",), "attacks in Syria", "#ff1744",
-                            "-")], "cumulative"),
+    ("Attacks in Syria", [(("attacks_syria_total",), "attacks in Syria", "#ff1744", "-")],
+     "cumulative"),
 )
 #: Phase names short enough for one line above the panels.
 PHASE_SHORT = {1: "1 perimeter", 2: "2 advance", 3: "3 assault"}

@@ -79,17 +79,18 @@ def status_lines(source) -> list[str]:
              str(r["phase_name"]) + ("" if m.running else " - the campaign is over")]
     counts = []
     if m.plan_active:
-        counts.append(f"{r['cells_in_pocket']} of {m.initial_pocket_cells} cells still in "
-                      f"the pocket ({r['fighters_left']} fighters), pocket "
+        counts.append(f"{r['iraq_cells_active']} of {m.iraq_cells_initial} cells still "
+                      f"active ({r['iraq_fighters_active']} fighters), pocket "
                       f"{float(r['pocket_area_km2']):,.0f} km²")
-        counts.append(f"{r['neutralised']} neutralised, {r['captured']} captured, "
+        counts.append(f"{r['iraq_killed']} killed, {r['iraq_dissolved']} dissolved, "
+                      f"{r['iraq_captured']} captured, "
                       f"{r['escaped_cordon']} escaped through the cordon, "
                       f"{r['escaped_border']} over the border")
     if m.spec.theatres.syria:
-        counts.append(f"{r['attacks_elsewhere']} attacks in the Syrian theatre, "
-                      f"{r['syria_cells']} sleeper cells active")
-    counts.append(f"casualties: {r['sf_casualties']} security forces, "
-                  f"{r['civilian_casualties']} civilians")
+        counts.append(f"{r['attacks_syria_total']} attacks in the Syrian theatre, "
+                      f"{r['syria_cells_active']} sleeper cells active")
+    counts.append(f"casualties: {r['sf_casualties_total']} security forces, "
+                  f"{r['civilian_casualties_total']} civilians")
     return lines + ["; ".join(counts)]
 
 

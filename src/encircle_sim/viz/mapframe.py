@@ -41,8 +41,6 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from encircle_sim.cells import CellState  # noqa: E402
-from encircle_sim.forces import Side, Task  # noqa: E402
 from encircle_sim.geography import KM_PER_DEG  # noqa: E402
 from encircle_sim.mapview import (  # noqa: E402
     BORDER_COLOUR,
@@ -53,9 +51,10 @@ from encircle_sim.mapview import (  # noqa: E402
     TERRAIN_LABELS,
     draw_region_map,
 )
-from encircle_sim.narrative import ATTACK_KINDS, CONTACT_KINDS, ESCAPE_KINDS  # noqa: E402
+from encircle_sim.metrics import ATTACK_KINDS, CONTACT_KINDS, ESCAPE_KINDS  # noqa: E402
 from encircle_sim.plotting import SIDE_COLOURS, operation_ring  # noqa: E402
 from encircle_sim.recording import StepPicture, picture_of  # noqa: E402
+from encircle_sim.state import CellState, Side, Task  # noqa: E402
 from encircle_sim.viz.encode import encode_jpeg  # noqa: E402
 
 TASK_MARKERS = {Task.PERIMETER: "s", Task.AXIS: ">", Task.BLOCK: "D", Task.BORDER_SCREEN: "^",

@@ -27,7 +27,7 @@ class Moment:
     day: float
     row: dict[str, Any]  # the per-step table's row
     max_day: float
-    initial_pocket_cells: int
+    iraq_cells_initial: int
     running: bool
     key: tuple
     _picture: Callable[[], StepPicture] = field(repr=False)
@@ -59,7 +59,7 @@ class Moment:
         return cls(
             spec=model.spec, region=model.region, step=int(model.steps), day=float(model.day),
             row=dict(model.record), max_day=float(model.max_steps * model.dt_days),
-            initial_pocket_cells=int(model.initial_pocket_cells), running=bool(model.running),
+            iraq_cells_initial=int(model.iraq_cells_initial), running=bool(model.running),
             key=("live", id(model), int(model.steps), tick),
             _picture=lambda: picture_of(model), _series=series,
             _events=model.events.rows_at)
@@ -76,7 +76,7 @@ class Moment:
 
         return cls(
             spec=record.spec, region=record.region, step=step, day=float(row["day"]), row=row,
-            max_day=record.max_day, initial_pocket_cells=record.initial_pocket_cells,
+            max_day=record.max_day, iraq_cells_initial=record.iraq_cells_initial,
             running=step < record.last_step or not record.summary.get("completed", True),
             key=("replay", id(record), step),
             _picture=lambda: record.picture(step), _series=series,

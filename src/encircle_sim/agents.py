@@ -1,0 +1,159 @@
+"""The Mesa agents: views of the state tables, and the step-end copy of positions to the grid.
+
+Each agent reads and writes its row of a table in ``state.py`` through attributes (a
+:class:`Column` descriptor), so ``unit.strength`` or ``cell.supply`` is always the value the
+submodels computed. The grid positions (``agent.cell``) are copied from the tables at the end of
+every step by :func:`sync_agents`; in between, the tables are ahead of the grid.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from mesa import Agent
+from mesa.discrete_space import CellAgent, FixedAgent
+
+from encircle_sim.state import CellState, Side, Task, Theatre
+
+
+class Column:
+    """Descriptor exposing one column of the model's state table as an agent attribute."""
+
+    def __init__(self, table: str, column: str, cast=None):
+        self.table, self.column, self.cast = table, column, cast
+
+    def __get__(self, agent, owner=None):
+        if agent is None:
+            return self
+        value = getattr(getattr(agent.model, self.table), self.column)[agent.index]
+        return self.cast(value) if self.cast else value
+
+    def __set__(self, agent, value):
+        getattr(getattr(agent.model, self.table), self.column)[agent.index] = value
+
+
+class SecurityUnit(CellAgent):
+    """A company- to battalion-sized unit: strength, capabilities, a task.
+
+    Rules (ODD 7, for all units at once): move toward the goal its task sets
+    (``forces.plan_goals``, ``submodels/move.py``); search the disc of radius ``patrol_km``
+    around itself (``submodels/detect.py``); engage the cells it detects
+    (``submodels/engage.py``); lay search coverage that clears ground from the pocket.
+    """
+
+    strength = Column("units", "strength", int)
+    side = Column("units", "side", lambda v: Side(int(v)).name)
+    task = Column("units", "task", lambda v: Task(int(v)).name.lower())
+    casualties = Column("units", "casualties", int)
+
+    def __init__(self, model, index: int, formation: str, unit_type: str):
+        super().__init__(model)
+        self.index = index
+        self.formation = formation
+        self.unit_type = unit_type
+
+    @property
+    def alive(self) -> bool:
+        return self.model.units.strength[self.index] > 0
+
+    def __repr__(self) -> str:
+        return (f"SecurityUnit({self.unique_id}, {self.formation!r}, {self.unit_type}, "
+                f"{self.side}, {self.task}, strength={self.strength})")
+
+
+class AirAsset(Agent):
+    """An air or ISR asset watching a disc: adds search effort there and may strike.
+
+    It has no grid square: it is over its area whenever it is on station.
+    """
+
+    def __init__(self, model, spec, square_xy: tuple[int, int]):
+        super().__init__(model)
+        self.spec = spec
+        self.name = spec.name
+        self.x, self.y = square_xy
+        step_hours = model.spec.time.step_hours
+        hours = spec.hours_per_day * step_hours / 24.0
+        self.effort_km2 = spec.sweep_width_km * spec.speed_kmh * hours
+        self.area_km2 = np.pi * spec.radius_km**2
+
+    def __repr__(self) -> str:
+        return f"AirAsset({self.unique_id}, {self.name!r})"
+
+
+class InsurgentCell(CellAgent):
+    """A cell of a few to a few dozen fighters with supply, a state and network links.
+
+    Its choice rule is in ``submodels/decide.py``; the model applies it to all cells at once
+    each step.
+    """
+
+    fighters = Column("cells", "fighters", int)
+    supply = Column("cells", "supply", float)
+    state = Column("cells", "state", lambda v: CellState(int(v)).name.lower())
+    theatre = Column("cells", "theatre", lambda v: Theatre(int(v)).name.lower())
+    hub = Column("cells", "hub", bool)
+
+    def __init__(self, model, index: int):
+        super().__init__(model)
+        self.index = index
+
+    @property
+    def active(self) -> bool:
+        return self.model.cells.state[self.index] <= CellState.ATTACKING
+
+    @property
+    def detected(self) -> bool:
+        return bool(self.model.detected_cells[self.index]) if self.index < len(
+            self.model.detected_cells) else False
+
+    def __repr__(self) -> str:
+        return (f"InsurgentCell({self.unique_id}, {self.theatre}, {self.state}, "
+                f"fighters={self.fighters}, supply={self.supply:.1f}d)")
+
+
+class SupplyCache(FixedAgent):
+    """A dug-in cache of food, water, fuel and ammunition (state in ``model.caches``)."""
+
+    def __init__(self, model, index: int):
+        super().__init__(model)
+        self.index = index
+
+    @property
+    def stock(self) -> float:
+        return float(self.model.caches.stock[self.index])
+
+    @property
+    def intact(self) -> bool:
+        return bool(self.model.caches.intact[self.index])
+
+    def __repr__(self) -> str:
+        return (f"SupplyCache({self.unique_id}, stock={self.stock:.0f} cell-days, "
+                f"intact={self.intact})")
+
+
+def new_cell_agent(model, i: int) -> InsurgentCell:
+    """The agent of cell row ``i``, placed on the grid at the row's position."""
+    agent = InsurgentCell(model, i)
+    agent.cell = model.grid[(int(model.cells.x[i]), int(model.cells.y[i]))]
+    model.cell_agents.append(agent)
+    return agent
+
+
+def sync_agents(model) -> None:
+    """Copy the table positions to Mesa's grid for agents that moved or left it."""
+    c, u, grid = model.cells, model.units, model.grid
+    act = c.active
+    for i in np.flatnonzero(act & ((c.x[: c.n] != c.prev_x[: c.n]) |
+                                   (c.y[: c.n] != c.prev_y[: c.n]))):
+        model.cell_agents[i].cell = grid[(int(c.x[i]), int(c.y[i]))]
+    for i in np.flatnonzero(~act):
+        if model.cell_agents[i].cell is not None:
+            model.cell_agents[i].cell = None
+    for j, agent in enumerate(model.unit_agents):
+        if u.strength[j] <= 0:
+            if agent.cell is not None:
+                agent.cell = None
+            continue
+        cell = agent.cell
+        if cell is None or cell.coordinate != (u.x[j], u.y[j]):
+            agent.cell = grid[(int(u.x[j]), int(u.y[j]))]

@@ -1,0 +1,254 @@
+"""Building the world of one campaign: units, air assets, insurgent cells, caches and couriers.
+
+Called once by :class:`~encircle_sim.model.CampaignModel` (``build_world``); every random draw
+comes from the model's generator, in this order: units (where each formation assembles, blocking
+positions), cells (where they hide, their size and supply; sleepers around their towns), caches,
+cross-border courier links. Placement rules (ODD 5, Initialisation):
+
+- a formation's units assemble within ``UNIT_ASSEMBLY_KM`` (or its area radius, if smaller) of
+  its start; blocking units spread over their area; border screens patrol the border squares on
+  their own side within their area; perimeter units split the perimeter lane into contiguous
+  sectors; axis units stand in line abreast, ``axis_spacing_km`` apart;
+- pocket cells and caches are placed in the operation area with weight
+  ``concealment ** placement_concealment_power``, with supply_days x U(0.75, 1)
+  (``INITIAL_SUPPLY_MIN_SHARE``); sleepers within ``retaliation.spread_km`` of a
+  target town drawn at random;
+- each pocket cell links to its ``comm_links`` nearest cells within ``comm_radius_km``; sleepers
+  to their ``SLEEPER_LINKS`` nearest within ``SLEEPER_LINK_KM``; the largest cells are hubs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from encircle_sim.agents import AirAsset, SecurityUnit, SupplyCache, new_cell_agent
+from encircle_sim.geography import COUNTRY_IRAQ, COUNTRY_SYRIA, load_region
+from encircle_sim.networks import CommNetwork
+from encircle_sim.operation import sample_line_cells
+from encircle_sim.state import (
+    CAPABILITIES,
+    CacheArrays,
+    CellArrays,
+    CellState,
+    Side,
+    Task,
+    Theatre,
+    UnitArrays,
+)
+
+#: Units of a formation assemble within this distance of its start (or its area radius).
+UNIT_ASSEMBLY_KM = 5.0
+#: Each sleeper cell links to this many nearest sleepers ...
+SLEEPER_LINKS = 2
+#: ... within this distance.
+SLEEPER_LINK_KM = 60.0
+#: A border screen's lane uses the nearest own-side square within this many squares of the line.
+BORDER_LANE_SEARCH = 2
+#: A pocket cell starts with supply_days x U(INITIAL_SUPPLY_MIN_SHARE, 1).
+INITIAL_SUPPLY_MIN_SHARE = 0.75
+
+
+def build_world(model) -> None:
+    """Create the units, air assets, cells, caches and courier network of ``model.spec``."""
+    build_units(model)
+    model.air_agents = [AirAsset(model, a, square_of(model, a.area)) for a in model.spec.air]
+    build_cells(model)
+    build_caches(model)
+    build_network(model)
+
+
+def square_of(model, loc) -> tuple[int, int]:
+    """The open-ground square nearest a location."""
+    ix, iy = model.region.cell_of(loc.lat, loc.lon)
+    x, y = model.nav.snap(np.array([ix]), np.array([iy]))
+    return int(x[0]), int(y[0])
+
+
+def build_units(model) -> None:
+    sc, nav = model.spec, model.nav
+    n = sum(f.units for f in sc.forces)
+    u = model.units = UnitArrays(n)
+    model.unit_agents = []
+    k = 0
+    border_lines = load_region().lines_of("border")
+    for fi, f in enumerate(sc.forces):
+        caps = sc.unit_types[f.type]
+        idx = np.arange(k, k + f.units)
+        k += f.units
+        sx, sy = square_of(model, f.start)
+        px, py = nav.random_points_in_disc(sx, sy, min(UNIT_ASSEMBLY_KM, f.area_km), model.rng,
+                                           f.units)
+        u.x[idx], u.y[idx] = px, py
+        u.strength[idx] = u.strength0[idx] = f.strength
+        u.side[idx] = Side[f.side]
+        u.task[idx] = Task[f.task.upper()]
+        u.formation[idx] = fi
+        u.syria[idx] = f.side == "SDF"
+        for cap in CAPABILITIES:
+            getattr(u, cap)[idx] = getattr(caps, cap)
+        centre = f.area if f.area is not None else f.start
+        cx, cy = square_of(model, centre)
+        u.home_x[idx], u.home_y[idx] = cx, cy
+        u.area_r_km[idx] = f.area_km
+        if f.task == "block":
+            hx, hy = nav.random_points_in_disc(cx, cy, f.area_km, model.rng, f.units)
+            u.home_x[idx], u.home_y[idx] = hx, hy
+        elif f.task in ("reserve", "axis"):
+            u.home_x[idx], u.home_y[idx] = px, py
+        elif f.task == "border_screen":
+            own = COUNTRY_SYRIA if f.side == "SDF" else COUNTRY_IRAQ
+            lane = border_lane(model, border_lines, own, centre, f.area_km)
+            for j, part in zip(idx, np.array_split(lane, f.units) if len(lane) else
+                               [lane] * f.units, strict=True):
+                u.lanes[j] = part if len(part) else None
+        for j in idx:
+            agent = SecurityUnit(model, int(j), f.name, f.type)
+            agent.cell = model.grid[(int(u.x[j]), int(u.y[j]))]
+            model.unit_agents.append(agent)
+    # perimeter sectors: contiguous stretches of the band lane, one per perimeter unit
+    per = np.flatnonzero(u.task == Task.PERIMETER)
+    lane = model.plan.perimeter_lane
+    if len(per) and len(lane):
+        for j, part in zip(per, np.array_split(lane, len(per)), strict=True):
+            u.lanes[j] = part if len(part) else lane[:1]
+    # axis slots: line abreast, axis_spacing_km apart
+    spacing = sc.operation.axis_spacing_km
+    for a in range(len(sc.operation.axes)):
+        on = np.flatnonzero((u.task == Task.AXIS) & (u.axis == -1) & _on_axis(sc, n, a))
+        u.axis[on] = a
+        u.slot[on] = (np.arange(len(on)) - (len(on) - 1) / 2.0) * spacing
+    u.pack_lanes()
+    u.goal_x[:], u.goal_y[:] = u.x, u.y
+
+
+def _on_axis(sc, n: int, a: int) -> np.ndarray:
+    """Which of the ``n`` units belong to formations on axis ``a``."""
+    mask = np.zeros(n, bool)
+    k = 0
+    for f in sc.forces:
+        if f.task == "axis" and f.axis == a:
+            mask[k:k + f.units] = True
+        k += f.units
+    return mask
+
+
+def border_lane(model, lines, own_country: int, centre, radius_km: float) -> np.ndarray:
+    """Border squares on one's own side within ``radius_km`` of ``centre``, ordered along it."""
+    country = model.layers["country"]
+    border = model.layers["border"]
+    passable = model.nav.passable
+    cells = []
+    for line in lines:
+        pts = sample_line_cells(model.region, line.coords, model.spec.map.cell_km,
+                                model.plan.frame)
+        for x, y in pts:
+            best = None
+            for r in range(BORDER_LANE_SEARCH + 1):
+                for dx in range(-r, r + 1):
+                    for dy in range(-r, r + 1):
+                        u, v = x + dx, y + dy
+                        if (0 <= u < country.shape[0] and 0 <= v < country.shape[1]
+                                and country[u, v] == own_country and passable[u, v]
+                                and not border[u, v]):
+                            best = (u, v)
+                            break
+                    if best:
+                        break
+                if best:
+                    break
+            if best:
+                cells.append(best)
+    if not cells:
+        return np.zeros((0, 2), np.int32)
+    cells = np.array(cells, np.int32)
+    cx, cy = square_of(model, centre)
+    d = model.nav.distance_km(cells[:, 0], cells[:, 1], cx, cy)
+    cells = cells[d <= radius_km]
+    if len(cells) > 1:
+        keep = np.ones(len(cells), bool)
+        keep[1:] = np.any(cells[1:] != cells[:-1], axis=1)
+        cells = cells[keep]
+    return cells
+
+
+def weighted_squares(model, mask: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` open-ground squares of ``mask`` drawn with weight concealment ** power."""
+    xy = np.argwhere(mask & model.nav.open_ground)
+    if n == 0 or len(xy) == 0:
+        return np.zeros(0, np.int32), np.zeros(0, np.int32)
+    w = model.concealment[xy[:, 0], xy[:, 1]] ** model.spec.insurgents.placement_concealment_power
+    w = w + 1e-9
+    pick = model.rng.choice(len(xy), size=n, p=w / w.sum())
+    return xy[pick, 0].astype(np.int32), xy[pick, 1].astype(np.int32)
+
+
+def build_cells(model) -> None:
+    sc, rng = model.spec, model.rng
+    ins, ret = sc.insurgents, sc.retaliation
+    n_pocket = ins.cells if sc.theatres.iraq else 0
+    n_sleep = ret.sleeper_cells if sc.theatres.syria else 0
+    joiners = n_pocket if (sc.theatres.coupled and ret.escapee_join) else 0
+    c = model.cells = CellArrays(n_pocket + n_sleep + joiners)
+    model.cell_agents = []
+    idx = c.add(n_pocket)
+    x, y = weighted_squares(model, model.plan.area, n_pocket)
+    n_pocket = len(x)
+    idx = idx[:n_pocket]
+    c.n = n_pocket
+    c.x[idx], c.y[idx] = x, y
+    c.fighters[idx] = rng.integers(ins.fighters_min, ins.fighters_max, n_pocket, endpoint=True)
+    c.supply[idx] = ins.supply_days * rng.uniform(INITIAL_SUPPLY_MIN_SHARE, 1.0, n_pocket)
+    c.state[idx] = CellState.HIDDEN
+    c.theatre[idx] = Theatre.IRAQ
+    model.iraq_cells_initial = n_pocket
+    # sleepers near the target towns
+    sidx = c.add(n_sleep if len(model.town_xy) else 0)
+    if len(sidx):
+        town = rng.integers(0, len(model.town_xy), len(sidx))
+        for t in np.unique(town):
+            m = sidx[town == t]
+            sx, sy = model.nav.random_points_in_disc(int(model.town_xy[t, 0]),
+                                                     int(model.town_xy[t, 1]), ret.spread_km,
+                                                     rng, len(m))
+            c.x[m], c.y[m] = sx, sy
+        c.town[sidx] = town
+        c.fighters[sidx] = rng.integers(ret.fighters_min, ret.fighters_max, len(sidx),
+                                        endpoint=True)
+        c.supply[sidx] = ins.supply_days
+        c.state[sidx] = CellState.HIDDEN
+        c.theatre[sidx] = Theatre.SYRIA
+    model.syria_cells_initial = len(sidx)
+    c.fighters0[: c.n] = c.fighters[: c.n]
+    c.prev_x[: c.n], c.prev_y[: c.n] = c.x[: c.n], c.y[: c.n]
+    for i in range(c.n):
+        new_cell_agent(model, i)
+
+
+def build_caches(model) -> None:
+    net = model.spec.networks
+    n = net.caches if model.spec.theatres.iraq else 0
+    x, y = weighted_squares(model, model.plan.area, n)
+    model.caches = CacheArrays(x, y, net.cache_stock_days)
+    model.cache_agents = []
+    for i in range(len(x)):
+        agent = SupplyCache(model, i)
+        agent.cell = model.grid[(int(x[i]), int(y[i]))]
+        model.cache_agents.append(agent)
+
+
+def build_network(model) -> None:
+    sc, c = model.spec, model.cells
+    net = model.network = CommNetwork(c.capacity)
+    pocket = np.flatnonzero(c.theatre[: c.n] == Theatre.IRAQ)
+    sleep = np.flatnonzero(c.theatre[: c.n] == Theatre.SYRIA)
+    net.link_nearest(pocket, c.x[pocket], c.y[pocket], sc.networks.comm_links,
+                     sc.networks.comm_radius_km, model.nav)
+    net.link_nearest(sleep, c.x[sleep], c.y[sleep], SLEEPER_LINKS, SLEEPER_LINK_KM, model.nav)
+    hubs = pocket[np.argsort(-c.fighters[pocket], kind="stable")[: sc.networks.hubs]]
+    if len(pocket) == 0 and len(sleep):
+        hubs = sleep[np.argsort(-c.fighters[sleep], kind="stable")[: sc.networks.hubs]]
+    c.hub[hubs] = True
+    if len(hubs) and len(sleep) and sc.networks.cross_border_links:
+        k = sc.networks.cross_border_links
+        net.add_edges(np.resize(hubs, k), model.rng.choice(sleep, size=k))
+    net.update(model.active_cells_padded(), np.zeros(c.capacity, bool), c.hub)

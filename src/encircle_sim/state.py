@@ -1,0 +1,221 @@
+"""The model's state: struct-of-arrays tables of cells, units and caches, and their enums.
+
+The rule that holds the model together: **the arrays are the truth.** Every submodel reads and
+changes these tables for all agents at once (numpy, once per step). The Mesa agents
+(``agents.py``) hold no state of their own: they read and write their row of a table through
+attributes, and their positions are copied to the Mesa grid at the end of each step
+(``agents.sync_agents``), so that what a user inspects on the grid is what the model computed.
+
+A row never moves: a cell's or unit's index is its identity for the whole run (Mesa's
+``unique_id`` is the agent's; ``cell_agents[i].index == i``).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+
+from encircle_sim.engagement import sweep_width_km
+from encircle_sim.operation import Phase
+
+# --------------------------------------------------------------------------------------------
+# enums
+# --------------------------------------------------------------------------------------------
+
+
+class CellState(IntEnum):
+    """What an insurgent cell is doing, or how it left the campaign (states >= NEUTRALISED)."""
+
+    HIDDEN = 0
+    MOVING = 1
+    SLIPPING = 2
+    ATTACKING = 3
+    NEUTRALISED = 4   # killed (or dissolved: see CellArrays.dissolved)
+    CAPTURED = 5
+    ESCAPED = 6
+
+
+class Action(IntEnum):
+    """The options of the cells' choice rule (``submodels/decide.py``)."""
+
+    HIDE = 0
+    RELOCATE = 1
+    SLIP = 2
+    AMBUSH = 3
+    CALL = 4
+
+
+class Theatre(IntEnum):
+    IRAQ = 0
+    SYRIA = 1
+
+
+class EscapeRoute(IntEnum):
+    NONE = 0
+    CORDON = 1
+    BORDER = 2
+
+
+class Side(IntEnum):
+    ISF = 0
+    PMF = 1
+    Coalition = 2
+    SDF = 3
+
+
+class Task(IntEnum):
+    PERIMETER = 0
+    AXIS = 1
+    BLOCK = 2
+    BORDER_SCREEN = 3
+    HUNT = 4
+    RESERVE = 5
+
+
+#: The unit-type capabilities copied into :class:`UnitArrays` (one column each).
+CAPABILITIES = ("speed_offroad_kmh", "speed_road_kmh", "move_hours_per_day", "sensor_km",
+                "p_detect", "search_speed_kmh", "patrol_km", "engaged_max", "firepower",
+                "vulnerability")
+
+
+# --------------------------------------------------------------------------------------------
+# tables
+# --------------------------------------------------------------------------------------------
+
+
+class CellArrays:
+    """Every insurgent cell ever created, one row each (capacity fixed up front: the pocket's
+    cells, the sleepers, and room for escapees who join the sleepers)."""
+
+    def __init__(self, capacity: int):
+        n = capacity
+        self.n = 0  # cells created so far
+        self.capacity = n
+        self.x = np.zeros(n, np.int32)
+        self.y = np.zeros(n, np.int32)
+        self.prev_x = np.zeros(n, np.int32)
+        self.prev_y = np.zeros(n, np.int32)
+        self.fighters = np.zeros(n, np.int64)
+        self.fighters0 = np.zeros(n, np.int64)
+        self.supply = np.zeros(n, float)
+        self.state = np.full(n, CellState.NEUTRALISED, np.int8)
+        self.dissolved = np.zeros(n, bool)      # neutralised by desertion, not by force
+        self.theatre = np.zeros(n, np.int8)
+        self.escaped_via = np.zeros(n, np.int8)
+        self.hub = np.zeros(n, bool)
+        self.exposed = np.zeros(n, float)     # extra detection hazard (intelligence, after attacks)
+        self.action = np.zeros(n, np.int8)
+        self.moved = np.zeros(n, bool)
+        self.town = np.full(n, -1, np.int32)  # sleeper's target town
+        self.called_until = np.full(n, -1, np.int64)
+        self.joined_from = np.full(n, -1, np.int64)
+        self.created_step = np.zeros(n, np.int64)
+        self.ended_step = np.full(n, -1, np.int64)
+        self.routed = np.zeros(n, bool)          # following a route field (navigation.py)
+        self.route_x = np.full(n, -1, np.int32)   # the goal it was routed to
+        self.route_y = np.full(n, -1, np.int32)
+
+    def add(self, count: int) -> np.ndarray:
+        """Reserve rows for ``count`` new cells; returns their indices."""
+        if self.n + count > self.capacity:
+            raise RuntimeError("cell capacity exceeded")
+        idx = np.arange(self.n, self.n + count)
+        self.n += count
+        return idx
+
+    @property
+    def active(self) -> np.ndarray:
+        """Cells still in the campaign (hidden, moving, slipping away or attacking)."""
+        return self.state[: self.n] <= CellState.ATTACKING
+
+    def active_in(self, theatre: Theatre) -> np.ndarray:
+        """Indices of the active cells of one theatre."""
+        return np.flatnonzero(self.active & (self.theatre[: self.n] == theatre))
+
+
+class UnitArrays:
+    """Every security-force unit, one row each."""
+
+    def __init__(self, n: int):
+        self.n = n
+        self.x = np.zeros(n, np.int32)
+        self.y = np.zeros(n, np.int32)
+        self.strength = np.zeros(n, np.int64)
+        self.strength0 = np.zeros(n, np.int64)
+        self.side = np.zeros(n, np.int8)
+        self.task = np.zeros(n, np.int8)
+        self.axis = np.full(n, -1, np.int16)
+        self.formation = np.zeros(n, np.int16)
+        self.syria = np.zeros(n, bool)
+        self.goal_x = np.zeros(n, np.int32)
+        self.goal_y = np.zeros(n, np.int32)
+        self.home_x = np.zeros(n, np.int32)
+        self.home_y = np.zeros(n, np.int32)
+        self.slot = np.zeros(n, float)  # lateral offset on the axis, km
+        self.area_r_km = np.zeros(n, float)
+        self.lane_idx = np.zeros(n, np.int32)
+        self.lane_dir = np.ones(n, np.int32)
+        self.lanes: list[np.ndarray | None] = [None] * n  # set while building; then packed
+        self.lane_xy = np.zeros((0, 2), np.int32)
+        self.lane_start = np.zeros(n, np.int64)
+        self.lane_len = np.zeros(n, np.int64)
+        self.casualties = np.zeros(n, np.int64)
+        self.on_station = np.zeros(n, bool)  # reached its lane or area once (ends transit)
+        self.routed = np.zeros(n, bool)          # following a route field (navigation.py)
+        self.route_x = np.full(n, -1, np.int32)   # the goal it was routed to
+        self.route_y = np.full(n, -1, np.int32)
+        for cap in CAPABILITIES:
+            setattr(self, cap, np.zeros(n, float))
+
+    def pack_lanes(self) -> None:
+        """Pack the per-unit patrol lanes into one array (start and length per unit)."""
+        parts = [np.zeros((0, 2), np.int32) if lane is None else np.asarray(lane, np.int32)
+                 for lane in self.lanes]
+        self.lane_len = np.array([len(p) for p in parts], np.int64)
+        self.lane_start = np.concatenate([[0], np.cumsum(self.lane_len)[:-1]]).astype(np.int64)
+        self.lane_xy = np.concatenate(parts) if parts else np.zeros((0, 2), np.int32)
+
+    @property
+    def alive(self) -> np.ndarray:
+        return self.strength > 0
+
+    def engaged(self) -> np.ndarray:
+        """Soldiers that can fire in one contact."""
+        return np.minimum(self.strength, self.engaged_max.astype(np.int64))
+
+    def search_effort_km2(self, step_hours: float) -> np.ndarray:
+        """Area swept in one step, W v t (Koopman), before phase intensity."""
+        hours = self.move_hours_per_day * step_hours / 24.0
+        return sweep_width_km(self.sensor_km, self.p_detect) * self.search_speed_kmh * hours
+
+    def move_budget_km(self, step_hours: float, searching: np.ndarray) -> np.ndarray:
+        """Open-desert km a unit can cover in one step: at search speed while it sweeps."""
+        speed = np.where(searching, self.search_speed_kmh, self.speed_offroad_kmh)
+        return speed * self.move_hours_per_day * step_hours / 24.0
+
+    def searching(self, phase: Phase) -> np.ndarray:
+        """Units that search as they move this phase (at search speed, laying coverage); the
+        others are in transit to their station or holding a position."""
+        t = self.task
+        sweep = ((t == Task.PERIMETER) | (t == Task.HUNT) | (t == Task.BORDER_SCREEN)) & \
+            self.on_station
+        if phase in (Phase.ADVANCE, Phase.ASSAULT):
+            sweep |= t == Task.AXIS
+        if phase == Phase.ASSAULT:
+            sweep |= t == Task.RESERVE
+        return sweep & self.alive
+
+
+class CacheArrays:
+    """Positions, stock and status of the supply caches."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, stock: float):
+        self.x = x.astype(np.int32)
+        self.y = y.astype(np.int32)
+        self.stock = np.full(len(x), float(stock))
+        self.intact = np.ones(len(x), bool)
+        self.destroyed_step = np.full(len(x), -1, np.int64)
+
+    def __len__(self) -> int:
+        return len(self.x)

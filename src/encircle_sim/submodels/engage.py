@@ -1,0 +1,130 @@
+"""Engage: contacts fought out with stochastic Lanchester aimed fire, and air strikes.
+
+Each contact pairs a cell with a unit (``engagement.fight``). The unit fires with its engaged
+strength (at most engaged_max soldiers) at ``firepower`` per soldier per hour, x the phase's
+engagement intensity for Iraqi units; the cell's fighters fire at ``insurgents.firepower``
+(x low_supply_firepower when short of supply) x the unit's vulnerability. Contacts from detection
+and interdiction last ``engagement.contact_hours`` in ``engagement.rounds`` slices; a cell losing
+the exchange breaks contact with probability ``engagement.break_contact`` per slice. An ambush
+is the ambusher's strike: contact_hours / ``AMBUSH_HOURS_DIVISOR`` in ``AMBUSH_SLICES`` slices,
+the ambusher's fire x ambush_multiplier and the defender's x ambush_surprise in the first, after
+which the ambushers withdraw.
+
+After the fight: a cell with no fighters left is killed; one that stayed in contact with at most
+``surrender_fighters`` fighters surrenders with probability ``p_surrender``; the others are
+exposed (+``CONTACT_EXPOSURE``). Civilian harm is Poisson with mean collateral_per_1000 x
+(population density / 1000) x shooter-hours of fire ((soldiers + fighters) x contact_hours).
+
+An air strike kills each of the cell's fighters with probability strike_kill_share and harms
+civilians as ``STRIKE_SHOOTER_HOURS_PER_FIGHTER`` x survivors + ``STRIKE_SHOOTER_HOURS`` of fire
+would; a surviving cell is exposed (+``STRIKE_EXPOSURE``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from encircle_sim.engagement import civilian_casualties, fight
+from encircle_sim.state import CellState
+
+#: An ambush lasts contact_hours divided by this ...
+AMBUSH_HOURS_DIVISOR = 3
+#: ... in this many slices (the first with the ambush multipliers).
+AMBUSH_SLICES = 2
+#: Exposure added to a cell that survives a contact.
+CONTACT_EXPOSURE = 0.5
+#: Exposure added to a cell that survives an air strike.
+STRIKE_EXPOSURE = 1.0
+#: Collateral of a strike, as the shooter-hours of fire it equals: per surviving fighter ...
+STRIKE_SHOOTER_HOURS_PER_FIGHTER = 2.0
+#: ... plus a fixed amount for the weapon itself.
+STRIKE_SHOOTER_HOURS = 10.0
+
+
+def resolve(model, contacts, interdictions, ambushes) -> list[int]:
+    """Fight this step's contacts, interdictions and ambushes, in that order; returns the cells
+    captured."""
+    _, fire_mult = model.plan.intensity()
+    captured = fight_contacts(model, contacts, kind="engagement", fire_mult=fire_mult)
+    captured += fight_contacts(model, interdictions, kind="interdiction", fire_mult=fire_mult)
+    captured += fight_contacts(model, ambushes, kind="ambush", fire_mult=fire_mult)
+    return captured
+
+
+def fight_contacts(model, pairs: list[tuple[int, int]], *, kind: str, fire_mult: float
+                   ) -> list[int]:
+    """Resolve a batch of contacts (cell index, unit index) of one kind: "engagement" or
+    "interdiction" (a contact), "ambush" or "raid" (the cell strikes first); returns the cells
+    captured."""
+    ambush = kind in ("ambush", "raid")
+    pairs = [(i, j) for i, j in pairs if j >= 0 and model.cells.active[i]
+             and model.units.strength[j] > 0]
+    if not pairs:
+        return []
+    sc, c, u = model.spec, model.cells, model.units
+    eng, ins = sc.engagement, sc.insurgents
+    ci = np.array([p[0] for p in pairs])
+    ui = np.array([p[1] for p in pairs])
+    blue = u.engaged()[ui]
+    red = c.fighters[ci]
+    low = c.supply[ci] < ins.low_supply_days
+    alpha = u.firepower[ui] * np.where(u.syria[ui], 1.0, fire_mult)
+    beta = ins.firepower * np.where(low, ins.low_supply_firepower, 1.0) * u.vulnerability[ui]
+    if ambush:
+        res = fight(blue, red, alpha, beta, hours=eng.contact_hours / AMBUSH_HOURS_DIVISOR,
+                    slices=AMBUSH_SLICES, rng=model.rng, red_first=eng.ambush_multiplier,
+                    blue_first=eng.ambush_surprise, break_contact=0.0)
+        res.broke_contact[:] = True  # ambushers withdraw after the strike
+    else:
+        res = fight(blue, red, alpha, beta, hours=eng.contact_hours, slices=eng.rounds,
+                    rng=model.rng, break_contact=eng.break_contact)
+    # the same unit may be in several contacts: subtract losses in turn
+    np.subtract.at(u.strength, ui, res.blue_losses)
+    np.maximum(u.strength, 0, out=u.strength)
+    np.add.at(u.casualties, ui, res.blue_losses)
+    c.fighters[ci] = np.maximum(c.fighters[ci] - res.red_losses, 0)
+    shooter_hours = (blue + red) * eng.contact_hours
+    civ = civilian_casualties(model.density[c.x[ci], c.y[ci]], shooter_hours,
+                              eng.collateral_per_1000, model.rng)
+    model.metrics.sf_casualties += int(res.blue_losses.sum())
+    model.metrics.civilian_casualties += int(civ.sum())
+    model.metrics.engagements += len(pairs)
+    if kind == "ambush":
+        model.metrics.ambushes += len(pairs)
+    elif kind == "raid":
+        model.metrics.raids += len(pairs)
+    captured = []
+    for k, (i, j) in enumerate(pairs):
+        model.events.add(kind, c.x[i], c.y[i], cells=[i], units=[j],
+                         insurgent_losses=int(res.red_losses[k]),
+                         sf_losses=int(res.blue_losses[k]), civilian_casualties=int(civ[k]))
+        if c.fighters[i] <= 0:
+            model.end_cell(i, CellState.NEUTRALISED, "killed", fighters=int(c.fighters[i]))
+        elif (not res.broke_contact[k] and c.fighters[i] <= eng.surrender_fighters
+              and model.rng.random() < eng.p_surrender):
+            model.end_cell(i, CellState.CAPTURED, "captured", fighters=int(c.fighters[i]))
+            captured.append(i)
+        else:
+            c.exposed[i] += CONTACT_EXPOSURE
+        if u.strength[j] <= 0:
+            model.events.add("unit_destroyed", u.x[j], u.y[j], units=[j])
+    return captured
+
+
+def air_strike(model, i: int, air) -> None:
+    """Air asset ``air`` strikes cell ``i``, which it has just detected."""
+    c = model.cells
+    kills = int(model.rng.binomial(c.fighters[i], air.spec.strike_kill_share))
+    c.fighters[i] -= kills
+    civ = int(civilian_casualties(
+        model.density[c.x[i], c.y[i]],
+        STRIKE_SHOOTER_HOURS_PER_FIGHTER * c.fighters[i] + STRIKE_SHOOTER_HOURS,
+        model.spec.engagement.collateral_per_1000, model.rng))
+    model.metrics.civilian_casualties += civ
+    model.metrics.air_strikes += 1
+    model.events.add("air_strike", c.x[i], c.y[i], cells=[i], air=air.name,
+                     insurgent_losses=kills, civilian_casualties=civ)
+    if c.fighters[i] <= 0:
+        model.end_cell(i, CellState.NEUTRALISED, "killed", fighters=int(c.fighters[i]))
+    else:
+        c.exposed[i] += STRIKE_EXPOSURE

@@ -1,0 +1,91 @@
+"""Move: cells toward the squares they chose, units toward the goals their tasks set.
+
+Cells: a relocating cell heads for the square it picked, a slipping cell for its exit, within the
+distance it covers this step (decide); the others stay. A cell's state becomes moving, slipping
+or attacking (an ambush), or hidden. Cells that end the move outside the operation area are
+handed to the escape submodel.
+
+Units: each task sets a goal (``forces.plan_goals``); units move toward it at search speed while
+they sweep (``UnitArrays.searching``) and at their off-road speed otherwise, roads capping the
+cost of a move at speed_offroad / speed_road. Sweeping Iraqi units lay search coverage
+``W v t / (pi patrol_km^2)`` x the phase's search intensity on every square of their patrol disc;
+ground whose coverage reaches ``operation.clear_coverage`` leaves the pocket (``operation.py``).
+Axis fronts then advance where their units have kept up.
+
+Paths: ``navigation.Navigator.advance`` (rivers crossed only at crossings, greedy descent with
+route fields where it would stick).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from encircle_sim.fields import splat
+from encircle_sim.forces import axis_ready, plan_goals, update_on_station
+from encircle_sim.state import Action, CellState
+
+
+def advance(model, agents, idx: np.ndarray, gx: np.ndarray, gy: np.ndarray,
+            budget_km: np.ndarray, road_factor: np.ndarray | float = 1.0):
+    """Move agents ``idx`` of ``model.units`` or ``model.cells`` toward their goals, keeping
+    each agent's route-field mode while its goal stays the same (see ``navigation.py``)."""
+    same = (agents.route_x[idx] == gx) & (agents.route_y[idx] == gy)
+    routed = agents.routed[idx] & same
+    out = model.nav.advance(agents.x[idx], agents.y[idx], gx, gy, budget_km, road_factor,
+                            routed=routed)
+    agents.routed[idx], agents.route_x[idx], agents.route_y[idx] = routed, gx, gy
+    return out
+
+
+def move_cells(model, choices) -> np.ndarray:
+    """Cells move as they chose; returns the indices of those now outside the operation area."""
+    c = model.cells
+    active, action = choices.idx, choices.action
+    if len(active) == 0:
+        return active
+    x, y = c.x[active], c.y[active]
+    moving = (action == Action.RELOCATE) | (action == Action.SLIP)
+    nx_, ny_, _ = advance(model, c, active, choices.goal_x, choices.goal_y,
+                          np.where(moving, choices.budget_km, 0.0))
+    c.x[active], c.y[active] = nx_, ny_
+    c.moved[active] = (nx_ != x) | (ny_ != y)
+    states = np.full(len(active), CellState.HIDDEN, np.int8)
+    states[action == Action.RELOCATE] = CellState.MOVING
+    states[action == Action.SLIP] = CellState.SLIPPING
+    states[action == Action.AMBUSH] = CellState.ATTACKING
+    c.state[active] = states
+    return active[~model.plan.area[nx_, ny_]]
+
+
+def move_units(model) -> None:
+    """Units head for their task goals; those sweeping clear ground; fronts advance."""
+    u = model.units
+    plan_goals(model)
+    alive = np.flatnonzero(u.alive)
+    if len(alive) == 0:
+        return
+    searching = u.searching(model.plan.phase)
+    budget = u.move_budget_km(model.step_hours, searching)[alive]
+    road = u.speed_offroad_kmh[alive] / u.speed_road_kmh[alive]
+    nx_, ny_, _ = advance(model, u, alive, u.goal_x[alive], u.goal_y[alive], budget, road)
+    u.x[alive], u.y[alive] = nx_, ny_
+    update_on_station(model)
+    if model.plan.active:
+        sweeping = np.flatnonzero(searching & ~u.syria)
+        model.plan.add_coverage(search_coverage(model, sweeping))
+    model.plan.advance_fronts(axis_ready(model))
+
+
+def search_coverage(model, idx: np.ndarray) -> np.ndarray:
+    """Coverage (W v t / A) that units ``idx`` lay on every square of their patrol discs."""
+    u = model.units
+    search_mult, _ = model.plan.intensity()
+    per_area = (u.search_effort_km2(model.step_hours)[idx] * search_mult
+                / (np.pi * u.patrol_km[idx] ** 2))
+    total = np.zeros(model.nav.shape)
+    for radius, kernel in model.patrol_kernels.items():
+        mine = u.patrol_km[idx] == radius
+        if mine.any():
+            k = idx[mine]
+            total += splat(model.nav.shape, u.x[k], u.y[k], per_area[mine], kernel)
+    return total

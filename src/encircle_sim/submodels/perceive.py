@@ -1,0 +1,25 @@
+"""Perceive: the threat the security forces pose, as every cell feels it.
+
+Threat on a square is the strength of the living units within ``insurgents.perception_km``, in
+platoon-equivalents (engaged strength / ``PLATOON``), each unit's weight falling linearly from 1
+where it stands to 0 at the perception radius (a cone). One whole-grid field per step
+(``fields.splat``); a cell's threat also counts its own exposure (``cells.exposed``: it knows
+when it has been seen), added by the decide submodel.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from encircle_sim.fields import splat
+
+#: Soldiers in one platoon-equivalent of threat.
+PLATOON = 40.0
+
+
+def threat_field(model) -> np.ndarray:
+    """Platoon-equivalents of force within perception range, cone-weighted, on every square."""
+    u = model.units
+    alive = u.alive
+    return splat(model.nav.shape, u.x[alive], u.y[alive], u.engaged()[alive] / PLATOON,
+                 model.threat_kernel)
