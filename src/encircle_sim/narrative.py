@@ -103,7 +103,11 @@ def sentence(kind: str, place: Any, details: Any = "") -> str | None:
     if kind == "phase":
         return f"The operation moves on: {d.get('phase', 'next phase')}"
     if kind == "order":
-        return f"Order: {d.get('order', '')}".rstrip(": ")
+        how = {"trigger": "Standing order triggered", "scenario": "Standing order"}.get(
+            d.get("source", ""), "Order")
+        return f"{how}: {d.get('order', '')}"
+    if kind == "order_failed":
+        return f"Standing order '{d.get('order', '')}' not carried out: {d.get('reason', '')}"
     return None
 
 

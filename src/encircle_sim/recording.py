@@ -25,7 +25,7 @@ from encircle_sim.state import CellState
 
 #: File of a run folder that holds the recording.
 REPLAY_FILE = "replay.npz"
-FORMAT = 1  # bumped when the arrays of the file change meaning
+FORMAT = 2  # bumped when the arrays of the file change meaning
 NOT_CREATED = -1  # cell_state of a cell row not created yet at that step (joiners in Syria)
 _EMPTY_XY = np.zeros((0, 2), np.int32)
 
@@ -54,6 +54,16 @@ class StepPicture:
     cache_intact: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     links: np.ndarray = field(default_factory=lambda: _EMPTY_XY)  # (k, 2) cells linked now
     events: list[tuple[str, float, float]] = field(default_factory=list)  # kind, lat, lon
+    # what the forces know (knowledge.py): each cell's last known square and the report's age
+    known_x: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    known_y: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    known_age_days: np.ndarray = field(default_factory=lambda: np.zeros(0))  # inf: never
+    known_out: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+
+    @property
+    def known(self) -> np.ndarray:
+        """Cells the forces have located and believe still active."""
+        return np.flatnonzero(np.isfinite(self.known_age_days) & ~self.known_out)
 
     @property
     def cell_active(self) -> np.ndarray:
@@ -71,12 +81,20 @@ def cordon_held(model) -> np.ndarray | None:
     return np.asarray(covered, bool)
 
 
+def known_step(p: StepPicture, dt_days: float) -> np.ndarray:
+    """The step of each cell's last report (-1: never located), from the picture's ages."""
+    finite = np.isfinite(p.known_age_days)
+    age_steps = np.rint(np.where(finite, p.known_age_days, 0.0) / dt_days).astype(np.int64)
+    return np.where(finite, p.step - age_steps, -1)
+
+
 def picture_of(model) -> StepPicture:
     """The current step of a live model as a picture (views of its arrays: draw it at once)."""
     u, c, plan = model.units, model.cells, model.plan
     n = c.n
     net = model.network
     alive = net.alive
+    k = model.command.knowledge
     return StepPicture(
         step=int(model.steps), day=float(model.day), phase=int(plan.phase),
         unit_x=u.x, unit_y=u.y, unit_side=u.side, unit_task=u.task, unit_alive=u.alive,
@@ -88,6 +106,8 @@ def picture_of(model) -> StepPicture:
         cache_x=model.caches.x, cache_y=model.caches.y, cache_intact=model.caches.intact,
         links=np.column_stack([net.a[alive], net.b[alive]]),
         events=model.events.at_step(int(model.steps)),
+        known_x=k.x[:n], known_y=k.y[:n], known_age_days=k.age_days(model)[:n],
+        known_out=k.out[:n],
     )
 
 
@@ -132,6 +152,8 @@ class Recording:
             }
         cap = int(self.static["cell_capacity"])
         n = len(p.cell_x)
+        dt_days = float(model.dt_days)
+        self.static["dt_days"] = np.array(dt_days)
 
         def full(values, fill, dtype):
             out = np.full(cap, fill, dtype)
@@ -153,6 +175,9 @@ class Recording:
                             else np.zeros(len(p.cordon_xy), bool)),
             "cache_intact": p.cache_intact.copy(),
             "link_alive": net.alive.copy(),
+            "known_x": full(p.known_x, -1, np.int16), "known_y": full(p.known_y, -1, np.int16),
+            "known_step": full(known_step(p, dt_days), -1, np.int32),
+            "known_out": full(p.known_out, False, bool),
         }
         if len(row["link_alive"]) != len(self.static["link_a"]):  # links added after the start
             self.static["link_a"] = net.a.astype(np.int32)
@@ -240,4 +265,10 @@ class Recording:
             cache_intact=a["cache_intact"][k],
             links=np.column_stack([s["link_a"][alive], s["link_b"][alive]]),
             events=step_events(events, step_no) if events is not None else [],
+            known_x=a["known_x"][k][:n].astype(np.int32),
+            known_y=a["known_y"][k][:n].astype(np.int32),
+            known_age_days=np.where(a["known_step"][k][:n] >= 0,
+                                    (step_no - a["known_step"][k][:n]) * float(s["dt_days"]),
+                                    np.inf),
+            known_out=a["known_out"][k][:n],
         )

@@ -215,8 +215,10 @@ def _drive(model: CampaignModel, recording: Recording | None, *, t0: float, out,
     wall = time.perf_counter() - t0
     animation = None
     if folder is not None:
-        summary = write_run_folder(folder, model, scenario=model.spec, source=source,
-                                   wall_seconds=wall, completed=completed)
+        # the scenario as it started, with the orders given while running (they replay)
+        summary = write_run_folder(folder, model,
+                                   scenario=model.command.scenario_for_replay(),
+                                   source=source, wall_seconds=wall, completed=completed)
         if resumed_from is not None:
             _note_resumed(folder, *resumed_from)
         if recording is not None:

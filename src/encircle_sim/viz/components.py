@@ -29,7 +29,7 @@ from encircle_sim.viz import charts, mapframe
 from encircle_sim.viz.live_model import describe
 from encircle_sim.viz.moment import Moment, moment_of
 
-CELL_VIEWS = {"all cells": mapframe.SHOW_ALL, "detected only": mapframe.SHOW_DETECTED}
+CELL_VIEWS = {"ground truth": mapframe.SHOW_ALL, "what the forces know": mapframe.SHOW_KNOWN}
 EXTENTS = {"operation area": True, "whole map": False}
 LAYERS = ("cordon", "caches", "links", "events")
 #: The map's pixel width (its height follows the map's aspect); the charts' pixel size.

@@ -12,8 +12,8 @@ The frame shows:
 * the cordon (inner edge of the operation area): cells held by a unit within the cordon radius,
   and gaps;
 * security-force units, coloured by side, shaped by task;
-* insurgent cells by state; hidden cells either all (analyst's view) or only those the forces
-  detected this step (forces' view);
+* insurgent cells: either as they are (ground truth, by state), or as the forces know them
+  (each located cell at its last known position, fainter as the report ages: knowledge.py);
 * optionally supply caches and the cells' communication links;
 * this step's engagements, escapes and attacks elsewhere.
 
@@ -77,16 +77,21 @@ LINK_COLOUR = "#37474f"
 
 #: Pixel size of a map frame: shown at this size, or shrunk to fit the page's column.
 FRAME_SIZE = (820, 640)
-#: How the analyst wants hidden cells shown.
+#: Which picture of the cells the map shows: ground truth, or what the forces know.
 SHOW_ALL = "all"
-SHOW_DETECTED = "detected"
+SHOW_KNOWN = "known"
+#: The forces' picture: a located cell's marker by the age of the report (knowledge.AGE_BINS):
+#: (label, opacity).
+KNOWN_STYLES = (("located < 1 day ago", 0.95), ("located 1-3 days ago", 0.6),
+                ("located 3-7 days ago", 0.35), ("located > 7 days ago", 0.15))
+KNOWN_COLOUR = "#b71c1c"
 
 
 @dataclass(frozen=True)
 class Layers:
     """What a frame shows besides units, cells and the pocket (the page's map options)."""
 
-    cells: str = SHOW_ALL  # SHOW_ALL or SHOW_DETECTED
+    cells: str = SHOW_ALL  # SHOW_ALL (ground truth) or SHOW_KNOWN (what the forces know)
     cordon: bool = True
     caches: bool = False
     links: bool = False
@@ -114,13 +119,21 @@ def step_events(source) -> dict[str, np.ndarray]:
 
 
 def visible_cells(source, layers: Layers) -> np.ndarray:
-    """Indices of the active cells to draw: all of them, or only what the forces detected."""
+    """Indices of the cells drawn as they are: every active cell in the ground-truth view, none
+    in the forces' view (which draws :func:`known_cells` instead)."""
     p = as_picture(source)
-    active = np.flatnonzero(p.cell_active)
-    if layers.cells == SHOW_DETECTED:
-        seen = p.cell_detected[active] | (p.cell_state[active] == CellState.ATTACKING)
-        return active[seen]
-    return active
+    if layers.cells == SHOW_KNOWN:
+        return np.zeros(0, np.int64)
+    return np.flatnonzero(p.cell_active)
+
+
+def known_cells(source) -> tuple[np.ndarray, np.ndarray]:
+    """The forces' picture: (located cells believed active, the age bin of each report)."""
+    from encircle_sim.knowledge import AGE_BINS
+
+    p = as_picture(source)
+    idx = p.known
+    return idx, np.searchsorted(np.asarray(AGE_BINS), p.known_age_days[idx], side="right")
 
 
 def default_zoom(model) -> bool:
@@ -184,6 +197,10 @@ def legend_handles() -> tuple[list, list]:
                         markerfacecolor=face, markeredgecolor=edge, label=label,
                         markeredgewidth=1.1 if face == "none" else 0.5)
                  for label, marker, face, edge, size in CELL_STYLES.values()]
+    campaign += [Line2D([], [], ls="", marker="o", markersize=6, label=label,
+                        markerfacecolor=to_rgba(KNOWN_COLOUR, alpha),
+                        markeredgecolor=to_rgba("black", alpha), markeredgewidth=0.6)
+                 for label, alpha in KNOWN_STYLES]
     campaign += [
         Line2D([], [], ls="", marker="s", markersize=5, color=CACHE_COLOUR,
                label="supply cache"),
@@ -394,6 +411,9 @@ class MapFrame:
             state: ax.scatter([], [], s=size, marker=marker, facecolors=face, edgecolors=edge,
                               linewidths=1.1 if face == "none" else 0.5, zorder=10)
             for state, (_, marker, face, edge, size) in CELL_STYLES.items()}
+        self.known = ax.scatter([], [], s=30, marker="o", linewidths=0.6, zorder=10)
+        self.known_rgba = np.array([to_rgba(KNOWN_COLOUR, a) for _, a in KNOWN_STYLES])
+        self.known_edge = np.array([to_rgba("black", a) for _, a in KNOWN_STYLES])
         self.events = {
             "contact": ax.scatter([], [], marker="X", s=70, c="#ffd600", edgecolors="black",
                                   linewidths=0.5, zorder=11),
@@ -403,7 +423,8 @@ class MapFrame:
         }
         self.side_rgba = np.array([to_rgba(SIDE_COLOURS[Side(s)]) for s in range(len(Side))])
         self.dynamic = ([self.outline, self.links, self.caches] + list(self.units.values())
-                        + list(self.cells.values()) + list(self.events.values()))
+                        + list(self.cells.values()) + [self.known]
+                        + list(self.events.values()))
         for a in self.dynamic:
             a.set_animated(True)
 
@@ -499,6 +520,15 @@ class MapFrame:
         for state, sc in self.cells.items():
             i = shown[st == state]
             sc.set_offsets(self._lonlat(p.cell_x[i], p.cell_y[i]) if len(i) else _EMPTY)
+        known, age_bin = known_cells(p) if layers.cells == SHOW_KNOWN else ([], [])
+        if len(known):
+            order = np.argsort(-age_bin, kind="stable")  # fresh reports drawn on top
+            known, age_bin = known[order], age_bin[order]
+            self.known.set_offsets(self._lonlat(p.known_x[known], p.known_y[known]))
+            self.known.set_facecolor(self.known_rgba[age_bin])
+            self.known.set_edgecolor(self.known_edge[age_bin])
+        else:
+            self.known.set_offsets(_EMPTY)
         ev = step_events(p) if layers.events else {}
         for group, sc in self.events.items():
             pts = ev.get(group, _EMPTY)
