@@ -203,3 +203,23 @@ def test_ctrl_c_stops_at_a_step_leaves_a_checkpoint_and_the_run_resumes_exactly(
     assert json.loads((part / "summary.json").read_text())["completed"] is True
     for name in ("steps.csv", "events.csv"):
         assert (part / name).read_bytes() == (whole / name).read_bytes(), name
+
+
+def test_a_restored_model_can_be_saved_again_and_still_continues_exactly(tmp_path):
+    """Mesa's grid cells restored by plain pickle cannot be pickled again; ours can."""
+    import pickle
+
+    straight = CampaignModel("quick")
+    run_to_end(straight)
+    model = CampaignModel("quick")
+    for _ in range(3):
+        model.step()
+    once = load_checkpoint(save_checkpoint(tmp_path / "a.ckpt", model)).model
+    for _ in range(3):
+        once.step()
+    twice = load_checkpoint(save_checkpoint(tmp_path / "b.ckpt", once)).model
+    assert len({type(c) for c in twice.grid._cells.values()}) == 1  # one cell class, not 1000s
+    assert twice.grid[(3, 4)].concealment == straight.grid[(3, 4)].concealment
+    thrice = pickle.loads(pickle.dumps(twice))  # plain pickle works on it too
+    run_to_end(thrice)
+    assert digest(thrice) == digest(straight)

@@ -1,7 +1,8 @@
 """Checkpoints: a model saved at any step to one file, restored in any process to go on.
 
 A checkpoint is the whole model pickled (its arrays, Mesa's agent registries and grid, both
-random generators, the per-step table and the event log) plus, when a run folder is being
+random generators, the per-step table and the event log, the orders and the forces' picture;
+``pickling.py``, so that a restored model can be saved again) plus, when a run folder is being
 written, the run's :class:`~encircle_sim.recording.Recording`. Restored, the model continues
 exactly as the uninterrupted run would have: same draws, same tables, same events (a test checks
 this for every bundled scenario at several steps, in a fresh process).
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from encircle_sim import __version__
+from encircle_sim import __version__, pickling
 
 MAGIC = b"encircle-sim checkpoint\n"
 FORMAT = 1
@@ -85,8 +86,7 @@ def save_checkpoint(path: str | Path, model, *, recording=None,
         "written_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     header.update(info or {})
-    payload = zlib.compress(pickle.dumps({"model": model, "recording": recording},
-                                         protocol=pickle.HIGHEST_PROTOCOL), 1)
+    payload = zlib.compress(pickling.dumps({"model": model, "recording": recording}), 1)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "wb") as fh:
@@ -137,7 +137,7 @@ def load_checkpoint(path: str | Path, *, warn=None) -> Checkpoint:
         fh.readline()
         data = fh.read()
     try:
-        content = pickle.loads(zlib.decompress(data))
+        content = pickling.loads(zlib.decompress(data))
     except (zlib.error, pickle.UnpicklingError, EOFError, AttributeError, ImportError,
             ModuleNotFoundError) as err:
         raise _problem(path, f"damaged or incompatible checkpoint ({type(err).__name__}: "

@@ -74,6 +74,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8765, help="port (default 8765)")
     p.add_argument("--open", action="store_true", help="open a web browser when the page is ready")
 
+    p = sub.add_parser("branch", help="run alternative orders from a checkpoint, side by side")
+    p.add_argument("checkpoint", type=Path, help="a checkpoint file (run --checkpoint-every)")
+    p.add_argument("--orders", type=Path, required=True, metavar="FILE",
+                   help="TOML file of [[alternative]] tables: name = '...', orders = [{...}]")
+    p.add_argument("--reps", type=int, default=10, help="replications of each alternative "
+                   "(default 10)")
+    p.add_argument("--days", type=float, help="run this many days (default: to the end)")
+    p.add_argument("--seed", type=int, default=0, help="root seed of the replications")
+    p.add_argument("--workers", type=int, default=1, help="Dask worker processes (default 1)")
+    p.add_argument("--no-baseline", action="store_true",
+                   help="do not add 'as planned' (no new orders) as the first alternative")
+    p.add_argument("--out", type=Path, help="folder for runs.csv, comparison.csv and "
+                   "comparison.png (default: branches/<checkpoint name> next to the checkpoint)")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+
     p = sub.add_parser("animate", help="draw the animation of a run folder, without rerunning")
     p.add_argument("folder", type=Path, help="a run folder written by `encircle-sim run`")
     p.add_argument("--format", choices=["mp4", "gif"],
@@ -255,8 +270,30 @@ def cmd_animate(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "animate": cmd_animate, "validate": cmd_validate, "map": cmd_map,
-            "list": cmd_list, "viz": cmd_viz}
+def cmd_branch(args: argparse.Namespace) -> int:
+    if args.reps < 1:
+        return _fail(f"--reps {args.reps}: expected a number of replications >= 1")
+    if args.workers < 1:
+        return _fail(f"--workers {args.workers}: expected a number of processes >= 1")
+    if args.days is not None and not args.days > 0:
+        return _fail(f"--days {args.days:g}: expected a number of days > 0")
+    if not args.checkpoint.is_file():
+        return _fail(f"{str(args.checkpoint)!r}: no such checkpoint file")
+    from encircle_sim.branch import read_orders_file
+    from encircle_sim.checkpoint import read_header
+
+    read_header(args.checkpoint)  # not a checkpoint: reported before anything runs
+    alternatives = read_orders_file(args.orders)
+    out = args.out or args.checkpoint.parent.parent / "branches" / args.checkpoint.stem
+    if problem := _unwritable(out, "--out", folder=True):
+        return _fail(problem)
+    from encircle_sim.branch import write_branch_folder
+
+    return write_branch_folder(args, alternatives, out)
+
+
+COMMANDS = {"run": cmd_run, "branch": cmd_branch, "animate": cmd_animate,
+            "validate": cmd_validate, "map": cmd_map, "list": cmd_list, "viz": cmd_viz}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -109,20 +109,22 @@ def _stderr_progress(done: int, total: int) -> None:
     sys.stderr.flush()
 
 
-def _run_serial(tasks, report: Progress | None) -> list[dict[str, Any]]:
-    results = []
-    for k, (label, sc, seed) in enumerate(tasks, 1):
-        try:
-            results.append(run_summary(sc, seed))
-        except Exception as err:
-            err.add_note(f"run_many: variant {label!r}, seed {seed}")
-            raise
-        if report:
-            report(k, len(tasks))
-    return results
-
-
-def _run_dask(tasks, workers: int, client, report: Progress | None) -> list[dict[str, Any]]:
+def map_tasks(fn: Callable[..., Any], args: list[tuple], *, workers: int = 1, client=None,
+              report: Progress | None = None, describe: Callable[[int], str] = str
+              ) -> list[Any]:
+    """``[fn(*a) for a in args]``, serially or on Dask (``workers`` > 1 starts a LocalCluster,
+    or ``client``), results in task order; a failure names its task (``describe(i)``)."""
+    if client is None and workers == 1:
+        results = []
+        for k, a in enumerate(args):
+            try:
+                results.append(fn(*a))
+            except Exception as err:
+                err.add_note(describe(k))
+                raise
+            if report:
+                report(k + 1, len(args))
+        return results
     from dask.distributed import Client, LocalCluster, as_completed
 
     owned = None
@@ -132,19 +134,19 @@ def _run_dask(tasks, workers: int, client, report: Progress | None) -> list[dict
         client = Client(cluster)
         owned = (client, cluster)
     try:
-        futures = [client.submit(run_summary, sc, seed, pure=False) for _, sc, seed in tasks]
+        futures = [client.submit(fn, *a, pure=False) for a in args]
         where = {f.key: i for i, f in enumerate(futures)}
-        results: list[dict[str, Any] | None] = [None] * len(tasks)
+        out: list[Any] = [None] * len(args)
         for done, fut in enumerate(as_completed(futures), 1):
             i = where[fut.key]
             try:
-                results[i] = fut.result()
+                out[i] = fut.result()
             except Exception as err:
-                err.add_note(f"run_many: variant {tasks[i][0]!r}, seed {tasks[i][2]}")
+                err.add_note(describe(i))
                 raise
             if report:
-                report(done, len(tasks))
-        return results  # type: ignore[return-value]
+                report(done, len(args))
+        return out
     finally:
         if owned:
             owned[0].close()
@@ -178,10 +180,9 @@ def run_many(scenarios: ScenarioLike | Mapping[str, ScenarioLike] | Iterable[Sce
     seed_list = _seed_list(seeds, root_seed)
     tasks = [(label, sc, seed) for label, sc in variants for seed in seed_list]
     report = _stderr_progress if progress is True else (progress or None)
-    if client is None and workers == 1:
-        results = _run_serial(tasks, report)
-    else:
-        results = _run_dask(tasks, int(workers), client, report)
+    results = map_tasks(run_summary, [(sc, seed) for _, sc, seed in tasks],
+                        workers=int(workers), client=client, report=report,
+                        describe=lambda i: f"run_many: variant {tasks[i][0]!r}, seed {tasks[i][2]}")
     rows = [{"label": label, "seed": seed, **res}
             for (label, _, seed), res in zip(tasks, results, strict=True)]
     return pd.DataFrame(rows)

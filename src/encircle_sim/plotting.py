@@ -291,3 +291,45 @@ def plot_replications(runs: pd.DataFrame, columns, by: str = "label", ncols: int
         f"-{counts.max()}" if counts.max() != counts.min() else "") + " seeds per variant)"
     fig.suptitle(f"{title}\n{note}" if title else note, fontsize=10)
     return fig
+
+
+def plot_branches(runs: pd.DataFrame, comparison: pd.DataFrame, columns, ncols: int = 3,
+                  title: str = "") -> plt.Figure:
+    """Alternatives side by side, one panel per outcome: every replication as a dot, the mean
+    with its 95% interval as a bar, and under each alternative its paired difference to the
+    first one (mean [low, high])."""
+    columns = list(columns)
+    names = list(dict.fromkeys(runs["alternative"]))
+    n = max(len(columns), 1)
+    ncols = max(1, min(ncols, n))
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.3 * ncols, 3.6 * nrows),
+                             constrained_layout=True, squeeze=False)
+    jitter = np.random.default_rng(0)
+    for ax, col in zip(axes.ravel(), columns, strict=False):
+        labels = []
+        for k, name in enumerate(names):
+            values = runs.loc[runs["alternative"] == name, col].dropna().to_numpy(float)
+            ax.scatter(k + jitter.uniform(-0.15, 0.15, len(values)), values, s=14,
+                       color="#1f4e9c", alpha=0.45, zorder=2)
+            row = comparison[(comparison["outcome"] == col) & (comparison["alternative"] == name)]
+            label = name if len(name) <= 18 else name[:17] + "…"
+            if len(row):
+                r = row.iloc[0]
+                ax.errorbar([k], [r["mean"]], yerr=[[r["mean"] - r["mean_low"]],
+                                                    [r["mean_high"] - r["mean"]]],
+                            fmt="o", color="#7a0000", ms=6, capsize=6, lw=2, zorder=3)
+                if "difference" in r and pd.notna(r.get("difference")):
+                    label += (f"\n{r['difference']:+.2g} [{r['difference_low']:+.2g}, "
+                              f"{r['difference_high']:+.2g}]")
+            labels.append(label)
+        ax.set_xticks(range(len(names)), labels, fontsize=8)
+        ax.set_title(col.replace("_", " "), fontsize=10)
+        ax.grid(axis="y", alpha=0.3)
+        ax.set_xlim(-0.6, len(names) - 0.4)
+    for ax in axes.ravel()[n:]:
+        ax.set_visible(False)
+    note = ("dots: replications; red: mean and 95% interval; under each alternative: paired "
+            f"difference to '{names[0]}' [95% interval]") if names else ""
+    fig.suptitle((title + "\n" if title else "") + note, fontsize=9)
+    return fig
