@@ -116,7 +116,10 @@ def feed_lines(moment: Moment, lines: int = FEED_LINES, steps: int = FEED_STEPS
         step = moment.step - back
         if step < 0 or len(out) >= lines:
             break
-        said = narrative.sentences(moment.events(step))
+        rows = moment.events(step)
+        rows = ([r for r in rows if r.get("kind", "").startswith("order")]
+                + [r for r in rows if not r.get("kind", "").startswith("order")])  # orders first
+        said = narrative.sentences(rows)
         if back == 0:
             if len(said) > lines:
                 said = said[: lines - 1] + [f"... and {len(said) - lines + 1} more this step"]
@@ -191,8 +194,13 @@ def EventFeed(moment: Moment):
 
 
 @solara.component
-def MomentView(moment: Moment, notes: list[str], changes: str = ""):
-    """Status on top; the map, with the charts and the event feed beside it."""
+def MomentView(moment: Moment, notes: list[str], changes: str = "", model_reactive=None,
+               job=None, set_job=None):
+    """Status on top; the map, with the charts and the event feed beside it. With the live
+    model (``model_reactive``), the command post above the feed and a branch's result under
+    the map."""
+    from encircle_sim.viz.command import BranchResult, CommandPost
+
     solara.Style(CSS)
     with solara.Column(gap="8px"):
         CampaignStatus(moment, notes, changes)
@@ -202,18 +210,23 @@ def MomentView(moment: Moment, notes: list[str], changes: str = ""):
                 CampaignMap(moment)
             with solara.Column(gap="4px", style={"flex": "1 1 300px", "min-width": "0",
                                                  "max-width": f"{CHART_SIZE[0]}px"}):
+                if model_reactive is not None:
+                    CommandPost(model_reactive, job, set_job)
                 solara.Text("Events (this step first)", classes=["encircle-side-title"])
                 EventFeed(moment)
                 CampaignCharts(moment)
+        if model_reactive is not None:
+            BranchResult(job)
 
 
 @solara.component
-def CampaignView(model):
-    """The main area for the live model."""
+def CampaignView(model, model_reactive=None, job=None, set_job=None):
+    """The main area for the live model (with the command post when ``model_reactive`` is
+    given)."""
     tick = update_counter.get()  # the only reader of Mesa's step signal on this page
     moment = Moment.of_model(model, tick)
     MomentView(moment, list(getattr(model, "notes", [])),
-               changes_text(getattr(model, "overrides", {})))
+               changes_text(getattr(model, "overrides", {})), model_reactive, job, set_job)
 
 
 @solara.component

@@ -73,6 +73,7 @@ POCKET_EDGE = "#b71c1c"
 CORDON_HELD = "#00897b"
 CORDON_GAP = "#ff9100"
 CACHE_COLOUR = "#5d4037"
+ORDER_COLOUR = "#00b0ff"
 LINK_COLOUR = "#37474f"
 
 #: Pixel size of a map frame: shown at this size, or shrunk to fit the page's column.
@@ -109,10 +110,11 @@ def step_events(source) -> dict[str, np.ndarray]:
     Only that step's events are read (``EventLog.at_step`` for a live model), so the cost does
     not grow with the campaign's length.
     """
-    out: dict[str, list] = {"contact": [], "escape": [], "attack": []}
+    out: dict[str, list] = {"contact": [], "escape": [], "attack": [], "order": []}
     for kind, lat, lon in as_picture(source).events:
         group = ("contact" if kind in CONTACT_KINDS else "escape" if kind in ESCAPE_KINDS
-                 else "attack" if kind in ATTACK_KINDS else None)
+                 else "attack" if kind in ATTACK_KINDS else "order" if kind == "order"
+                 else None)
         if group:
             out[group].append((lon, lat))
     return {g: np.asarray(v, float).reshape(-1, 2) for g, v in out.items()}
@@ -146,6 +148,7 @@ def marker_colours() -> list[tuple[int, int, int]]:
     """RGB of every colour the moving layer draws (a GIF's palette must hold them)."""
     colours = list(SIDE_COLOURS.values()) + [POCKET_EDGE, CORDON_HELD, CORDON_GAP, CACHE_COLOUR,
                                              LINK_COLOUR, "#ffd600", "#6a1b9a", "#ff1744",
+                                             ORDER_COLOUR,
                                              "black", "white"]
     colours += [face for *_, face, _e, _s in CELL_STYLES.values() if face != "none"]
     colours += [edge for *_, edge, _s in CELL_STYLES.values()]
@@ -211,6 +214,8 @@ def legend_handles() -> tuple[list, list]:
                label="escape this step"),
         Line2D([], [], ls="", marker="*", markersize=11, color="#ff1744",
                markeredgecolor="black", markeredgewidth=0.4, label="attack elsewhere"),
+        Line2D([], [], ls="", marker="P", markersize=10, color=ORDER_COLOUR,
+               markeredgecolor="black", markeredgewidth=0.6, label="order given (its target)"),
     ]
     return terrain, campaign
 
@@ -420,6 +425,8 @@ class MapFrame:
             "escape": ax.scatter([], [], marker="x", s=70, c="#6a1b9a", linewidths=2.0, zorder=11),
             "attack": ax.scatter([], [], marker="*", s=150, c="#ff1744", edgecolors="black",
                                  linewidths=0.4, zorder=11),
+            "order": ax.scatter([], [], marker="P", s=150, c=ORDER_COLOUR, edgecolors="black",
+                                linewidths=0.6, zorder=12),
         }
         self.side_rgba = np.array([to_rgba(SIDE_COLOURS[Side(s)]) for s in range(len(Side))])
         self.dynamic = ([self.outline, self.links, self.caches] + list(self.units.values())

@@ -89,6 +89,7 @@ def CampaignPage(scenario: str = DEFAULT_SCENARIO, choices: list[str] | None = N
     name, set_name = solara.use_state(scenario)
     offered = choices or scenario_choices(scenario)
     record, set_record = solara.use_state(solara.use_memo(lambda: open_replay(replay), []))
+    job, set_job = solara.use_state(None)  # the last branch started from the page
     # The model lives in a reactive we own, so the sidebar status follows SolaraViz's resets.
     model = solara.use_memo(lambda: solara.reactive(LiveCampaignModel(name)), [name])
     params = solara.use_memo(lambda: model_params(name), [name])
@@ -110,4 +111,4 @@ def CampaignPage(scenario: str = DEFAULT_SCENARIO, choices: list[str] | None = N
         name=f"encircle-sim: {describe(name)}",
         play_interval=PLAY_INTERVAL_MS,
     ).key(f"viz-{name}")
-    CampaignView(model.value)
+    CampaignView(model.value, model, job, set_job)
