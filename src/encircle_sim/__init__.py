@@ -11,6 +11,8 @@ The public API, for notebooks and scripts::
     es.run("quick", out="runs/q", checkpoint_every=2)        # run folder + checkpoints/
     es.resume("runs/q/checkpoints/day-004.00.ckpt")          # continue, same results
     es.save_animation("runs/q")                              # campaign.mp4 (GIF without ffmpeg)
+    model.order("commit_reserve", sector="largest_gap")      # orders (docs/orders.md)
+    es.branch(model, {"sealed": [{"order": "border_sealing", "value": 0.95}]}, reps=10)
     es.plot_timeseries(result.steps); es.plot_final_map(result.model)
     runs = es.run_many({"sealed": sc, "leaky": sc2}, seeds=5, workers=2)   # one row per run
     es.plot_replications(runs, ["iraq.escaped_border", "iraq.killed"])
@@ -44,6 +46,7 @@ _EXPORTS = {
     "run": "encircle_sim.runner",
     "RunResult": "encircle_sim.runner",
     "resume": "encircle_sim.runner",
+    "branch": "encircle_sim.branch",
     "run_many": "encircle_sim.experiments",
     "replication_seeds": "encircle_sim.experiments",
     # checkpoints and replay
@@ -63,7 +66,7 @@ __all__ = [  # the same names as _EXPORTS (a test checks), spelled out for tools
     "__version__",
     "Scenario", "ScenarioError", "load_scenario", "save_scenario", "with_overrides",
     "bundled_scenarios", "parameter_table", "get_path",
-    "CampaignModel", "run", "resume", "RunResult", "run_many", "replication_seeds",
+    "CampaignModel", "run", "resume", "branch", "RunResult", "run_many", "replication_seeds",
     "save_checkpoint", "load_checkpoint", "open_run_folder",
     "plot_timeseries", "plot_final_map", "plot_replications", "save_animation",
     "CampaignPage",
@@ -85,6 +88,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # for editors and type checkers; no import cost at run time
     from encircle_sim.animation import save_animation
+    from encircle_sim.branch import branch
     from encircle_sim.checkpoint import load_checkpoint, save_checkpoint
     from encircle_sim.experiments import replication_seeds, run_many
     from encircle_sim.model import CampaignModel
