@@ -23,7 +23,7 @@ from encircle_sim.viz.live_model import LiveCampaignModel
 
 PICTURE_ARRAYS = ("unit_x", "unit_y", "unit_side", "unit_task", "unit_alive", "cell_x", "cell_y",
                   "cell_state", "cell_detected", "pocket", "cordon_xy", "cordon_held", "cache_x",
-                  "cache_y", "cache_intact")
+                  "cache_y", "cache_intact", "known_x", "known_y", "known_age_days", "known_out")
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ so the page is rendered inside ``solara.AppLayout`` as ``solara run`` does.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import ipyvuetify as v
 import ipywidgets
@@ -181,5 +182,44 @@ def test_opening_a_folder_that_is_not_a_run_says_why(tmp_path):
         button(rc, "Open").click()
         assert "replay.npz: missing" in str(rc.find(v.Alert).widget.children)
         assert text_of(rc, "encircle-day").startswith("Day 0 of ")  # still the live model
+    finally:
+        rc.close()
+
+
+def test_order_form_and_checkpoints_in_process(tmp_path, monkeypatch):
+    """Give an order from the form (and a refused one), save a checkpoint, step on, load it
+    back: the page shows the saved day again."""
+    monkeypatch.chdir(tmp_path)  # the page saves into ./checkpoints
+
+    @solara.component
+    def App():
+        with solara.AppLayout():
+            CampaignPage("victory_will")
+
+    box, rc = solara.render(App(), handle_error=False)
+    try:
+        for _ in range(4):
+            button(rc, "Step").click()
+        button(rc, "Give order").click()
+        ok = rc.find(v.Alert, class_="encircle-order-ok")
+        ok.assert_single()
+        assert "commit the reserve" in str(ok.widget.children)
+        now = [w.children[0] for w in rc.find(v.Html, class_="encircle-feed-now").widgets]
+        assert now[0].startswith("Order: commit the reserve")
+        button(rc, "Give order").click()  # no reserve left: refused, said
+        assert "no units left" in str(rc.find(v.Alert, class_="encircle-order-error")
+                                      .widget.children)
+        button(rc, "Save checkpoint").click()
+        saved = list((tmp_path / "checkpoints").glob("*.ckpt"))
+        assert len(saved) == 1 and "day-001.00" in saved[0].name
+        for _ in range(3):
+            button(rc, "Step").click()
+        assert text_of(rc, "encircle-day").startswith("Day 1.75 of 45")
+        picker = rc.find(v.Select, label="Saved checkpoints")
+        picker.widget.v_model = str(Path("checkpoints") / saved[0].name)
+        button(rc, "Load checkpoint").click()
+        assert text_of(rc, "encircle-day").startswith("Day 1 of 45")
+        button(rc, "Step").click()
+        assert text_of(rc, "encircle-day").startswith("Day 1.25 of 45")
     finally:
         rc.close()
