@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from encircle_sim.branch import BASELINE, Branches, branch, read_orders_file
+from encircle_sim.branches import BASELINE, Branches, branch, read_orders_file
 from encircle_sim.checkpoint import save_checkpoint
 from encircle_sim.model import CampaignModel
 from encircle_sim.orders import OrderError

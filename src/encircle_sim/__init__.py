@@ -46,7 +46,7 @@ _EXPORTS = {
     "run": "encircle_sim.runner",
     "RunResult": "encircle_sim.runner",
     "resume": "encircle_sim.runner",
-    "branch": "encircle_sim.branch",
+    "branch": "encircle_sim.branches",
     "run_many": "encircle_sim.experiments",
     "replication_seeds": "encircle_sim.experiments",
     # checkpoints and replay
@@ -88,7 +88,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # for editors and type checkers; no import cost at run time
     from encircle_sim.animation import save_animation
-    from encircle_sim.branch import branch
+    from encircle_sim.branches import branch
     from encircle_sim.checkpoint import load_checkpoint, save_checkpoint
     from encircle_sim.experiments import replication_seeds, run_many
     from encircle_sim.model import CampaignModel

@@ -279,7 +279,7 @@ def cmd_branch(args: argparse.Namespace) -> int:
         return _fail(f"--days {args.days:g}: expected a number of days > 0")
     if not args.checkpoint.is_file():
         return _fail(f"{str(args.checkpoint)!r}: no such checkpoint file")
-    from encircle_sim.branch import read_orders_file
+    from encircle_sim.branches import read_orders_file
     from encircle_sim.checkpoint import read_header
 
     read_header(args.checkpoint)  # not a checkpoint: reported before anything runs
@@ -287,7 +287,7 @@ def cmd_branch(args: argparse.Namespace) -> int:
     out = args.out or args.checkpoint.parent.parent / "branches" / args.checkpoint.stem
     if problem := _unwritable(out, "--out", folder=True):
         return _fail(problem)
-    from encircle_sim.branch import write_branch_folder
+    from encircle_sim.branches import write_branch_folder
 
     return write_branch_folder(args, alternatives, out)
 

@@ -8,7 +8,7 @@ Three panels beside the map (live model only):
   a bad one is reported with what is allowed, and nothing changes.
 * **Branch here**: orders from the form added as alternatives; "Run branch" copies the campaign
   as it stands and runs "as planned" and every alternative a few times with common random
-  numbers (``branch.py``) in the background, while the main campaign stays where it is; the
+  numbers (``branches.py``) in the background, while the main campaign stays where it is; the
   comparison chart then appears under the map.
 * **Checkpoint**: save the campaign as it stands to ``checkpoints/`` (and download it), or load
   one saved there or in a run folder's ``checkpoints/``. Only those folders are offered:
@@ -239,7 +239,7 @@ def run_branch_in_background(model, alternatives: dict[str, list], reps: int,
                              days: float | None, on_done) -> BranchRun:
     """Copy the campaign now, then run the branch in a thread; ``on_done(run)`` when finished."""
     from encircle_sim import pickling
-    from encircle_sim.branch import branch
+    from encircle_sim.branches import branch
 
     blob = pickling.dumps(model)  # the moment, taken now: the live model may step on
     job = BranchRun(float(model.day), alternatives, reps, days)
