@@ -14,7 +14,7 @@ import random
 import numpy as np
 import pytest
 from scipy import ndimage
-from shapely.geometry import LineString, Point
+from shapely.geometry import LineString, Point, Polygon
 
 from encircle_sim.geography import (
     COUNTRY_IRAQ,
@@ -132,6 +132,50 @@ def test_every_town_lands_in_the_cell_that_contains_it(grid):
         assert abs(place.lon - lon_c) <= grid.dlon / 2 + 1e-9, place.name
         assert (lat_c, lon_c) == pytest.approx(grid.latlon_of(x, y))
 
+
+
+def _square_holding(grid, lat: float, lon: float) -> tuple[int, int]:
+    """The square whose edges enclose a point, found from the cell-centre layers."""
+    x = int(np.argmin(np.abs(grid.lon - lon)))
+    y = int(np.argmin(np.abs(grid.lat - lat)))
+    assert abs(grid.lon[x] - lon) <= grid.dlon / 2 + 1e-9
+    assert abs(grid.lat[y] - lat) <= grid.dlat / 2 + 1e-9
+    return x, y
+
+
+@pytest.mark.parametrize("cell_km", [2.0, 5.0, 10.0])
+def test_every_town_stands_in_its_square_or_next_to_it_on_its_own_bank(cell_km):
+    """Where the model puts a place (force starts, areas: ``build.square_of``): the square that
+    contains the place's coordinate. Only where that square is water (river without a crossing,
+    lake) may it move, and then to a neighbouring square on the same side of every river: a
+    straight line from the coordinate to the square's centre crosses none."""
+    g = grid_of(cell_km)
+    open_ground = navigator(g).open_ground
+    rivers = [LineString(np.column_stack(km_frame(r.coords[:, 0], r.coords[:, 1])))
+              for r in REGION.lines_of("river")]
+    moved = []
+    for p in [p for p in towns_in(g) if p.kind == "town"]:  # not the lake centre
+        x, y = g.place_cell(p.lat, p.lon, open_ground)
+        assert open_ground[x, y], p.name
+        hx, hy = _square_holding(g, p.lat, p.lon)
+        if (x, y) == (hx, hy):
+            continue
+        moved.append(p.name)
+        assert not open_ground[hx, hy], f"{p.name} moved off open ground"
+        assert max(abs(x - hx), abs(y - hy)) <= 1, f"{p.name} moved more than one square"
+        path = LineString([km_frame(p.lat, p.lon), km_frame(g.lat[y], g.lon[x])])
+        assert not any(path.intersects(r) for r in rivers), f"{p.name} moved across a river"
+    assert len(moved) <= 3, moved  # the exception, not the rule
+
+
+def test_al_qaim_is_placed_at_its_reference_coordinate():
+    """Al-Qa'im (34.367 N, 41.139 E) sits on the Euphrates next to its crossing: its square
+    holds its coordinate at every cell size (issue 10 reported it two squares east at 2 km)."""
+    p = REGION.place("Al-Qa'im")
+    for km in CELL_SIZES:
+        g = grid_of(km)
+        x, y = g.place_cell(p.lat, p.lon, navigator(g).open_ground)
+        assert (x, y) == _square_holding(g, p.lat, p.lon), km
 
 def test_cell_distances_match_great_circle_distances(grid):
     """The grid's km metric between town cells is within 5% of the great-circle distance."""
@@ -260,6 +304,42 @@ def test_lake_tharthar_is_lake(grid):
     assert (grid.lat[ly] >= ring[:, 0].min()).all() and (grid.lat[ly] <= ring[:, 0].max()).all()
     assert (grid.lon[lx] >= ring[:, 1].min()).all() and (grid.lon[lx] <= ring[:, 1].max()).all()
 
+
+
+def equal_area_km2(ring_latlon: np.ndarray) -> float:
+    """Area of a [lat, lon] ring on the model's sphere (R = 6371 km), through Lambert's
+    cylindrical equal-area projection (x = R lon, y = R sin lat)."""
+    lat, lon = np.radians(ring_latlon[:, 0]), np.radians(ring_latlon[:, 1])
+    return Polygon(np.column_stack([6371.0 * lon, 6371.0 * np.sin(lat)])).area
+
+
+def test_lake_tharthar_area_is_in_the_sourced_range():
+    """A reservoir's area follows its level: 2,000-2,700 km2 in the sources the data file cites
+    (2,710 km2 at full level); the old 12-vertex outline covered about 1,450 km2."""
+    ring = REGION.areas_of("lake")[0].ring
+    assert 2000.0 <= equal_area_km2(ring) <= 2700.0
+    # a check on the area formula itself: a 1 x 1 degree square at the equator on the sphere
+    square = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 1.0], [1.0, 0.0]])
+    assert equal_area_km2(square) == pytest.approx(6371.0**2 * np.radians(1.0)
+                                                   * np.sin(np.radians(1.0)))
+
+
+@pytest.mark.parametrize("cell_km", [2.0, 5.0, 10.0])
+@pytest.mark.parametrize("shift", [0.0, 0.31, 0.67])
+def test_lake_tharthar_rasterised_area_matches_its_outline(cell_km, shift):
+    """Counting cells whose centre is in the lake estimates the lake's area with a standard error
+    of sqrt(0.0724 s^3 P) on a square grid of spacing s, for an outline of perimeter P (Matheron
+    1965, Kendall-Rankin): the layer's lake area lies within 4 of those of the outline's area,
+    on the model's full window and on windows shifted by a fraction of a cell."""
+    ring = REGION.areas_of("lake")[0].ring
+    x, y = km_frame(ring[:, 0], ring[:, 1], lat0=float(ring[:, 0].mean()))
+    perimeter = Polygon(np.column_stack([x, y])).length
+    sigma = np.sqrt(0.0724 * cell_km**3 * perimeter)
+    step = shift * cell_km / KM_PER_DEG
+    window = FULL if shift == 0.0 else (33.2 + step, 35.0, 42.6 + 1.3 * step, 44.0)
+    g = grid_of(cell_km, window)
+    lake_km2 = float(g.cell_area_km2[g.layers["lake"]].sum())
+    assert abs(lake_km2 - equal_area_km2(ring)) <= 4 * sigma, (lake_km2, equal_area_km2(ring))
 
 def test_points_along_the_rivers_fall_in_river_cells(grid):
     for line in REGION.lines_of("river"):

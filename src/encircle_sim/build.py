@@ -58,10 +58,8 @@ def build_world(model) -> None:
 
 
 def square_of(model, loc) -> tuple[int, int]:
-    """The open-ground square nearest a location."""
-    ix, iy = model.region.cell_of(loc.lat, loc.lon)
-    x, y = model.nav.snap(np.array([ix]), np.array([iy]))
-    return int(x[0]), int(y[0])
+    """The open-ground square of a location: its own, or the nearest on its side of the river."""
+    return model.region.place_cell(loc.lat, loc.lon, model.nav.open_ground)
 
 
 def build_units(model) -> None:

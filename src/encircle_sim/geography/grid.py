@@ -44,6 +44,9 @@ RURAL_DENSITY = {"open": 0.5, "rough": 0.3, "wadi": 1.0, "river": 40.0, "lake": 
 POPULATION_BY_CLASS = {"metropolis": 1_500_000, "city": 400_000, "town": 75_000,
                        "small_town": 12_000, "village": 2_500, "none": 0}
 BRIDGE_CLASSES = ("metropolis", "city", "town", "small_town")
+#: A place whose own square is water moves to an allowed square on its own bank within this many
+#: squares (see ``RegionGrid.place_cell``).
+PLACE_SEARCH_CELLS = 3
 
 COUNTRY_OTHER, COUNTRY_IRAQ, COUNTRY_SYRIA = 0, 1, 2
 
@@ -204,6 +207,42 @@ class RegionGrid:
             return int(ix), int(iy)
         return ix, iy
 
+    def place_cell(self, lat: float, lon: float, allowed: np.ndarray) -> tuple[int, int]:
+        """The square a place stands on, given the squares agents may stand on (``allowed``).
+
+        It is the square holding the place when that is allowed. Otherwise (the place's square
+        is a river or lake) it is the allowed square whose centre is nearest the place in km
+        among those a straight line from the place reaches without crossing a river: a town is
+        never moved to the far bank. Only if no square within ``PLACE_SEARCH_CELLS`` squares
+        qualifies does the nearest allowed square do.
+        """
+        cx, cy = self.cell_of(lat, lon)
+        if allowed[cx, cy]:
+            return cx, cy
+        r = PLACE_SEARCH_CELLS
+        x0, y0 = max(cx - r, 0), max(cy - r, 0)
+        xy = np.argwhere(allowed[x0:cx + r + 1, y0:cy + r + 1]) + (x0, y0)
+        if not len(xy):
+            xy = np.argwhere(allowed)
+        if not len(xy):
+            raise ValueError("no square of the grid is allowed")
+        d = great_circle_km(lat, lon, self.lat[xy[:, 1]], self.lon[xy[:, 0]])
+        xy = xy[np.argsort(d, kind="stable")]
+        px, py = self._to_km(lat, lon)
+        qx, qy = self._to_km(self.lat[xy[:, 1]], self.lon[xy[:, 0]])
+        paths = shapely.linestrings(np.stack([np.broadcast_to([px, py], (len(xy), 2)),
+                                              np.column_stack([qx, qy])], axis=1))
+        same_bank = ~shapely.intersects(paths, self._river_km)
+        x, y = xy[int(np.argmax(same_bank))] if same_bank.any() else xy[0]
+        return int(x), int(y)
+
+    @functools.cached_property
+    def _river_km(self):
+        """The river lines in the grid's km frame, for "is it across a river?" questions."""
+        return MultiLineString([LineString(np.column_stack(self._to_km(r.coords[:, 0],
+                                                                        r.coords[:, 1])))
+                                for r in self.region.lines_of("river")])
+
     def latlon_of(self, x, y):
         """Cell-centre latitude and longitude of cells (x, y)."""
         x, y = np.asarray(x), np.asarray(y)
@@ -361,12 +400,10 @@ class RegionGrid:
         mask = np.zeros(self.shape, bool)
         if not towns or not rivers:
             return mask
-        lines = MultiLineString([LineString(np.column_stack(self._to_km(r.coords[:, 0],
-                                                                          r.coords[:, 1])))
-                                 for r in rivers])
         for p in towns:
             tx, ty = self._to_km(p.lat, p.lon)
-            near = shapely.intersection(lines, shapely.Point(tx, ty).buffer(CROSSING_KM, 64))
+            near = shapely.intersection(self._river_km,
+                                        shapely.Point(tx, ty).buffer(CROSSING_KM, 64))
             for part in getattr(near, "geoms", [near]):
                 if part.is_empty or part.geom_type != "LineString":
                     continue
