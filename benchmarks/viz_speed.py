@@ -33,15 +33,16 @@ def ms(values: list[float]) -> str:
 
 def frames(scenario: str, steps: int) -> dict[str, list[float]]:
     from encircle_sim.viz import charts, mapframe
-    from encircle_sim.viz.components import default_zoom
+    from encircle_sim.viz.components import CHART_SIZE, MAP_WIDTH, default_zoom
     from encircle_sim.viz.live_model import LiveCampaignModel
 
     model = LiveCampaignModel(scenario)
     t0 = time.perf_counter()
-    zoomed = mapframe.MapFrame(model, zoom=default_zoom(model))
-    whole = mapframe.MapFrame(model, zoom=False)
+    size = (MAP_WIDTH, None)  # as the page draws it
+    zoomed = mapframe.MapFrame(model, zoom=default_zoom(model), size_px=size, legend=False)
+    whole = mapframe.MapFrame(model, zoom=False, size_px=size, legend=False)
     background = (time.perf_counter() - t0) / 2
-    live = charts.LiveCharts(model)
+    live = charts.LiveCharts(model, size_px=CHART_SIZE)
     out: dict[str, list[float]] = {"step": [], "map": [], "map_whole": [], "charts": [],
                                    "background": [background]}
     for _ in range(steps):

@@ -197,3 +197,15 @@ def test_figures_use_a_file_backend_outside_notebooks_and_respect_a_chosen_one()
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, env=env)
     assert out.stdout.strip() == "svg"
+
+
+def test_public_names_are_not_shadowed_by_submodules():
+    """Importing every module of the package leaves each public name its object (a module
+    named like a public function would replace it on the package)."""
+    import pkgutil
+
+    for info in pkgutil.walk_packages(es.__path__, "encircle_sim."):
+        if not info.name.startswith("encircle_sim.viz.app"):
+            importlib.import_module(info.name)
+    for name, module in es._EXPORTS.items():
+        assert getattr(es, name) is getattr(importlib.import_module(module), name), name

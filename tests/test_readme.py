@@ -51,8 +51,10 @@ def test_readme_credits_the_data_sources():
     assert "docs/live-viz.md" in README and "## Notebook" in README
 
 
-def test_readme_python_example_runs():
-    """The API example, made quick: the small scenario, two seeds, in process."""
+def test_readme_python_example_runs(tmp_path, monkeypatch):
+    """The API example, made quick: the small scenario, two seeds, in process (its run folders
+    go to a temporary folder)."""
+    monkeypatch.chdir(tmp_path)
     code = blocks("python")[0]
     code = code.replace('"victory_will"', '"quick"').replace("seeds=10, workers=2", "seeds=2")
     scope: dict = {}
@@ -60,6 +62,7 @@ def test_readme_python_example_runs():
     assert len(scope["table"]) == 4
     assert set(scope["table"]["label"]) == {"planned", "leaky"}
     assert scope["result"].summary["seed"] == 3
+    assert (tmp_path / "runs" / "q" / "checkpoints" / "day-004.00.ckpt").is_file()
 
 
 def test_readme_experiment_examples_load(write):

@@ -23,7 +23,7 @@ from encircle_sim.outputs import FIGURES, RUN_FILES, RunFolder
 from encircle_sim.runner import run
 
 REPO = Path(__file__).resolve().parents[1]
-ALL_FILES = sorted((*RUN_FILES, *FIGURES[:2]))
+ALL_FILES = sorted((*RUN_FILES, "timeseries.png", "final_map.png", "replay.npz"))
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
@@ -32,8 +32,10 @@ def summary(folder: Path) -> dict:
 
 
 def assert_whole(folder: Path, *, seed: int, completed: bool) -> None:
-    """Every file of one run, none half written, all from the same seed."""
-    assert sorted(os.listdir(folder)) == ALL_FILES
+    """Every file of one run, none half written, all from the same seed (an interrupted run
+    also leaves a checkpoint of the step it stopped at)."""
+    expected = ALL_FILES if completed else sorted((*ALL_FILES, "checkpoints"))
+    assert sorted(os.listdir(folder)) == expected
     s = summary(folder)
     assert s["seed"] == seed and s["completed"] is completed
     assert json.loads((folder / "provenance.json").read_text())["seed"] == seed
@@ -94,7 +96,9 @@ def test_an_interrupt_mid_campaign_writes_a_whole_folder_marked_incomplete(tmp_p
     assert code == 128 + sig, err
     assert_whole(tmp_path / "r", seed=11, completed=False)
     day = summary(tmp_path / "r")["days"]
-    assert f"interrupted ({sig.name}) at day {day:.1f}: partial results written to r/" in err
+    assert f"interrupted ({sig.name}) at day {day:.2f}: partial results written to r/" in err
+    [checkpoint] = os.listdir(tmp_path / "r" / "checkpoints")
+    assert f"continue with `encircle-sim run --from r/checkpoints/{checkpoint}`" in err
     assert "summary.json says completed: false" in err
     assert "Traceback" not in err
     assert hidden_leftovers(tmp_path) == []
@@ -276,7 +280,7 @@ def test_the_api_refuses_to_overwrite_a_run_unless_asked(tmp_path):
         run("quick", seed=2, out=tmp_path / "r", plots=False)
     run("quick", seed=2, out=tmp_path / "r", plots=False, replace=True)
     assert summary(tmp_path / "r")["seed"] == 2
-    assert sorted(os.listdir(tmp_path / "r")) == sorted(RUN_FILES)
+    assert sorted(os.listdir(tmp_path / "r")) == sorted((*RUN_FILES, "replay.npz"))
 
 
 def test_a_reserved_folder_is_locked_and_released(tmp_path):
@@ -349,3 +353,27 @@ def test_the_lock_file_pins_every_dependency_exactly():
     for requirement in wanted:
         name = requirement.split("[")[0].split(">")[0].split("<")[0].split("=")[0].strip()
         assert name.lower().replace("_", "-") in pinned, f"{name} is not in requirements.lock"
+
+
+@pytest.mark.slow
+def test_a_run_killed_outright_continues_from_its_last_checkpoint(tmp_path, cli):
+    proc = start_run("victory_will", "--seed", 4, "--out", "r", "--checkpoint-every", "2",
+                     cwd=tmp_path)
+    ckpts = tmp_path / "r" / "checkpoints"
+    seen = wait_for_stepping(proc)
+    while not (ckpts.is_dir() and any(p.suffix == ".ckpt" for p in ckpts.iterdir())):
+        ch = proc.stderr.read(1)
+        assert ch, f"the run ended before its first checkpoint: {seen}"
+        seen += ch
+    proc.kill()
+    proc.wait()
+    # the folder holds the checkpoints and nothing else: not a run that looks finished
+    assert os.listdir(tmp_path / "r") == ["checkpoints"]
+    last = sorted(p for p in ckpts.iterdir() if p.suffix == ".ckpt")[-1]
+    resumed = cli("run", "--from", last.relative_to(tmp_path), "--quiet", timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert_whole_with_checkpoints = sorted((*ALL_FILES, "checkpoints"))
+    assert sorted(os.listdir(tmp_path / "r")) == assert_whole_with_checkpoints
+    assert summary(tmp_path / "r")["completed"] is True and summary(tmp_path / "r")["seed"] == 4
+    assert last.name in os.listdir(ckpts)  # the checkpoints it came from are kept
+    assert hidden_leftovers(tmp_path) == []

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from encircle_sim.state import CellState
 from encircle_sim.viz import charts, encode, mapframe
 from encircle_sim.viz.live_model import LiveCampaignModel
 
@@ -64,14 +63,15 @@ def test_step_events_only_this_step(model):
                        sorted(now.loc[now["kind"].isin(mapframe.CONTACT_KINDS), "lat"]))
 
 
-def test_detected_view_shows_a_subset(model):
-    c = model.cells
+def test_forces_view_shows_located_cells_at_their_last_known_squares(model):
     everything = mapframe.visible_cells(model, mapframe.Layers())
-    seen = mapframe.visible_cells(model, mapframe.Layers(cells=mapframe.SHOW_DETECTED))
-    assert set(everything) == set(np.flatnonzero(c.active))
-    assert set(seen) <= set(everything)
-    for i in seen:
-        assert model.detected_cells[i] or c.state[i] == CellState.ATTACKING
+    assert set(everything) == set(np.flatnonzero(model.cells.active))
+    assert len(mapframe.visible_cells(model, mapframe.Layers(cells=mapframe.SHOW_KNOWN))) == 0
+    k = model.command.knowledge
+    known, age_bin = mapframe.known_cells(model)
+    assert set(known) == set(np.flatnonzero((k.step >= 0) & ~k.out)[: model.cells.n])
+    ages = (model.steps - k.step[known]) * model.dt_days
+    assert np.array_equal(age_bin, np.searchsorted([1.0, 3.0, 7.0], ages, side="right"))
 
 
 def _decode(data: bytes) -> np.ndarray:

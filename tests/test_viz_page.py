@@ -7,6 +7,7 @@ so the page is rendered inside ``solara.AppLayout`` as ``solara run`` does.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import ipyvuetify as v
 import ipywidgets
@@ -14,6 +15,7 @@ import pytest
 import solara
 
 from encircle_sim.scenario_files import load_scenario
+from encircle_sim.viz.components import FEED_LINES
 from encircle_sim.viz.page import CampaignPage, model_params
 
 QUICK_DAYS = load_scenario("quick").time.max_days
@@ -43,7 +45,9 @@ def status(rc) -> str:
 
 
 def images(rc) -> list[bytes]:
-    return [w.value for w in rc.find(ipywidgets.Image).widgets]
+    """The map and the charts (not the legend, drawn once)."""
+    return [w.value for css in ("encircle-map-image", "encircle-charts-image")
+            for w in rc.find(ipywidgets.Image).widgets if css in w._dom_classes]
 
 
 def button(rc, label: str):
@@ -106,3 +110,116 @@ def test_model_params_match_the_model_signature():
         assert ("retaliation" in params) == sc.theatres.syria
         assert params["cells"].value == sc.insurgents.cells
         assert params["border_sealing"].value == sc.border.sealing
+
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory):
+    from encircle_sim.runner import run
+
+    out = tmp_path_factory.mktemp("runs") / "victory_will"
+    run("victory_will", out=out, plots=False)
+    return out
+
+
+def test_replay_scrubs_a_run_folder_without_running_the_model(run_folder):
+    import pandas as pd
+
+    from encircle_sim import narrative
+    from encircle_sim.replay import open_run_folder
+
+    record = open_run_folder(run_folder)
+
+    @solara.component
+    def App():
+        with solara.AppLayout():
+            CampaignPage("quick")
+
+    box, rc = solara.render(App(), handle_error=False)
+    try:
+        rc.find(v.TextField, label="Run folder").widget.v_model = str(run_folder)
+        button(rc, "Open").click()
+        last = record.last_step
+        assert text_of(rc, "encircle-day").startswith(f"Day {record.row(last)['day']:g} of ")
+        assert "the campaign is over" in text_of(rc, "encircle-phase")
+        end_images = images(rc)
+        # scrub to the busiest step: status, map, charts and feed follow
+        events = pd.read_csv(run_folder / "events.csv")
+        busy = int(events.loc[events["kind"].isin(narrative.CONTACT_KINDS), "step"]
+                   .value_counts().idxmax())
+        index = int(record.steps.index[record.steps["step"] == busy][0])
+        slider = rc.find(v.Slider)
+        slider.assert_single()
+        slider.widget.v_model = index
+        row = record.row(busy)
+        assert text_of(rc, "encircle-day").startswith(f"Day {row['day']:g} of ")
+        assert f"{row['iraq_cells_active']} of " in text_of(rc, "encircle-counts")
+        now = [w.children[0] for w in rc.find(v.Html, class_="encircle-feed-now").widgets]
+        said = narrative.sentences(record.rows_at(busy))
+        assert len(said) > FEED_LINES  # the busiest step says more than the feed shows
+        assert now == said[: FEED_LINES - 1] + [f"... and {len(said) - FEED_LINES + 1} more "
+                                                "this step"]
+        assert all(a != b for a, b in zip(images(rc), end_images, strict=True))
+        # one step back: the day moves back by one step
+        button(rc, "◀").click()
+        before = record.steps["day"].iloc[index - 1]
+        assert text_of(rc, "encircle-day").startswith(f"Day {before:g} of ")
+        # and back to the live model
+        button(rc, "Back to the live model").click()
+        assert text_of(rc, "encircle-day").startswith(f"Day 0 of {QUICK_DAYS:g}")
+    finally:
+        rc.close()
+
+
+def test_opening_a_folder_that_is_not_a_run_says_why(tmp_path):
+    @solara.component
+    def App():
+        with solara.AppLayout():
+            CampaignPage("quick")
+
+    box, rc = solara.render(App(), handle_error=False)
+    try:
+        rc.find(v.TextField, label="Run folder").widget.v_model = str(tmp_path)
+        button(rc, "Open").click()
+        assert "replay.npz: missing" in str(rc.find(v.Alert).widget.children)
+        assert text_of(rc, "encircle-day").startswith("Day 0 of ")  # still the live model
+    finally:
+        rc.close()
+
+
+def test_order_form_and_checkpoints_in_process(tmp_path, monkeypatch):
+    """Give an order from the form (and a refused one), save a checkpoint, step on, load it
+    back: the page shows the saved day again."""
+    monkeypatch.chdir(tmp_path)  # the page saves into ./checkpoints
+
+    @solara.component
+    def App():
+        with solara.AppLayout():
+            CampaignPage("victory_will")
+
+    box, rc = solara.render(App(), handle_error=False)
+    try:
+        for _ in range(4):
+            button(rc, "Step").click()
+        button(rc, "Give order").click()
+        ok = rc.find(v.Alert, class_="encircle-order-ok")
+        ok.assert_single()
+        assert "commit the reserve" in str(ok.widget.children)
+        now = [w.children[0] for w in rc.find(v.Html, class_="encircle-feed-now").widgets]
+        assert now[0].startswith("Order: commit the reserve")
+        button(rc, "Give order").click()  # no reserve left: refused, said
+        assert "no units left" in str(rc.find(v.Alert, class_="encircle-order-error")
+                                      .widget.children)
+        button(rc, "Save checkpoint").click()
+        saved = list((tmp_path / "checkpoints").glob("*.ckpt"))
+        assert len(saved) == 1 and "day-001.00" in saved[0].name
+        for _ in range(3):
+            button(rc, "Step").click()
+        assert text_of(rc, "encircle-day").startswith("Day 1.75 of 45")
+        picker = rc.find(v.Select, label="Saved checkpoints")
+        picker.widget.v_model = str(Path("checkpoints") / saved[0].name)
+        button(rc, "Load checkpoint").click()
+        assert text_of(rc, "encircle-day").startswith("Day 1 of 45")
+        button(rc, "Step").click()
+        assert text_of(rc, "encircle-day").startswith("Day 1.25 of 45")
+    finally:
+        rc.close()

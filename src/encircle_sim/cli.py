@@ -37,10 +37,21 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("run", help="run one campaign and write its run folder")
-    _add_scenario_args(p)
+    p.add_argument("scenario", nargs="?",
+                   help="scenario file or bundled name (see `encircle-sim list`); none with "
+                        "--from")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a value, e.g. --set insurgents.cells=400 (repeatable)")
     p.add_argument("--seed", type=int, help="override the scenario's seed")
-    p.add_argument("--out", type=Path, help="run folder (default: runs/<scenario>-seed<N>)")
-    p.add_argument("--animate", action="store_true", help="also write an animation of the campaign")
+    p.add_argument("--out", type=Path, help="run folder (default: runs/<scenario>-seed<N>; "
+                   "with --from, the folder the checkpoint was written for)")
+    p.add_argument("--animate", action="store_true",
+                   help="also write an animation of the campaign (MP4; GIF without ffmpeg)")
+    p.add_argument("--checkpoint-every", type=float, metavar="DAYS",
+                   help="save a checkpoint every DAYS campaign days in <out>/checkpoints/ "
+                        "(Ctrl-C also leaves one at the step it stops)")
+    p.add_argument("--from", dest="resume", type=Path, metavar="CHECKPOINT",
+                   help="continue a run from a checkpoint file instead of starting one")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument("--force", action="store_true", help="replace an existing run folder")
     p.add_argument("--yes", action="store_true",
@@ -63,14 +74,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("map.png"), help="PNG file (default map.png)")
     p.add_argument("--size", default="1600x1200", help="image size WIDTHxHEIGHT in pixels")
 
-    p = sub.add_parser("viz", help="open the live browser page (Mesa SolaraViz) of a scenario")
+    p = sub.add_parser("viz", help="open the live browser page (Mesa SolaraViz) of a scenario, "
+                                   "or replay a run folder in it")
     p.add_argument("scenario", nargs="?", default="victory_will",
-                   help="scenario file or bundled name shown first (default: victory_will)")
+                   help="scenario file or bundled name shown first (default: victory_will), or "
+                        "a run folder to replay")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1: this machine only; "
                         "0.0.0.0 shares the page with the network)")
     p.add_argument("--port", type=int, default=8765, help="port (default 8765)")
     p.add_argument("--open", action="store_true", help="open a web browser when the page is ready")
+
+    p = sub.add_parser("branch", help="run alternative orders from a checkpoint, side by side")
+    p.add_argument("checkpoint", type=Path, help="a checkpoint file (run --checkpoint-every)")
+    p.add_argument("--orders", type=Path, required=True, metavar="FILE",
+                   help="TOML file of [[alternative]] tables: name = '...', orders = [{...}]")
+    p.add_argument("--reps", type=int, default=10, help="replications of each alternative "
+                   "(default 10)")
+    p.add_argument("--days", type=float, help="run this many days (default: to the end)")
+    p.add_argument("--seed", type=int, default=0, help="root seed of the replications")
+    p.add_argument("--workers", type=int, default=1, help="Dask worker processes (default 1)")
+    p.add_argument("--no-baseline", action="store_true",
+                   help="do not add 'as planned' (no new orders) as the first alternative")
+    p.add_argument("--out", type=Path, help="folder for runs.csv, comparison.csv and "
+                   "comparison.png (default: branches/<checkpoint name> next to the checkpoint)")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+
+    p = sub.add_parser("animate", help="draw the animation of a run folder, without rerunning")
+    p.add_argument("folder", type=Path, help="a run folder written by `encircle-sim run`")
+    p.add_argument("--format", choices=["mp4", "gif"],
+                   help="default: mp4 when ffmpeg is available (imageio-ffmpeg), else gif")
+    p.add_argument("--out", type=Path, help="file to write (default: FOLDER/campaign.mp4|gif)")
 
     p = sub.add_parser("list", help="list bundled scenarios, places or unit types")
     p.add_argument("what", nargs="?", choices=["scenarios", "places", "unit-types"],
@@ -173,12 +207,19 @@ def cmd_viz(args: argparse.Namespace) -> int:
     import os
 
     from encircle_sim.scenario_files import load_scenario, resolve_scenario_path
-
-    load_scenario(args.scenario)  # raises ScenarioError with every problem
-    ref = args.scenario
-    if ref.endswith(".toml") or os.sep in ref:  # a file: the server may run in another folder
-        ref = str(resolve_scenario_path(ref).resolve())
     from encircle_sim.viz import server
+
+    if Path(args.scenario).is_dir():  # a run folder: replay it (checked here, exit 2 if bad)
+        from encircle_sim.replay import open_run_folder
+
+        record = open_run_folder(args.scenario)
+        os.environ[server.ENV_REPLAY] = str(Path(args.scenario).resolve())
+        ref = str(resolve_scenario_path(record.folder / "scenario.resolved.toml").resolve())
+    else:
+        load_scenario(args.scenario)  # raises ScenarioError with every problem
+        ref = args.scenario
+        if ref.endswith(".toml") or os.sep in ref:  # a file: the server may run elsewhere
+            ref = str(resolve_scenario_path(ref).resolve())
 
     problem = server.address_problem(args.host, args.port)
     if problem:
@@ -202,7 +243,25 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if args.out is not None and (problem := protected_place(args.out)):
         return _fail(f"--out {str(args.out)!r}: {problem}")
-    load_scenario(args.scenario, args.overrides)  # report bad input before loading the model
+    if args.checkpoint_every is not None and not args.checkpoint_every > 0:
+        return _fail(f"--checkpoint-every {args.checkpoint_every:g}: expected a number of "
+                     "campaign days > 0 (e.g. 5, or 0.25 for every 6-hour step)")
+    if args.resume is not None:
+        given = [o for o, v in (("a scenario", args.scenario), ("--set", args.overrides),
+                                ("--seed", args.seed)) if v not in (None, [])]
+        if given:
+            return _fail(f"--from {args.resume}: the checkpoint holds the scenario and seed; "
+                         f"give no {' or '.join(given)}")
+        if not args.resume.is_file():
+            return _fail(f"--from {str(args.resume)!r}: no such checkpoint file")
+        from encircle_sim.checkpoint import read_header
+
+        read_header(args.resume)  # not a checkpoint: reported before anything runs
+    elif args.scenario is None:
+        return _fail("encircle-sim run: give a scenario (a bundled name or a file), or "
+                     "--from CHECKPOINT to continue a run")
+    else:
+        load_scenario(args.scenario, args.overrides)  # report bad input before the model
     from encircle_sim.runner import run_scenario_cli
 
     return run_scenario_cli(args)
@@ -242,11 +301,45 @@ def _experiment_command(name: str):
     return command
 
 
+def cmd_animate(args: argparse.Namespace) -> int:
+    from encircle_sim.animation import ffmpeg_exe, save_animation
+
+    if args.format == "mp4" and ffmpeg_exe() is None:
+        return _fail("--format mp4 needs ffmpeg: pip install imageio-ffmpeg (or --format gif)")
+    if args.out is not None and (problem := _unwritable(args.out, "--out")):
+        return _fail(problem)
+    path = save_animation(args.folder, args.out, fmt=args.format)
+    print(f"animation written to {path}")
+    return 0
+
+
+def cmd_branch(args: argparse.Namespace) -> int:
+    if args.reps < 1:
+        return _fail(f"--reps {args.reps}: expected a number of replications >= 1")
+    if args.workers < 1:
+        return _fail(f"--workers {args.workers}: expected a number of processes >= 1")
+    if args.days is not None and not args.days > 0:
+        return _fail(f"--days {args.days:g}: expected a number of days > 0")
+    if not args.checkpoint.is_file():
+        return _fail(f"{str(args.checkpoint)!r}: no such checkpoint file")
+    from encircle_sim.branches import read_orders_file
+    from encircle_sim.checkpoint import read_header
+
+    read_header(args.checkpoint)  # not a checkpoint: reported before anything runs
+    alternatives = read_orders_file(args.orders)
+    out = args.out or args.checkpoint.parent.parent / "branches" / args.checkpoint.stem
+    if problem := _unwritable(out, "--out", folder=True):
+        return _fail(problem)
+    from encircle_sim.branches import write_branch_folder
+
+    return write_branch_folder(args, alternatives, out)
+
+
 _stopped_by = ["SIGINT"]  # the signal behind a KeyboardInterrupt that reaches main()
 
-COMMANDS = {"run": cmd_run, "validate": cmd_validate, "map": cmd_map, "list": cmd_list,
-            "viz": cmd_viz, "sweep": _experiment_command("sweep"),
-            "report": _experiment_command("report"),
+COMMANDS = {"run": cmd_run, "branch": cmd_branch, "animate": cmd_animate,
+            "validate": cmd_validate, "map": cmd_map, "list": cmd_list, "viz": cmd_viz,
+            "sweep": _experiment_command("sweep"), "report": _experiment_command("report"),
             "calibrate": _experiment_command("calibrate")}
 
 

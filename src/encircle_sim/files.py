@@ -57,6 +57,11 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
     return write_bytes_atomic(path, text.encode("utf-8"))
 
 
+def write_csv_atomic(path: str | Path, frame) -> Path:
+    """A pandas table as CSV (no index), written as :func:`write_bytes_atomic` does."""
+    return write_text_atomic(path, frame.to_csv(index=False))
+
+
 def open_new(path: str | Path, mode: str = "wb"):
     """Open a file that must not exist yet (no overwriting, no following a link) for writing."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)

@@ -308,6 +308,26 @@ class EventLog:
                 out.append((rec[2], lat, lon))
         return out[::-1]
 
+    def rows_at(self, step: int) -> list[dict[str, Any]]:
+        """The events of one step as rows of :meth:`frame` (place names included), read from
+        the end of the log like :meth:`at_step` (for the live page's event feed)."""
+        out = []
+        region = self.model.region
+        for rec in reversed(self._records):
+            if rec[0] < step:
+                break
+            if rec[0] != step:
+                continue
+            s, day, kind, x, y, cells, units, details = rec
+            lat = lon = float("nan")
+            place = ""
+            if x >= 0:
+                lat, lon = (round(float(v), 4) for v in region.latlon_of(x, y))
+                place = region.nearest_place(int(x), int(y))
+            out.append(dict(zip(self.COLUMNS, (s, day, kind, lat, lon, place, cells, units,
+                                                details), strict=True)))
+        return out[::-1]
+
     def frame(self) -> pd.DataFrame:
         """The log as a table: one row per event, with lat/lon and the nearest place."""
         if self._frame is None:

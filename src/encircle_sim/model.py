@@ -15,6 +15,8 @@ in this order (docs/ODD.md section 3; each rule is stated in its module's docstr
 8. networks  - supply used and drawn, caches found, captures exploited, links cut
 9. plan      - pressure on the group, phase changes, the end of the campaign
 10. record   - Mesa positions synced, one row of the per-step table, tracks
+11. command  - what the forces learned goes into their picture; standing orders now due are
+               carried out (``orders.py``), effective from the next step
 
 Hand-offs between submodels are return values. Every random draw uses the model's one seeded
 ``numpy`` generator ``self.rng``, in the order above.
@@ -35,6 +37,7 @@ from encircle_sim.geography import Terrain, TerrainProperties, build_region_grid
 from encircle_sim.metrics import EventLog, StepMetrics
 from encircle_sim.navigation import Navigator
 from encircle_sim.operation import PHASE_LABELS, OperationPlan, Phase
+from encircle_sim.orders import Command
 from encircle_sim.scenario import Scenario
 from encircle_sim.state import CellState, EscapeRoute
 from encircle_sim.submodels import (
@@ -146,6 +149,7 @@ class CampaignModel(mesa.Model):
         self.metrics.update()
         self.datacollector.collect(self)
         self.running = bool(self.cells.active.any()) and self.plan.phase != Phase.ENDED
+        self.command = Command(self)  # orders (standing and given) and the forces' picture
 
     # ==========================================================================================
     def step(self) -> None:
@@ -171,6 +175,13 @@ class CampaignModel(mesa.Model):
         self._record_tracks()
         self.metrics.update()
         self.datacollector.collect(self)
+        self.command.after_step()                                     # 11 command
+
+    def order(self, order, **fields):
+        """Give the security forces an order (``orders.py``): checked now (OrderError, and
+        nothing changes, if it is bad), carried out at once, effective from the next step, and
+        logged. ``model.order("commit_reserve", axis=0)``, ``model.order({"order": ...})``."""
+        return self.command.give(order, **fields)
 
     def run(self, progress=None) -> None:
         """Step until the campaign ends (``progress(model)`` is called after each step)."""

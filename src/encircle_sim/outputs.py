@@ -28,7 +28,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from encircle_sim.files import OutputError, open_new, umask
+from encircle_sim.files import (  # noqa: F401  (the atomic writers: outputs' public names)
+    OutputError,
+    open_new,
+    umask,
+    write_csv_atomic,
+    write_text_atomic,
+)
 from encircle_sim.metrics import cell_counts
 from encircle_sim.scenario import Scenario
 from encircle_sim.scenario_files import scenario_toml
@@ -267,10 +273,24 @@ def provenance(model, source: str | None, argv: list[str] | None = None,
 # Run folders: reserved before the run, written aside, moved into place whole
 # --------------------------------------------------------------------------------------------
 
-#: What a run writes; a folder holding any of the first five is a run folder.
+#: What a run writes: its tables and records, figures, and the rest (replay, checkpoints).
 RUN_FILES = ("steps.csv", "events.csv", "summary.json", "scenario.resolved.toml",
              "provenance.json")
-FIGURES = ("timeseries.png", "final_map.png", "campaign.gif")
+FIGURES = ("timeseries.png", "final_map.png", "campaign.mp4", "campaign.gif")
+OTHER_RUN_ENTRIES = ("replay.npz", "checkpoints")
+_RUN_ENTRIES = frozenset((*RUN_FILES, *FIGURES, *OTHER_RUN_ENTRIES))
+
+
+def holds_incomplete_run(folder: Path) -> bool:
+    """Whether ``folder`` holds a run that did not finish: its summary says ``completed:
+    false``, or it has checkpoints and no summary (a run killed outright)."""
+    summary = folder / "summary.json"
+    try:
+        if summary.is_file():
+            return json.loads(summary.read_text(encoding="utf-8")).get("completed") is False
+        return (folder / "checkpoints").is_dir()
+    except (OSError, ValueError, AttributeError):
+        return False
 _SHORT_NAME = 100  # helper names beside a folder stay short whatever the folder's name
 
 
@@ -285,6 +305,12 @@ def protected_place(path: Path) -> str | None:
         if real == folder or folder in real.parents:
             return f"is inside {what} ({folder}); choose a folder of your own, e.g. runs/NAME"
     return None
+
+
+def _shown(names: list[str], n: int = 3) -> list[str]:
+    from encircle_sim.scenario import clip
+
+    return [clip(name, 60) for name in names[:n]] + (["..."] if len(names) > n else [])
 
 
 def _helper_prefix(target: Path) -> str:
@@ -318,6 +344,8 @@ class RunFolder:
         self.replaced = False  # an earlier run was replaced
         self._lock_fd: int | None = None
         self._lock_path: Path | None = None
+        #: entries this run writes into the folder itself while it goes (checkpoints)
+        self.made_here: set[str] = set()
 
     # ---- before the run --------------------------------------------------------------------
     def reserve(self) -> RunFolder:
@@ -395,22 +423,21 @@ class RunFolder:
             return
         if not target.is_dir():
             raise OutputError(self.given, "is a file, not a folder")
-        entries = os.listdir(target)
+        entries = [e for e in os.listdir(target) if e not in self.made_here]
         if not entries:
             return
-        if not any(name in entries for name in RUN_FILES):
-            shown = ", ".join(sorted(entries)[:3]) + (", ..." if len(entries) > 3 else "")
+        if not any(name in _RUN_ENTRIES for name in entries):
+            shown = ", ".join(_shown(sorted(entries)))
             raise OutputError(self.given, f"holds files that are not a run's ({shown}); a run "
                               "is written only into a new or empty folder, or over an earlier run")
         if not self.replace:
             raise OutputError(self.given, "this run folder already holds a run; results are "
                               "never overwritten silently: choose another --out, or --force to "
                               "replace it")
-        own = set(RUN_FILES) | set(FIGURES)
-        foreign = sorted(e for e in entries if e not in own and not (
+        foreign = sorted(e for e in entries if e not in _RUN_ENTRIES and not (
             e.startswith(".") and e.endswith(".tmp")))
         if foreign:
-            shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+            shown = ", ".join(_shown(foreign))
             raise OutputError(self.given, f"holds files a run does not write ({shown}); move "
                               "them out before replacing the run, or choose another --out")
 
@@ -429,7 +456,7 @@ class RunFolder:
         target, staging = self.target, self.staging
         os.chmod(staging, 0o777 & ~umask())  # mkdtemp makes 0700; a run folder is as any other
         try:
-            if target.is_symlink() or (target.is_dir() and os.listdir(target)):
+            if target.is_symlink() or (target.is_dir() and os.listdir(target)):  # replaced
                 self._check_target()  # still only an earlier run, which we may replace
                 if _exchange(staging, target):
                     old = staging
@@ -488,8 +515,8 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 def write_run_files(folder: Path, model, *, scenario: Scenario, source: str | None,
-                    wall_seconds: float | None, completed: bool, plots: bool = False,
-                    snapshots: list | None = None) -> dict[str, Any]:
+                    wall_seconds: float | None, completed: bool,
+                    plots: bool = False) -> dict[str, Any]:
     """Write a run's tables, summary, resolved scenario, provenance (and figures) into
     ``folder``, a fresh folder nobody else writes in (a :class:`RunFolder`'s staging folder).
     Returns the summary."""
@@ -502,7 +529,7 @@ def write_run_files(folder: Path, model, *, scenario: Scenario, source: str | No
         fh.write(scenario_toml(resolved))
     with open_new(folder / "provenance.json", "w") as fh:
         fh.write(json.dumps(provenance(model, source, wall_seconds=wall_seconds),
-                              indent=2) + "\n")
+                            indent=2) + "\n")
     summary = summarise(model, completed)
     with open_new(folder / "summary.json", "w") as fh:
         fh.write(json.dumps(summary, indent=2) + "\n")
@@ -510,18 +537,15 @@ def write_run_files(folder: Path, model, *, scenario: Scenario, source: str | No
         from encircle_sim import plotting
 
         plotting.save_run_plots(folder, model)
-        if snapshots:
-            plotting.save_animation(folder / "campaign.gif", model, snapshots)
     return summary
 
 
 def write_run_folder(folder: str | Path, model, *, scenario: Scenario, source: str | None,
                      wall_seconds: float | None, completed: bool, replace: bool = True,
-                     plots: bool = False, snapshots: list | None = None) -> dict[str, Any]:
+                     plots: bool = False) -> dict[str, Any]:
     """Write a whole run folder in one go (see :class:`RunFolder`); returns the summary."""
     with RunFolder(folder, replace=replace) as out:
         summary = write_run_files(out.staging, model, scenario=scenario, source=source,
-                                  wall_seconds=wall_seconds, completed=completed, plots=plots,
-                                  snapshots=snapshots)
+                                  wall_seconds=wall_seconds, completed=completed, plots=plots)
         out.place()
     return summary

@@ -1,4 +1,6 @@
-"""Figures of a run: the time series with phases shaded, the final-state map, the animation.
+"""Figures of a run: the time series with phases shaded, the final-state map, replications.
+
+The animation is drawn by the live page's frame renderer (see ``animation.py``).
 
 The map layers (terrain, rivers, border, towns, graticule, scale bar) come from ``mapview``; this
 module draws the campaign on top of them.
@@ -20,7 +22,6 @@ if "ipykernel" not in sys.modules and not os.environ.get("MPLBACKEND"):
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from matplotlib import animation  # noqa: E402
 
 from encircle_sim.metrics import ATTACK_KINDS, TOWN_COLUMN  # noqa: E402
 from encircle_sim.operation import PHASE_LABELS, Phase  # noqa: E402
@@ -247,59 +248,6 @@ def save_run_plots(folder: Path, model) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# animation
-# --------------------------------------------------------------------------------------------
-
-
-def snapshot(model) -> dict:
-    """What a frame of the animation needs from one step."""
-    c, u = model.cells, model.units
-    return {
-        "day": model.day, "phase": int(model.plan.phase),
-        "ux": u.x.copy(), "uy": u.y.copy(), "alive": u.alive.copy(),
-        "cx": c.x[: c.n].copy(), "cy": c.y[: c.n].copy(), "state": c.state[: c.n].copy(),
-        "pocket": np.packbits(model.plan.pocket) if model.plan.active else None,
-        "attacks": int(model.metrics.attacks.sum()),
-    }
-
-
-def save_animation(path: Path, model, snapshots: list[dict], fps: int = 8) -> Path:
-    """An animated GIF of the campaign (one frame per step; terrain drawn once)."""
-    fig, ax = _base_map(model, size_px=(1200, 900), title=model.spec.name)
-    shape = model.plan.pocket.shape
-    dynamic: list = []
-    events = model.events.frame()
-
-    def draw(k):
-        for artist in dynamic:
-            artist.remove()
-        dynamic.clear()
-        snap = snapshots[k]
-        n_coll, n_lines = len(ax.collections), len(ax.lines)
-        if snap["pocket"] is not None:
-            mask = np.unpackbits(snap["pocket"])[: shape[0] * shape[1]].reshape(shape).astype(bool)
-            draw_pocket(ax, model, mask)
-        draw_units(ax, model, snap["ux"], snap["uy"], snap["alive"])
-        draw_cells(ax, model, snap["cx"], snap["cy"], snap["state"])
-        if not events.empty:
-            draw_events(ax, events[events["day"] <= snap["day"] + 1e-9])
-        dynamic.extend(ax.collections[n_coll:])
-        dynamic.extend(ax.lines[n_lines:])
-        ax.set_title(f"{model.spec.name}: day {snap['day']:.1f} - "
-                     f"{PHASE_LABELS[Phase(snap['phase'])]}")
-        return dynamic
-
-    anim = animation.FuncAnimation(fig, draw, frames=len(snapshots), blit=False)
-    path = Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    anim.save(tmp, writer=animation.PillowWriter(fps=fps))
-    tmp.replace(path)
-    plt.close(fig)
-    return path
-
-
-
-# --------------------------------------------------------------------------------------------
 # replications
 # --------------------------------------------------------------------------------------------
 
@@ -342,4 +290,46 @@ def plot_replications(runs: pd.DataFrame, columns, by: str = "label", ncols: int
     note = f"boxes: median, quartiles and full range; dots: single runs ({counts.min()}" + (
         f"-{counts.max()}" if counts.max() != counts.min() else "") + " seeds per variant)"
     fig.suptitle(f"{title}\n{note}" if title else note, fontsize=10)
+    return fig
+
+
+def plot_branches(runs: pd.DataFrame, comparison: pd.DataFrame, columns, ncols: int = 3,
+                  title: str = "") -> plt.Figure:
+    """Alternatives side by side, one panel per outcome: every replication as a dot, the mean
+    with its 95% interval as a bar, and under each alternative its paired difference to the
+    first one (mean [low, high])."""
+    columns = list(columns)
+    names = list(dict.fromkeys(runs["alternative"]))
+    n = max(len(columns), 1)
+    ncols = max(1, min(ncols, n))
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.3 * ncols, 3.6 * nrows),
+                             constrained_layout=True, squeeze=False)
+    jitter = np.random.default_rng(0)
+    for ax, col in zip(axes.ravel(), columns, strict=False):
+        labels = []
+        for k, name in enumerate(names):
+            values = runs.loc[runs["alternative"] == name, col].dropna().to_numpy(float)
+            ax.scatter(k + jitter.uniform(-0.15, 0.15, len(values)), values, s=14,
+                       color="#1f4e9c", alpha=0.45, zorder=2)
+            row = comparison[(comparison["outcome"] == col) & (comparison["alternative"] == name)]
+            label = name if len(name) <= 18 else name[:17] + "…"
+            if len(row):
+                r = row.iloc[0]
+                ax.errorbar([k], [r["mean"]], yerr=[[r["mean"] - r["mean_low"]],
+                                                    [r["mean_high"] - r["mean"]]],
+                            fmt="o", color="#7a0000", ms=6, capsize=6, lw=2, zorder=3)
+                if "difference" in r and pd.notna(r.get("difference")):
+                    label += (f"\n{r['difference']:+.2g} [{r['difference_low']:+.2g}, "
+                              f"{r['difference_high']:+.2g}]")
+            labels.append(label)
+        ax.set_xticks(range(len(names)), labels, fontsize=8)
+        ax.set_title(col.replace("_", " "), fontsize=10)
+        ax.grid(axis="y", alpha=0.3)
+        ax.set_xlim(-0.6, len(names) - 0.4)
+    for ax in axes.ravel()[n:]:
+        ax.set_visible(False)
+    note = ("dots: replications; red: mean and 95% interval; under each alternative: paired "
+            f"difference to '{names[0]}' [95% interval]") if names else ""
+    fig.suptitle((title + "\n" if title else "") + note, fontsize=9)
     return fig

@@ -541,6 +541,58 @@ class EngagementSpec(Section):
                                   "detects", unit="0-1", ge=0.0, le=1.0)
 
 
+#: The orders the security forces can be given (docs/orders.md).
+ORDERS = ("commit_reserve", "move", "task", "border_sealing", "search_intensity", "next_phase",
+          "air_strike")
+#: Parts of the cordon an order can name: its largest gap now, or a compass sector.
+SECTORS = ("largest_gap", "north", "north-east", "east", "south-east", "south", "south-west",
+           "west", "north-west")
+#: Tasks a formation can be given during a campaign (perimeter and border-screen lanes are laid
+#: out at the start).
+ORDER_TASKS = ("block", "hunt", "reserve", "axis")
+
+
+class OrderSpec(Section):
+    """An order to the security forces: what, to whom, where, and when."""
+
+    order: Literal["commit_reserve", "move", "task", "border_sealing", "search_intensity",
+                   "next_phase", "air_strike"] = param(
+        ..., "what is ordered: commit the reserve (to an axis, a cordon sector or a place), move "
+        "a formation to a place, change a formation's task, set the border sealing, set the "
+        "search intensity, start the next phase now, strike a located cell from the air")
+    day: float | None = param(None, "carried out at the end of the first step on or after this "
+                              "campaign day (effective from the next step)", unit="day", ge=0.0,
+                              le=3650.0)
+    step: int | None = param(None, "carried out at the end of this step (runs write their given "
+                             "orders this way, so that they replay exactly)", unit="step", ge=0)
+    when: str | None = param(None, "carried out the first time this holds at the end of a step: "
+                             "'COLUMN OP NUMBER' or 'COLUMN per day OP NUMBER', COLUMN a column of "
+                             "steps.csv, OP one of > >= < <= ==; e.g. 'cordon_gaps > 10', "
+                             "'attacks_syria_total per day > 5'", min_length=3)
+    formation: str | None = param(None, "the formation (a forces[].name) the order is for")
+    task: Literal["block", "hunt", "reserve", "axis"] | None = param(
+        None, "the new task (order 'task')")
+    axis: str | int | None = param(None, "an axis of advance: its name, or its index in "
+                                   "operation.axes")
+    sector: Literal["largest_gap", "north", "north-east", "east", "south-east", "south",
+                    "south-west", "west", "north-west"] | None = param(
+        None, "a part of the cordon: its largest gap at the time, or the stretch in a compass "
+        "direction from the operation area's centre")
+    place: Location | None = param(None, "where to (a place or [lat, lon]); for 'air_strike', "
+                                   "the located cell nearest to it")
+    radius_km: float | None = param(None, "radius of the blocking position or hunt area at the "
+                                    "place (default: the formation's area_km, or 15 km for the "
+                                    "reserve)", unit="km", gt=0.0, le=500.0)
+    value: float | None = param(None, "the new border sealing (0-1) or search intensity (x, "
+                                "0-10)", ge=0.0, le=10.0)
+    theatre: Literal["iraq", "syria"] = param(
+        "iraq", "search_intensity: the Iraqi operation's current phase, or the SDF units")
+    cell: int | None = param(None, "air_strike: the cell's id (the cells column of events.csv)",
+                             ge=0)
+    air: str | None = param(None, "air_strike: the air asset (an air[].name; default: the "
+                            "first)")
+
+
 class Scenario(Section):
     """A whole campaign: map, clock, forces, insurgents, plan and rules."""
 
@@ -568,6 +620,8 @@ class Scenario(Section):
     retaliation: RetaliationSpec = param(RetaliationSpec, "retaliation in the Syrian theatre")
     border: BorderSpec = param(BorderSpec, "the Iraq-Syria border")
     engagement: EngagementSpec = param(EngagementSpec, "engagement rules")
+    orders: list[OrderSpec] = param([], "standing orders: carried out on a day, at a step, or "
+                                    "when a condition holds (docs/orders.md)")
 
     # ---- convenience ------------------------------------------------------------------------
     @property
@@ -805,6 +859,131 @@ def consistency_errors(sc: Scenario) -> list[Problem]:
                                 f"{' and others' if len(axis_forces) > 1 else ''})", [],
                                 "one or more [[operation.axes]], or phases.advance.enabled = "
                                 "false"))
+    for i, order in enumerate(sc.orders):
+        problems += order_problems(sc, order, f"orders[{i}]")
+    return problems
+
+
+def axis_names(sc: Scenario) -> list[str]:
+    """The names of the axes of advance (given, or 'axis N from START')."""
+    return [ax.name or f"axis {i} from {ax.start.label}" for i, ax in enumerate(sc.operation.axes)]
+
+
+def axis_index(sc: Scenario, axis: str | int) -> int | None:
+    """The index of an axis given by name or index (None if there is no such axis)."""
+    names = axis_names(sc)
+    if isinstance(axis, int):
+        return axis if 0 <= axis < len(names) else None
+    folded = [n.casefold() for n in names]
+    return folded.index(axis.casefold()) if axis.casefold() in folded else None
+
+
+#: Which optional keys each order uses (the others must be left out).
+ORDER_KEYS = {
+    "commit_reserve": {"formation", "axis", "sector", "place", "radius_km"},
+    "move": {"formation", "place", "radius_km"},
+    "task": {"formation", "task", "axis", "place", "radius_km"},
+    "border_sealing": {"value"},
+    "search_intensity": {"value", "theatre"},
+    "next_phase": set(),
+    "air_strike": {"cell", "place", "air"},
+}
+_TIMING = {"day", "step", "when"}
+
+
+def order_problems(sc: Scenario, o: OrderSpec, path: str) -> list[Problem]:
+    """What is wrong with order ``o`` in scenario ``sc`` (``path``: where it was given, e.g.
+    ``orders[2]``; empty for an order given on its own)."""
+    problems: list[Problem] = []
+    pre = f"{path}." if path else ""
+    given = {k for k in OrderSpec.model_fields if k not in ("order", "theatre")
+             and getattr(o, k) is not None} | ({"theatre"} if o.theatre != "iraq" else set())
+    uses = ORDER_KEYS[o.order]
+    for key in sorted(given - uses - _TIMING):
+        problems.append(Problem(f"{pre}{key}", f"not used by the order '{o.order}'",
+                                getattr(o, key), f"its keys: {', '.join(sorted(uses)) or 'none'}"
+                                " (and one of day, step, when)"))
+    timing = sorted(given & _TIMING)
+    if len(timing) > 1:
+        problems.append(Problem(f"{pre}{timing[1]}", f"give only one of day, step and when "
+                                f"({', '.join(timing)} given)", None, "one of them"))
+    if o.when is not None:
+        from encircle_sim.triggers import TriggerError, parse_trigger
+
+        try:
+            parse_trigger(o.when, sc)
+        except TriggerError as err:
+            problems.append(Problem(f"{pre}when", str(err), o.when, err.allowed))
+    names = [f.name for f in sc.forces]
+    formation = None
+    if o.formation is not None:
+        if o.formation not in names:
+            problems.append(Problem(f"{pre}formation", "no such formation", o.formation,
+                                    ", ".join(repr(n) for n in names) or "none: no forces"))
+        else:
+            formation = sc.forces[names.index(o.formation)]
+    elif o.order in ("move", "task"):
+        problems.append(Problem(f"{pre}formation", f"the order '{o.order}' needs a formation",
+                                None, ", ".join(repr(n) for n in names) or "none: no forces"))
+    n_axes = len(sc.operation.axes)
+    axes_allowed = (", ".join(repr(n) for n in axis_names(sc)) + f" or an index 0..{n_axes - 1}"
+                    if n_axes else "none: operation.axes is empty")
+    if o.axis is not None and axis_index(sc, o.axis) is None:
+        problems.append(Problem(f"{pre}axis", "no such axis", o.axis, axes_allowed))
+    iraq_only = o.order in ("next_phase",) or (o.order == "search_intensity"
+                                              and o.theatre == "iraq")
+    if iraq_only and not sc.theatres.iraq:
+        problems.append(Problem(f"{pre}order", f"'{o.order}' acts on the Iraqi operation, "
+                                "which is off (theatres.iraq is false)", o.order,
+                                "theatre = 'syria' for search_intensity"))
+    if o.order == "search_intensity" and o.theatre == "syria" and not sc.theatres.syria:
+        problems.append(Problem(f"{pre}theatre", "the Syrian theatre is off", o.theatre,
+                                "'iraq', or theatres.syria = true"))
+    if o.order in ("border_sealing", "search_intensity") and o.value is None:
+        problems.append(Problem(f"{pre}value", f"the order '{o.order}' needs a value", None,
+                                "0-1 (border sealing)" if o.order == "border_sealing"
+                                else "0-10 (a multiplier of search effort)"))
+    if o.order == "border_sealing" and o.value is not None and o.value > 1.0:
+        problems.append(Problem(f"{pre}value", "border sealing is a probability", o.value,
+                                ">= 0 and <= 1"))
+    if o.order == "commit_reserve":
+        targets = [k for k in ("axis", "sector", "place") if getattr(o, k) is not None]
+        if len(targets) != 1:
+            problems.append(Problem(path or "order", "commit the reserve to exactly one of an "
+                                    "axis, a sector or a place", targets or None,
+                                    f"axis ({axes_allowed}), sector ({', '.join(SECTORS)}) or "
+                                    "place"))
+        if o.sector is not None and not sc.theatres.iraq:
+            problems.append(Problem(f"{pre}sector", "the cordon belongs to the Iraqi operation, "
+                                    "which is off", o.sector, "a place"))
+    if o.order == "move" and o.place is None:
+        problems.append(Problem(f"{pre}place", "the order 'move' needs a place", None,
+                                LOCATION_HELP))
+    if o.order == "task":
+        if o.task is None:
+            problems.append(Problem(f"{pre}task", "the order 'task' needs the new task", None,
+                                    ", ".join(ORDER_TASKS)))
+        elif o.task == "axis" and o.axis is None:
+            problems.append(Problem(f"{pre}axis", "the task 'axis' needs an axis", None,
+                                    axes_allowed))
+        elif o.task != "axis" and o.axis is not None:
+            problems.append(Problem(f"{pre}axis", f"only used with task = 'axis' (it is "
+                                    f"'{o.task}')", o.axis, "remove it"))
+        if o.task == "axis" and formation is not None and formation.side == "SDF":
+            problems.append(Problem(f"{pre}task", "SDF units do not take part in the Iraqi "
+                                    "encirclement", o.task, "block, hunt or reserve"))
+    if o.order == "air_strike":
+        if (o.cell is None) == (o.place is None):
+            problems.append(Problem(path or "order", "strike either a cell (its id) or the "
+                                    "located cell nearest a place", None,
+                                    "cell = ID, or place = ..."))
+        airs = [a.name for a in sc.air]
+        if not airs:
+            problems.append(Problem(f"{pre}order", "the scenario has no air assets ([[air]])",
+                                    o.order, "another order, or an [[air]] asset"))
+        elif o.air is not None and o.air not in airs:
+            problems.append(Problem(f"{pre}air", "no such air asset", o.air,
+                                    ", ".join(repr(a) for a in airs)))
     return problems
 
 
@@ -904,6 +1083,10 @@ PARAMETER_SOURCES: dict[str, str] = {
     "see [insurgents] below", "Scenario.networks": "see [networks] below",
     "Scenario.retaliation": "see [retaliation] below", "Scenario.border": "see [border] below",
     "Scenario.engagement": "see [engagement] below",
+    "Scenario.orders": SCENARIO_INPUT,
+    **{f"OrderSpec.{name}": SCENARIO_INPUT for name in (
+        "order", "day", "step", "when", "formation", "task", "axis", "sector", "place",
+        "radius_km", "value", "theatre", "cell", "air")},
     "TheatreSpec.iraq": SCENARIO_INPUT, "TheatreSpec.syria": SCENARIO_INPUT,
     "TheatreSpec.coupled": SCENARIO_INPUT,
     "TerrainSpec.move_cost": "assumed relative going off road: open gravel plain 1, cultivated "

@@ -45,6 +45,13 @@ def _wait_new_image(page, selector: str, before: str) -> None:
         arg=[selector, before], timeout=TIMEOUT_MS)
 
 
+def live_server_root(live_server):
+    """The folder the server runs in (the repository: see conftest.py)."""
+    from pathlib import Path
+
+    return Path(__file__).resolve().parents[2]
+
+
 def _day(page) -> str:
     return page.locator(".encircle-day").inner_text()
 
@@ -104,3 +111,94 @@ def test_live_page_draws_steps_and_resets_offline(live_server, browser_page):
     assert browser_page.console_errors() == [], browser_page.console_errors()
     print(f"server ready after {live_server.startup_seconds:.1f} s; page drawn "
           f"{drawn_after:.1f} s after opening it")
+
+
+def test_replay_of_a_run_folder_scrubs_in_the_browser(live_server, browser_page, tmp_path):
+    from encircle_sim.replay import open_run_folder
+    from encircle_sim.runner import run
+
+    folder = tmp_path / "quick-run"
+    run("quick", out=folder, plots=False)
+    record = open_run_folder(folder)
+    page = browser_page.page
+    page.goto(live_server.url)
+    _wait_drawn(page, MAP)
+    page.get_by_label("Run folder").fill(str(folder))
+    page.get_by_role("button", name="Open", exact=True).click()
+    last_day = f"Day {record.row(record.last_step)['day']:g} of "
+    page.locator(".encircle-day", has_text=last_day).wait_for(timeout=TIMEOUT_MS)
+    page.get_by_text("replay of quick").first.wait_for(timeout=TIMEOUT_MS)
+    _wait_drawn(page, MAP)
+    map_before = _src(page, MAP)
+    for _ in range(3):  # three steps back along the timeline
+        page.locator(".encircle-replay-back").click()
+    day = record.steps["day"].iloc[len(record.steps) - 4]
+    page.locator(".encircle-day", has_text=f"Day {day:g} of ").wait_for(timeout=TIMEOUT_MS)
+    _wait_new_image(page, MAP, map_before)
+    browser_page.screenshot("replay")
+    page.get_by_role("button", name="Back to the live model").click()
+    page.locator(".encircle-day", has_text="Day 0 of 45").wait_for(timeout=TIMEOUT_MS)
+    assert browser_page.page_errors == [], browser_page.page_errors
+    assert browser_page.console_errors() == [], browser_page.console_errors()
+    assert browser_page.outside_requests() == [], browser_page.outside_requests()
+
+
+def test_order_branch_and_checkpoint_in_the_browser(live_server, browser_page):
+    """Give an order, see it on the map and in the event feed; branch and see the comparison;
+    save a checkpoint."""
+    page = browser_page.page
+    page.goto(live_server.url)
+    _wait_drawn(page, MAP)
+    step = page.get_by_role("button", name="Step", exact=True)
+    for i in range(1, 5):
+        step.click()
+        page.locator(".encircle-day", has_text=f"Day {i * 0.25:g} of 45").wait_for(
+            timeout=TIMEOUT_MS)
+    _wait_drawn(page, MAP)
+    map_before = _src(page, MAP)
+
+    # the order: commit the reserve to the largest gap in the cordon (the form's default)
+    page.get_by_text("Give an order", exact=True).click()
+    page.get_by_role("button", name="Give order").click()
+    page.locator(".encircle-order-ok").wait_for(timeout=TIMEOUT_MS)
+    assert "commit the reserve" in page.locator(".encircle-order-ok").inner_text()
+    page.locator(".encircle-feed-now", has_text="Order: commit the reserve").wait_for(
+        timeout=TIMEOUT_MS)
+    _wait_new_image(page, MAP, map_before)  # the reserve's new task and the order's target
+    browser_page.screenshot("order-given")
+    # a second reserve order cannot be carried out: said, and nothing changes
+    page.get_by_role("button", name="Give order").click()
+    page.locator(".encircle-order-error", has_text="no units left").wait_for(timeout=TIMEOUT_MS)
+
+    # a branch: 'as planned' against a sealed border, 2 replications, 1 day ahead
+    page.locator(".encircle-order-kind").click()
+    page.get_by_role("option", name="set the border sealing").click()
+    page.get_by_text("Branch here", exact=True).click()
+    page.get_by_role("button", name="Add the order as an alternative").click()
+    page.locator(".encircle-alternative").first.wait_for(timeout=TIMEOUT_MS)
+    reps = page.get_by_label("Replications of each")
+    reps.fill("2")
+    reps.press("Enter")
+    days = page.get_by_label("Days ahead (empty: to the end)")
+    days.fill("1")
+    days.press("Enter")
+    page.get_by_role("button", name="Run branch").click()
+    page.wait_for_function(
+        "() => { const e = document.querySelector('img.encircle-branch-image'); "
+        "return e && e.complete && e.naturalWidth > 300; }", timeout=TIMEOUT_MS * 3)
+    assert page.locator(".encircle-day").inner_text().startswith("Day 1 of 45")  # stayed
+    page.locator("img.encircle-branch-image").scroll_into_view_if_needed()
+    browser_page.screenshot("branch")
+
+    # a checkpoint of the campaign as it stands
+    page.get_by_text("Checkpoint", exact=True).click()
+    page.get_by_role("button", name="Save checkpoint").click()
+    saved = page.get_by_text("Saved: checkpoints")
+    saved.wait_for(timeout=TIMEOUT_MS)
+    path = live_server_root(live_server) / saved.inner_text().removeprefix("Saved: ")
+    assert path.is_file() and path.read_bytes().startswith(b"encircle-sim checkpoint")
+    path.unlink()
+
+    assert browser_page.page_errors == [], browser_page.page_errors
+    assert browser_page.console_errors() == [], browser_page.console_errors()
+    assert browser_page.outside_requests() == [], browser_page.outside_requests()

@@ -184,3 +184,41 @@ def executor_for(workers: int | None = None, scheduler: str | None = None, clien
     if client is None and scheduler is None and (workers or default_workers()) == 1:
         return InProcess()
     return OnDask(workers=workers, scheduler=scheduler, client=client)
+
+
+def map_tasks(fn, args: list[tuple], *, workers: int = 1, client=None, report=None,
+              describe=str) -> list[Any]:
+    """``[fn(*a) for a in args]`` in this process, or on Dask when ``workers`` > 1 or a
+    ``client`` is given (the cluster set up as for sweeps), results in task order; a failure
+    names its task (``describe(i)``). For work that is not a scenario replication (branches from
+    a checkpoint); ``report(done, total)`` after each task."""
+    if client is None and workers == 1:
+        results = []
+        for k, a in enumerate(args):
+            try:
+                results.append(fn(*a))
+            except Exception as err:
+                err.add_note(describe(k))
+                raise
+            if report:
+                report(k + 1, len(args))
+        return results
+    from dask.distributed import as_completed
+
+    executor = OnDask(workers=workers, client=client)
+    try:
+        futures = [executor.client.submit(fn, *a, pure=False) for a in args]
+        where = {f.key: i for i, f in enumerate(futures)}
+        out: list[Any] = [None] * len(args)
+        for done, fut in enumerate(as_completed(futures), 1):
+            i = where[fut.key]
+            try:
+                out[i] = fut.result()
+            except Exception as err:
+                err.add_note(describe(i))
+                raise
+            if report:
+                report(done, len(args))
+        return out
+    finally:
+        executor.close()

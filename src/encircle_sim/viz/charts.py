@@ -8,7 +8,8 @@ and the phase shading over a cached background; the full figure is redrawn only 
 outgrows its axis (a handful of times per run).
 
 Data come straight from the model's ``DataCollector`` (``model_vars``, lists of the per-step rows),
-with no DataFrame built per frame.
+with no DataFrame built per frame, or from a replayed run's table up to the step shown (a
+:class:`~encircle_sim.viz.moment.Moment`).
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ from matplotlib.collections import PolyCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from encircle_sim.operation import PHASE_LABELS, Phase  # noqa: E402
 from encircle_sim.plotting import PHASE_COLOURS  # noqa: E402
 from encircle_sim.viz.encode import encode_png  # noqa: E402
+from encircle_sim.viz.moment import Moment  # noqa: E402
 
 #: (panel title, [(column(s) summed, label, colour, style)], y label)
 PANELS = (
@@ -37,15 +38,17 @@ PANELS = (
                          (("escaped_cordon", "escaped_border"), "escaped", "#ff6f00", "-")],
      "cells"),
     ("Pocket area", [(("pocket_area_km2",), "pocket area", "#b71c1c", "-")], "1000 km²"),
-    ("Casualties (cumulative)", [(("sf_casualties_total",), "security forces", "#1f4e9c", "-"),
-                                 (("civilian_casualties_total",), "civilians", "#c62828", "--")],
-     "persons"),
-    ("Attacks in Syria (cumulative)", [(("attacks_syria_total",), "attacks in Syria",
-                                        "#ff1744", "-")], "attacks"),
+    ("Casualties", [(("sf_casualties_total",), "security forces", "#1f4e9c", "-"),
+                    (("civilian_casualties_total",), "civilians", "#c62828", "--")],
+     "persons, cumulative"),
+    ("Attacks in Syria", [(("attacks_syria_total",), "attacks in Syria", "#ff1744", "-")],
+     "cumulative"),
 )
+#: Phase names short enough for one line above the panels.
+PHASE_SHORT = {1: "1 perimeter", 2: "2 advance", 3: "3 assault"}
 SCALE = {"pocket_area_km2": 1e-3}
 #: Pixel size of the charts frame (the page shows it at this size, or shrunk to fit).
-CHART_SIZE = (440, 640)
+CHART_SIZE = (340, 600)
 MIN_TOP = 5.0  # an empty panel still gets a readable count axis
 #: An outgrown axis gets this much room above the value: few full redraws (about 0.3 s each).
 GROWTH = 2.0
@@ -62,11 +65,19 @@ def nice_ceiling(value: float) -> float:
     return float(10 ** (k + 1))
 
 
-def series(model) -> dict[str, np.ndarray]:
-    """The columns the charts need, as arrays over the steps recorded so far."""
-    mv = model.datacollector.model_vars
+def series(source) -> dict[str, np.ndarray]:
+    """The columns the charts need, as arrays over the steps recorded so far (of a live model,
+    or of a :class:`~encircle_sim.viz.moment.Moment`)."""
+    mv = source.series() if isinstance(source, Moment) else source.datacollector.model_vars
     cols = {"day", "phase"} | {c for _, lines, _ in PANELS for cols, *_ in lines for c in cols}
     return {c: np.asarray(mv[c], float) * SCALE.get(c, 1.0) for c in cols}
+
+
+def max_day(source) -> float:
+    """The length of the campaign in days (the charts' fixed day axis)."""
+    if isinstance(source, Moment):
+        return source.max_day
+    return float(source.max_steps * source.dt_days)
 
 
 def phase_runs(day: np.ndarray, phase: np.ndarray) -> list[tuple[float, float, int]]:
@@ -87,20 +98,23 @@ class LiveCharts:
 
     def __init__(self, model, size_px: tuple[int, int] = CHART_SIZE, dpi: int = 100):
         self.lock = threading.Lock()
-        self.max_day = float(model.max_steps * model.dt_days)
-        fig = self.fig = Figure(figsize=(size_px[0] / dpi, size_px[1] / dpi), dpi=dpi)
+        self.max_day = max_day(model)
+        width, height = size_px
+        fig = self.fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi)
         FigureCanvasAgg(fig)
+        # margins in pixels: the count labels left, the phase legend above, the days below
         grid = fig.subplots(len(PANELS), 1, sharex=True,
-                            gridspec_kw=dict(left=0.13, right=0.97, top=0.89, bottom=0.07,
-                                             hspace=0.45))
+                            gridspec_kw=dict(left=44 / width, right=1 - 8 / width,
+                                             top=1 - 58 / height, bottom=34 / height,
+                                             hspace=0.42))
         self.axes = list(grid)
         self.lines = []
         self.spans = []
         data = series(model)
         for ax, (title, lines, ylabel) in zip(self.axes, PANELS, strict=True):
-            ax.set_title(title, fontsize=9, loc="left")
-            ax.set_ylabel(ylabel, fontsize=8)
-            ax.tick_params(labelsize=7)
+            ax.set_title(title, fontsize=9.5, loc="left", fontweight="bold", pad=3)
+            ax.set_title(ylabel, fontsize=8, loc="right", color="#555555", pad=3)
+            ax.tick_params(labelsize=8, length=2, pad=2)
             ax.grid(alpha=0.3)
             ax.set_xlim(0, self.max_day)
             spans = PolyCollection([], transform=ax.get_xaxis_transform(), alpha=0.6, lw=0,
@@ -109,16 +123,19 @@ class LiveCharts:
             self.spans.append(spans)
             drawn = []
             for cols, label, colour, style in lines:
-                (line,) = ax.plot([], [], color=colour, ls=style, lw=1.6, label=label,
+                (line,) = ax.plot([], [], color=colour, ls=style, lw=2.0, label=label,
                                   scalex=False, scaley=False)
                 drawn.append((line, cols))
             self.lines.append(drawn)
             if len(lines) > 1:
-                ax.legend(fontsize=7, loc="upper right", framealpha=0.8)
-        self.axes[-1].set_xlabel("campaign day", fontsize=8)
-        fig.legend(handles=[Patch(color=PHASE_COLOURS[p], alpha=0.6, label=PHASE_LABELS[Phase(p)])
-                            for p in (1, 2, 3)], loc="upper left", bbox_to_anchor=(0.1, 0.995),
-                   ncol=2, fontsize=7, frameon=False, columnspacing=1.0, handlelength=1.2)
+                ax.legend(fontsize=7.5, loc="upper right", framealpha=0.85, borderpad=0.3,
+                          handlelength=1.4, labelspacing=0.25)
+        self.axes[-1].set_xlabel("campaign day", fontsize=8.5, labelpad=1)
+        fig.legend(handles=[Patch(color=PHASE_COLOURS[p], alpha=0.6, label=PHASE_SHORT[p])
+                            for p in (1, 2, 3)], loc="upper left", bbox_to_anchor=(0.0, 1.0),
+                   ncol=3, fontsize=8, frameon=False, columnspacing=1.0, handlelength=1.2,
+                   handletextpad=0.4, borderaxespad=0.3, title="phases:", title_fontsize=8,
+                   alignment="left")
         self.animated = self.spans + [ln for d in self.lines for ln, _ in d]
         for a in self.animated:
             a.set_animated(True)

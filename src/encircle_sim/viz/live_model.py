@@ -142,3 +142,15 @@ class LiveCampaignModel(CampaignModel):
 
     def controls_dict(self) -> dict[str, Any]:
         return asdict(self.controls)
+
+
+def adopt(model, note: str = "") -> LiveCampaignModel:
+    """A model restored from a checkpoint, made the page's model: a LiveCampaignModel (so that
+    Reset rebuilds from the page's controls), with a note for the page."""
+    if not isinstance(model, LiveCampaignModel):
+        model.__class__ = LiveCampaignModel
+        model.controls = Controls(scenario_name=model.spec.name)
+        model.overrides = {}
+        model.notes = []
+    model.notes = [*getattr(model, "notes", []), *([note] if note else [])]
+    return model

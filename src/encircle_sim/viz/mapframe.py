@@ -12,16 +12,20 @@ The frame shows:
 * the cordon (inner edge of the operation area): cells held by a unit within the cordon radius,
   and gaps;
 * security-force units, coloured by side, shaped by task;
-* insurgent cells by state; hidden cells either all (analyst's view) or only those the forces
-  detected this step (forces' view);
+* insurgent cells: either as they are (ground truth, by state), or as the forces know them
+  (each located cell at its last known position, fainter as the report ages: knowledge.py);
 * optionally supply caches and the cells' communication links;
 * this step's engagements, escapes and attacks elsewhere.
 
-Everything is drawn in longitude/latitude, on the same axes as :func:`mapview.draw_region_map`.
+A frame draws a :class:`~encircle_sim.recording.StepPicture`, taken from a live model
+(:func:`~encircle_sim.recording.picture_of`) or from a run's recording (the replay and the
+after-action animation), so all three show the same picture. Everything is drawn in
+longitude/latitude, on the same axes as :func:`mapview.draw_region_map`.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -49,6 +53,7 @@ from encircle_sim.mapview import (  # noqa: E402
 )
 from encircle_sim.metrics import ATTACK_KINDS, CONTACT_KINDS, ESCAPE_KINDS  # noqa: E402
 from encircle_sim.plotting import SIDE_COLOURS, operation_ring  # noqa: E402
+from encircle_sim.recording import StepPicture, picture_of  # noqa: E402
 from encircle_sim.state import CellState, Side, Task  # noqa: E402
 from encircle_sim.viz.encode import encode_jpeg  # noqa: E402
 
@@ -68,49 +73,86 @@ POCKET_EDGE = "#b71c1c"
 CORDON_HELD = "#00897b"
 CORDON_GAP = "#ff9100"
 CACHE_COLOUR = "#5d4037"
+ORDER_COLOUR = "#00b0ff"
 LINK_COLOUR = "#37474f"
 
 #: Pixel size of a map frame: shown at this size, or shrunk to fit the page's column.
 FRAME_SIZE = (820, 640)
-#: How the analyst wants hidden cells shown.
+#: Which picture of the cells the map shows: ground truth, or what the forces know.
 SHOW_ALL = "all"
-SHOW_DETECTED = "detected"
+SHOW_KNOWN = "known"
+#: The forces' picture: a located cell's marker by the age of the report (knowledge.AGE_BINS):
+#: (label, opacity).
+KNOWN_STYLES = (("located < 1 day ago", 0.95), ("located 1-3 days ago", 0.6),
+                ("located 3-7 days ago", 0.35), ("located > 7 days ago", 0.15))
+KNOWN_COLOUR = "#b71c1c"
 
 
 @dataclass(frozen=True)
 class Layers:
     """What a frame shows besides units, cells and the pocket (the page's map options)."""
 
-    cells: str = SHOW_ALL  # SHOW_ALL or SHOW_DETECTED
+    cells: str = SHOW_ALL  # SHOW_ALL (ground truth) or SHOW_KNOWN (what the forces know)
     cordon: bool = True
     caches: bool = False
     links: bool = False
     events: bool = True
 
 
-def step_events(model) -> dict[str, np.ndarray]:
-    """(lon, lat) arrays of this step's contacts, escapes and attacks elsewhere.
+def as_picture(source) -> StepPicture:
+    """A picture as it is, or the current step of a live model."""
+    return source if isinstance(source, StepPicture) else picture_of(source)
 
-    Only this step's events are read (``EventLog.at_step``), so the cost does not grow with the
-    campaign's length.
+
+def step_events(source) -> dict[str, np.ndarray]:
+    """(lon, lat) arrays of a step's contacts, escapes and attacks elsewhere.
+
+    Only that step's events are read (``EventLog.at_step`` for a live model), so the cost does
+    not grow with the campaign's length.
     """
-    out: dict[str, list] = {"contact": [], "escape": [], "attack": []}
-    for kind, lat, lon in model.events.at_step(int(model.steps)):
+    out: dict[str, list] = {"contact": [], "escape": [], "attack": [], "order": []}
+    for kind, lat, lon in as_picture(source).events:
         group = ("contact" if kind in CONTACT_KINDS else "escape" if kind in ESCAPE_KINDS
-                 else "attack" if kind in ATTACK_KINDS else None)
+                 else "attack" if kind in ATTACK_KINDS else "order" if kind == "order"
+                 else None)
         if group:
             out[group].append((lon, lat))
     return {g: np.asarray(v, float).reshape(-1, 2) for g, v in out.items()}
 
 
-def visible_cells(model, layers: Layers) -> np.ndarray:
-    """Indices of the active cells to draw: all of them, or only what the forces detected."""
-    c = model.cells
-    active = np.flatnonzero(c.active)
-    if layers.cells == SHOW_DETECTED:
-        seen = model.detected_cells[active] | (c.state[active] == CellState.ATTACKING)
-        return active[seen]
-    return active
+def visible_cells(source, layers: Layers) -> np.ndarray:
+    """Indices of the cells drawn as they are: every active cell in the ground-truth view, none
+    in the forces' view (which draws :func:`known_cells` instead)."""
+    p = as_picture(source)
+    if layers.cells == SHOW_KNOWN:
+        return np.zeros(0, np.int64)
+    return np.flatnonzero(p.cell_active)
+
+
+def known_cells(source) -> tuple[np.ndarray, np.ndarray]:
+    """The forces' picture: (located cells believed active, the age bin of each report)."""
+    from encircle_sim.knowledge import AGE_BINS
+
+    p = as_picture(source)
+    idx = p.known
+    return idx, np.searchsorted(np.asarray(AGE_BINS), p.known_age_days[idx], side="right")
+
+
+def default_zoom(model) -> bool:
+    """Zoom to the operation when it is all there is to see; the whole map with Syria on."""
+    theatres = model.spec.theatres
+    return bool(theatres.iraq and not theatres.syria)
+
+
+def marker_colours() -> list[tuple[int, int, int]]:
+    """RGB of every colour the moving layer draws (a GIF's palette must hold them)."""
+    colours = list(SIDE_COLOURS.values()) + [POCKET_EDGE, CORDON_HELD, CORDON_GAP, CACHE_COLOUR,
+                                             LINK_COLOUR, "#ffd600", "#6a1b9a", "#ff1744",
+                                             ORDER_COLOUR,
+                                             "black", "white"]
+    colours += [face for *_, face, _e, _s in CELL_STYLES.values() if face != "none"]
+    colours += [edge for *_, edge, _s in CELL_STYLES.values()]
+    return [tuple(int(round(255 * v)) for v in to_rgba(c)[:3]) for c in dict.fromkeys(colours)]
 
 
 def mask_outline(mask: np.ndarray, x_edges: np.ndarray, y_edges: np.ndarray) -> np.ndarray:
@@ -158,6 +200,10 @@ def legend_handles() -> tuple[list, list]:
                         markerfacecolor=face, markeredgecolor=edge, label=label,
                         markeredgewidth=1.1 if face == "none" else 0.5)
                  for label, marker, face, edge, size in CELL_STYLES.values()]
+    campaign += [Line2D([], [], ls="", marker="o", markersize=6, label=label,
+                        markerfacecolor=to_rgba(KNOWN_COLOUR, alpha),
+                        markeredgecolor=to_rgba("black", alpha), markeredgewidth=0.6)
+                 for label, alpha in KNOWN_STYLES]
     campaign += [
         Line2D([], [], ls="", marker="s", markersize=5, color=CACHE_COLOUR,
                label="supply cache"),
@@ -168,6 +214,8 @@ def legend_handles() -> tuple[list, list]:
                label="escape this step"),
         Line2D([], [], ls="", marker="*", markersize=11, color="#ff1744",
                markeredgecolor="black", markeredgewidth=0.4, label="attack elsewhere"),
+        Line2D([], [], ls="", marker="P", markersize=10, color=ORDER_COLOUR,
+               markeredgecolor="black", markeredgewidth=0.6, label="order given (its target)"),
     ]
     return terrain, campaign
 
@@ -214,25 +262,112 @@ def scale_bar(ax, west: float, east: float, south: float, north: float) -> None:
             bbox=dict(facecolor="white", alpha=0.7, lw=0, pad=1))
 
 
+#: Margins around the map axes, in pixels (tick labels left, above and below the map).
+MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 44, 12, 24, 24
+#: Width of the legend column when the legends are drawn beside the map (pixels).
+LEGEND_WIDTH = 190
+#: Caption band above the map (animation frames: day and phase, counts, this step's events):
+#: (font size, bold, pixels from the top) of each line, and the band's height.
+CAPTION_LINES = ((12.5, True, 8), (9.5, False, 32), (9.5, False, 50))
+CAPTION_HEIGHT = 72
+
+
+def view_extent(model, zoom: bool) -> tuple[float, float, float, float]:
+    """(west, east, south, north) the map shows."""
+    if zoom:
+        return zoom_window(model)
+    w = model.region.window
+    return (w.west, w.east, w.south, w.north)
+
+
+def fitted_height(model, zoom: bool, width: int, legend: bool = True,
+                  caption: bool = False) -> int:
+    """The frame height at which a map ``width`` pixels wide fills its axes (no empty band).
+
+    The map keeps the aspect :func:`mapview.draw_region_map` gives it (1 / cos of the window's
+    middle latitude); the legend column needs at least 560 pixels.
+    """
+    w = model.region.window
+    west, east, south, north = view_extent(model, zoom)
+    ratio = (north - south) / ((east - west) * np.cos(np.radians((w.south + w.north) / 2.0)))
+    map_w = width - MARGIN_LEFT - MARGIN_RIGHT - (LEGEND_WIDTH if legend else 0)
+    height = int(round(map_w * ratio)) + MARGIN_TOP + MARGIN_BOTTOM
+    height += CAPTION_HEIGHT if caption else 0
+    height = max(height, 560) if legend else height
+    return height + height % 2  # even: video encoders want even sizes
+
+
+class CaptionBand:
+    """Lines of text drawn with Pillow into the band above the map: about 0.3 ms a frame, where
+    matplotlib's text layout takes tens of milliseconds. The font is matplotlib's own."""
+
+    def __init__(self, width: int, dpi: int = 100):
+        from matplotlib import font_manager
+        from PIL import ImageFont
+
+        self.width = width
+        self.fonts = []
+        for size, bold, _ in CAPTION_LINES:
+            path = font_manager.findfont(font_manager.FontProperties(
+                family="DejaVu Sans", weight="bold" if bold else "normal"))
+            self.fonts.append(ImageFont.truetype(path, round(size * dpi / 72)))
+
+    def fit(self, text: str, font) -> str:
+        """``text`` cut (with an ellipsis) to the band's width."""
+        room = self.width - MARGIN_LEFT - 10
+        if font.getlength(text) <= room:
+            return text
+        lo, hi = 0, len(text)
+        while lo < hi:  # the longest prefix that fits with the ellipsis
+            mid = (lo + hi + 1) // 2
+            if font.getlength(text[:mid] + "…") <= room:
+                lo = mid
+            else:
+                hi = mid - 1
+        return text[:lo].rstrip(" ,;") + "…"
+
+    def draw(self, lines) -> np.ndarray:
+        """The band with ``lines`` (up to three) as an (h, w, 3) uint8 array."""
+        from PIL import Image, ImageDraw
+
+        band = Image.new("RGB", (self.width, CAPTION_HEIGHT), "white")
+        pen = ImageDraw.Draw(band)
+        for (_, bold, top), font, text in zip(CAPTION_LINES, self.fonts, lines, strict=False):
+            pen.text((MARGIN_LEFT, top), self.fit(text, font), font=font,
+                     fill="black" if bold else "#333333")
+        return np.asarray(band)
+
+
 class MapFrame:
     """The static map of one scenario geometry, and fast frames of a model on top of it.
 
     ``zoom=True`` shows the operation area and the forces around it instead of the whole window.
+    ``legend`` draws the legends beside the map; ``caption`` keeps a band above the map for
+    three lines of text (the animation's day and phase, counts, and this step's events).
+    ``size_px`` is (width, height); a height of None fits the frame to the map's aspect.
+    ``model`` is anything with the model's ``region`` and ``spec`` (a run folder will do).
     """
 
     format = "jpeg"
 
-    def __init__(self, model, zoom: bool = False, size_px: tuple[int, int] = FRAME_SIZE,
-                 dpi: int = 100):
+    def __init__(self, model, zoom: bool = False,
+                 size_px: tuple[int, int | None] = FRAME_SIZE, dpi: int = 100,
+                 legend: bool = True, caption: bool = False):
         self.region = model.region
         w = self.region.window
-        self.size_px = size_px
+        width, height = size_px
+        if height is None:
+            height = fitted_height(model, zoom, width, legend, caption)
+        self.size_px = (int(width), int(height))
         self.zoom = zoom
         self.lock = threading.Lock()
-        fig = self.fig = Figure(figsize=(size_px[0] / dpi, size_px[1] / dpi), dpi=dpi)
+        fig = self.fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi)
         FigureCanvasAgg(fig)
-        # map on the left, legends in a column on the right
-        self.ax = ax = fig.add_axes((0.06, 0.045, 0.70, 0.93))
+        top = MARGIN_TOP + (CAPTION_HEIGHT if caption else 0)
+        right = MARGIN_RIGHT + (LEGEND_WIDTH if legend else 0)
+        self.ax = ax = fig.add_axes((MARGIN_LEFT / width, MARGIN_BOTTOM / height,
+                                     (width - MARGIN_LEFT - right) / width,
+                                     (height - top - MARGIN_BOTTOM) / height))
         draw_region_map(self.region, operation_area=operation_ring(model.spec), ax=ax,
                         legend=False)
         ax.set_anchor("NW")  # the map keeps its aspect: any room left over goes below it
@@ -244,13 +379,17 @@ class MapFrame:
         for text in ax.texts:  # town labels (and a scale bar) outside the view: cut at its edge
             text.set_clip_box(ax.bbox)
             text.set_clip_on(True)
-        terrain, campaign = legend_handles()
-        fig.legend(handles=campaign, loc="upper left", bbox_to_anchor=(0.765, 0.975),
-                   fontsize=7.5, frameon=False, title="campaign", title_fontsize=8.5,
-                   alignment="left", handlelength=1.5, borderaxespad=0, labelspacing=0.35)
-        fig.legend(handles=terrain, loc="lower left", bbox_to_anchor=(0.765, 0.04),
-                   fontsize=7.5, frameon=False, title="map", title_fontsize=8.5,
-                   alignment="left", handlelength=1.5, borderaxespad=0, labelspacing=0.3)
+        if legend:
+            terrain, campaign = legend_handles()
+            x = 1 - (LEGEND_WIDTH - 8) / width
+            fig.legend(handles=campaign, loc="upper left", bbox_to_anchor=(x, 1 - top / height),
+                       fontsize=7.5, frameon=False, title="campaign", title_fontsize=8.5,
+                       alignment="left", handlelength=1.5, borderaxespad=0, labelspacing=0.35)
+            fig.legend(handles=terrain, loc="lower left",
+                       bbox_to_anchor=(x, MARGIN_BOTTOM / height), fontsize=7.5,
+                       frameon=False, title="map", title_fontsize=8.5, alignment="left",
+                       handlelength=1.5, borderaxespad=0, labelspacing=0.3)
+        self.caption = CaptionBand(width, dpi) if caption else None
         self.x_edges = w.west + np.arange(self.region.nx + 1) * self.region.dlon
         self.y_edges = w.south + np.arange(self.region.ny + 1) * self.region.dlat
         self._make_dynamic_artists()
@@ -277,16 +416,22 @@ class MapFrame:
             state: ax.scatter([], [], s=size, marker=marker, facecolors=face, edgecolors=edge,
                               linewidths=1.1 if face == "none" else 0.5, zorder=10)
             for state, (_, marker, face, edge, size) in CELL_STYLES.items()}
+        self.known = ax.scatter([], [], s=30, marker="o", linewidths=0.6, zorder=10)
+        self.known_rgba = np.array([to_rgba(KNOWN_COLOUR, a) for _, a in KNOWN_STYLES])
+        self.known_edge = np.array([to_rgba("black", a) for _, a in KNOWN_STYLES])
         self.events = {
             "contact": ax.scatter([], [], marker="X", s=70, c="#ffd600", edgecolors="black",
                                   linewidths=0.5, zorder=11),
             "escape": ax.scatter([], [], marker="x", s=70, c="#6a1b9a", linewidths=2.0, zorder=11),
             "attack": ax.scatter([], [], marker="*", s=150, c="#ff1744", edgecolors="black",
                                  linewidths=0.4, zorder=11),
+            "order": ax.scatter([], [], marker="P", s=150, c=ORDER_COLOUR, edgecolors="black",
+                                linewidths=0.6, zorder=12),
         }
         self.side_rgba = np.array([to_rgba(SIDE_COLOURS[Side(s)]) for s in range(len(Side))])
         self.dynamic = ([self.outline, self.links, self.caches] + list(self.units.values())
-                        + list(self.cells.values()) + list(self.events.values()))
+                        + list(self.cells.values()) + [self.known]
+                        + list(self.events.values()))
         for a in self.dynamic:
             a.set_animated(True)
 
@@ -320,18 +465,15 @@ class MapFrame:
             self.overlay_alpha[k] = alpha
 
     # ---- the dynamic layer --------------------------------------------------------------------
-    def overlay_cells(self, model, layers: Layers) -> np.ndarray | None:
+    def overlay_cells(self, source, layers: Layers) -> np.ndarray | None:
         """Per grid cell [x, y]: 0 nothing, 1 pocket, 2 cordon held, 3 cordon gap."""
-        plan = model.plan
-        if not plan.active:
+        p = as_picture(source)
+        if p.pocket is None:
             return None
-        style = plan.pocket.astype(np.uint8)
-        if layers.cordon and len(plan.cordon_xy):
-            u = model.units
-            iraq = u.alive & ~u.syria
-            _, _, covered = plan.cordon_gaps(u.x[iraq], u.y[iraq])
-            xy = plan.cordon_xy
-            style[xy[:, 0], xy[:, 1]] = np.where(covered, 2, 3)
+        style = p.pocket.astype(np.uint8)
+        if layers.cordon and p.cordon_held is not None and len(p.cordon_xy):
+            xy = p.cordon_xy
+            style[xy[:, 0], xy[:, 1]] = np.where(p.cordon_held, 2, 3)
         return style
 
     def _paint_overlay(self, style: np.ndarray) -> None:
@@ -356,90 +498,128 @@ class MapFrame:
     def _lonlat(self, x, y) -> np.ndarray:
         return np.column_stack([self.region.lon[np.asarray(x)], self.region.lat[np.asarray(y)]])
 
-    def _update_artists(self, model, layers: Layers, style: np.ndarray | None) -> None:
-        c, u = model.cells, model.units
-        pocket = model.plan.pocket if style is not None else None
+    def _update_artists(self, p: StepPicture, layers: Layers) -> None:
+        pocket = p.pocket
         self.outline.set_data(*polyline(
             mask_outline(pocket, self.x_edges, self.y_edges) if pocket is not None
             and pocket.any() else _EMPTY))
         segs = _EMPTY
-        if layers.links:
-            net = model.network
-            alive = np.flatnonzero(net.alive)
-            act = np.zeros(c.capacity, bool)
-            act[: c.n] = c.active
-            a, b = net.a[alive], net.b[alive]
+        if layers.links and len(p.links):
+            act = p.cell_active
+            a, b = p.links[:, 0], p.links[:, 1]
+            ok = (a < len(act)) & (b < len(act))
+            a, b = a[ok], b[ok]
             keep = act[a] & act[b]
             a, b = a[keep], b[keep]
             if len(a):
-                segs = np.stack([self._lonlat(c.x[a], c.y[a]), self._lonlat(c.x[b], c.y[b])], 1)
+                segs = np.stack([self._lonlat(p.cell_x[a], p.cell_y[a]),
+                                 self._lonlat(p.cell_x[b], p.cell_y[b])], 1)
         self.links.set_data(*polyline(segs))
-        k = np.flatnonzero(model.caches.intact) if layers.caches and len(model.caches) else []
-        self.caches.set_offsets(self._lonlat(model.caches.x[k], model.caches.y[k])
-                                if len(k) else _EMPTY)
-        alive = np.flatnonzero(u.alive)
+        k = np.flatnonzero(p.cache_intact) if layers.caches and len(p.cache_intact) else []
+        self.caches.set_offsets(self._lonlat(p.cache_x[k], p.cache_y[k]) if len(k) else _EMPTY)
+        alive = np.flatnonzero(p.unit_alive)
         for task, sc in self.units.items():
-            j = alive[u.task[alive] == task]
-            sc.set_offsets(self._lonlat(u.x[j], u.y[j]) if len(j) else _EMPTY)
-            sc.set_facecolor(self.side_rgba[u.side[j]] if len(j) else "none")
-        shown = visible_cells(model, layers)
-        st = c.state[shown]
+            j = alive[p.unit_task[alive] == task]
+            sc.set_offsets(self._lonlat(p.unit_x[j], p.unit_y[j]) if len(j) else _EMPTY)
+            sc.set_facecolor(self.side_rgba[p.unit_side[j]] if len(j) else "none")
+        shown = visible_cells(p, layers)
+        st = p.cell_state[shown]
         for state, sc in self.cells.items():
             i = shown[st == state]
-            sc.set_offsets(self._lonlat(c.x[i], c.y[i]) if len(i) else _EMPTY)
-        ev = step_events(model) if layers.events else {}
+            sc.set_offsets(self._lonlat(p.cell_x[i], p.cell_y[i]) if len(i) else _EMPTY)
+        known, age_bin = known_cells(p) if layers.cells == SHOW_KNOWN else ([], [])
+        if len(known):
+            order = np.argsort(-age_bin, kind="stable")  # fresh reports drawn on top
+            known, age_bin = known[order], age_bin[order]
+            self.known.set_offsets(self._lonlat(p.known_x[known], p.known_y[known]))
+            self.known.set_facecolor(self.known_rgba[age_bin])
+            self.known.set_edgecolor(self.known_edge[age_bin])
+        else:
+            self.known.set_offsets(_EMPTY)
+        ev = step_events(p) if layers.events else {}
         for group, sc in self.events.items():
-            p = ev.get(group, _EMPTY)
-            sc.set_offsets(p if len(p) else _EMPTY)
+            pts = ev.get(group, _EMPTY)
+            sc.set_offsets(pts if len(pts) else _EMPTY)
 
-    def _draw(self, model, layers: Layers) -> np.ndarray:
+    def _draw(self, source, layers: Layers, caption: tuple[str, ...] | None = None
+              ) -> np.ndarray:
         """Draw the frame into the canvas (hold ``self.lock``); returns the canvas pixels."""
-        style = self.overlay_cells(model, layers)
+        p = as_picture(source)
+        style = self.overlay_cells(p, layers)
         self._paint_overlay(style if style is not None else np.zeros_like(self.painted))
         pixels = np.asarray(self.fig.canvas.buffer_rgba())
         np.copyto(pixels, self.composited)
-        self._update_artists(model, layers, style)
+        self._update_artists(p, layers)
         for a in self.dynamic:
             self.ax.draw_artist(a)
+        if self.caption is not None and caption is not None:
+            band = self.caption.draw(caption)
+            pixels[: band.shape[0], :, :3] = band
         self.frames += 1
         return pixels
 
-    def render_rgba(self, model, layers: Layers = Layers()) -> np.ndarray:
-        """The current state of ``model`` as an (h, w, 4) uint8 array (a copy)."""
-        with self.lock:
-            return self._draw(model, layers).copy()
+    def render_rgba(self, source, layers: Layers = Layers(),
+                    caption: tuple[str, ...] | None = None) -> np.ndarray:
+        """A model's current step, or a picture, as an (h, w, 4) uint8 array (a copy).
 
-    def render(self, model, layers: Layers = Layers()) -> bytes:
-        """The current state of ``model`` as image bytes (``self.format``)."""
+        ``caption``: up to three lines of text for the band above the map (``caption=True``).
+        """
         with self.lock:
-            pixels = self._draw(model, layers)
+            return self._draw(source, layers, caption).copy()
+
+    def render(self, source, layers: Layers = Layers()) -> bytes:
+        """A model's current step, or a picture, as image bytes (``self.format``)."""
+        with self.lock:
+            pixels = self._draw(source, layers)
             return encode_jpeg(pixels, self.fig.canvas.get_width_height())
+
+
+@functools.cache
+def legend_image(width: int = 560, dpi: int = 100) -> bytes:
+    """The map's two legends side by side, as a PNG drawn once (the page shows it under the
+    map, which is then drawn without legends and so can be larger)."""
+    from encircle_sim.viz.encode import encode_png
+
+    terrain, campaign = legend_handles()
+    height = 360
+    fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi)
+    FigureCanvasAgg(fig)
+    fig.legend(handles=campaign, loc="upper left", bbox_to_anchor=(0.0, 1.0), ncol=2,
+               fontsize=8, frameon=False, title="campaign", title_fontsize=9,
+               alignment="left", handlelength=1.5, borderaxespad=0.3, labelspacing=0.35,
+               columnspacing=1.0)
+    fig.legend(handles=terrain, loc="upper left", bbox_to_anchor=(0.68, 1.0), fontsize=8,
+               frameon=False, title="map", title_fontsize=9, alignment="left",
+               handlelength=1.5, borderaxespad=0.3, labelspacing=0.3)
+    fig.canvas.draw()
+    return encode_png(np.asarray(fig.canvas.buffer_rgba()))
 
 
 _FRAMES: OrderedDict[tuple, MapFrame] = OrderedDict()
 _FRAMES_LOCK = threading.Lock()
 
 
-def _geometry_key(model, zoom, size_px) -> tuple:
+def _geometry_key(model, zoom, size_px, legend) -> tuple:
     ring = operation_ring(model.spec)
     extent = zoom_window(model) if zoom else None
     return (model.region.window, None if ring is None else ring.round(5).tobytes(), extent,
-            size_px)
+            size_px, legend)
 
 
-def frame_for(model, zoom: bool = False, size_px: tuple[int, int] = FRAME_SIZE) -> MapFrame:
+def frame_for(model, zoom: bool = False, size_px: tuple[int, int | None] = FRAME_SIZE,
+              legend: bool = True) -> MapFrame:
     """The (cached) MapFrame for the model's map window and operation area.
 
     Resetting the model, or changing its parameters, keeps the background: only a new map window
     or operation area draws a new one.
     """
-    key = _geometry_key(model, zoom, size_px)
+    key = _geometry_key(model, zoom, size_px, legend)
     with _FRAMES_LOCK:
         frame = _FRAMES.get(key)
         if frame is not None:
             _FRAMES.move_to_end(key)
             return frame
-    frame = MapFrame(model, zoom, size_px)
+    frame = MapFrame(model, zoom, size_px, legend=legend)
     with _FRAMES_LOCK:
         _FRAMES[key] = frame
         while len(_FRAMES) > 6:

@@ -2,6 +2,8 @@
 
 ``CampaignPage(scenario)`` is a Solara component; as the last expression of a Jupyter cell it
 displays the page in the notebook, and ``app.py`` serves it with ``solara run``.
+``CampaignPage(replay="runs/demo")`` opens a run folder for replay instead (the sidebar's
+"Replay a run" card does the same, and goes back to the live model).
 
 SolaraViz provides the app bar, the Step / Play / Pause / Reset controls and the
 model-parameter inputs (which rebuild the model on Reset). This module adds the scenario picker
@@ -24,7 +26,12 @@ from mesa.visualization import Slider, SolaraViz
 
 from encircle_sim.scenario import Scenario
 from encircle_sim.scenario_files import DEFAULT_SCENARIO, load_scenario
-from encircle_sim.viz.components import CampaignView, ScenarioPicker
+from encircle_sim.viz.components import (
+    CampaignView,
+    ReplayPicker,
+    ReplayView,
+    ScenarioPicker,
+)
 from encircle_sim.viz.live_model import (
     MAX_DETECTION,
     MAX_FORCE_LEVEL,
@@ -65,17 +72,38 @@ def model_params(scenario_name: str) -> dict[str, Any]:
     return params
 
 
+def open_replay(folder: str | None):
+    """The run folder to replay first, read (None for none)."""
+    if not folder:
+        return None
+    from encircle_sim.replay import open_run_folder
+
+    return open_run_folder(folder)
+
+
 @solara.component
-def CampaignPage(scenario: str = DEFAULT_SCENARIO, choices: list[str] | None = None):
-    """The whole page for ``scenario`` (a bundled name or a scenario file)."""
+def CampaignPage(scenario: str = DEFAULT_SCENARIO, choices: list[str] | None = None,
+                 replay: str | None = None):
+    """The whole page for ``scenario`` (a bundled name or a scenario file); ``replay``: a run
+    folder to replay first instead of the live model."""
     name, set_name = solara.use_state(scenario)
     offered = choices or scenario_choices(scenario)
+    record, set_record = solara.use_state(solara.use_memo(lambda: open_replay(replay), []))
+    job, set_job = solara.use_state(None)  # the last branch started from the page
     # The model lives in a reactive we own, so the sidebar status follows SolaraViz's resets.
     model = solara.use_memo(lambda: solara.reactive(LiveCampaignModel(name)), [name])
     params = solara.use_memo(lambda: model_params(name), [name])
     with solara.Sidebar():
-        with solara.Card("Scenario"):
-            ScenarioPicker(name, offered, set_name)
+        if record is None:
+            with solara.Card("Scenario"):
+                ScenarioPicker(name, offered, set_name)
+        with solara.Card("Replay a run"):
+            ReplayPicker(set_record, record)
+    if record is not None:
+        with solara.AppBar():
+            solara.AppBarTitle(f"encircle-sim: replay of {record.name}")
+        ReplayView(record).key(f"replay-{id(record)}")
+        return
     SolaraViz(
         model,
         components=[],
@@ -83,4 +111,4 @@ def CampaignPage(scenario: str = DEFAULT_SCENARIO, choices: list[str] | None = N
         name=f"encircle-sim: {describe(name)}",
         play_interval=PLAY_INTERVAL_MS,
     ).key(f"viz-{name}")
-    CampaignView(model.value)
+    CampaignView(model.value, model, job, set_job)

@@ -39,6 +39,7 @@ DEFAULT_PORT = 8765
 #: first.
 APP_MODULE = "encircle_sim.viz.app"
 ENV_SCENARIO = "ENCIRCLE_SIM_VIZ_SCENARIO"
+ENV_REPLAY = "ENCIRCLE_SIM_VIZ_REPLAY"  # a run folder to replay first
 # A proxy address where nothing listens: with it, any attempt of the server to reach the internet
 # (a CDN file missing from the cache, say) fails at once and shows in the log as
 # "Could not load URL".
