@@ -68,3 +68,26 @@ def test_a_released_grid_serves_the_next_model_with_the_same_results():
                        again.datacollector.get_model_vars_dataframe())
     assert_frame_equal(fresh.events.frame(), again.events.frame())
     assert sum(1 for cell in grid.all_cells if not cell.is_empty) > 0
+
+
+def test_a_replication_worker_reuses_the_grid_of_its_last_campaign():
+    """The worker's replicate() gives each finished campaign's grid back: the next replication
+    of the region is built on it (no new Mesa grid per replication), and its row, per-step
+    table included, is complete after the release."""
+    from encircle_sim.experiments.replicate import Job, Task, replicate
+    from encircle_sim.scenario_files import load_scenario
+
+    models, grids = [], []
+
+    def keep_model(scenario, **kw):
+        result = run(scenario, **kw)
+        models.append(result.model)
+        grids.append(result.model.grid)
+        return result
+
+    job = Job([load_scenario("quick")], keep_steps=True, runner=keep_model)
+    rows = [replicate(job, Task(point=0, rep=k, seed=3 + k)) for k in range(2)]
+    for row in rows:
+        assert row["error"] is None and len(row["steps"]) == row["summary"]["steps"] + 1
+    assert all(m.grid is None for m in models)  # both given back
+    assert grids[1] is grids[0]  # the second campaign ran on the first one's grid

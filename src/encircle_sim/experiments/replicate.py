@@ -115,6 +115,9 @@ def replicate(job: Job, task: Task) -> dict[str, Any]:
                                    for name, fn in job.measures.items()}
             if job.keep_steps:
                 row["steps"] = steps
+        release = getattr(getattr(result, "model", None), "release", None)
+        if release is not None:  # the worker's next campaign reuses this one's Mesa grid
+            release()
     except Exception as err:  # recorded, not raised: one bad run must not stop the others
         row["error"] = f"{type(err).__name__}: {err}".strip()
         row["traceback"] = traceback.format_exc(limit=-12)
