@@ -92,9 +92,9 @@ def measure(ref: str, overrides: list[str]) -> dict:
 def features(sc, steps: int) -> tuple[list[float], list[float]]:
     """The terms of :func:`encircle_sim.costs.estimate`, for a least-squares fit."""
     z = costs.sizes(sc)
-    sightings = z.cells * z.units
+    sightings = z.cells_at_start * z.units
     time_terms = [1.0, z.grid_cells, z.link_pairs, steps, steps * z.grid_cells,
-                  steps * z.stamps, steps * sightings, steps * (z.units + z.cells)]
+                  steps * z.stamps, steps * sightings, steps * (z.units + z.cells_at_start)]
     memory_terms = [1.0, z.grid_cells, steps * z.cells, z.link_pairs, z.widest_stamp, sightings]
     return time_terms, memory_terms
 

@@ -65,6 +65,7 @@ class Sizes:
     grid_cells: int
     units: int
     cells: int              # insurgent cells the model makes room for (pocket, sleepers, joiners)
+    cells_at_start: int     # ... and those it starts with (each decides and moves every step)
     link_pairs: int         # sum over theatres of cells^2 (courier-network matrices)
     stamps: int             # (unit, kernel cell) pairs stamped per step, all kernels
     widest_stamp: int       # ... in the largest single stamping (one kernel, its units)
@@ -111,8 +112,8 @@ def sizes(sc: Scenario) -> Sizes:
     widest = max([units * threat, units * cordon, *(k * n for k, n in by_patrol.items())])
     # the cell table has room for 16 more than it starts with, and grows as escapees join
     return Sizes(grid_cells=nx * ny, units=units, cells=pocket + sleepers + max(joiners, 16),
-                 link_pairs=pocket ** 2 + sleepers ** 2, stamps=stamps, widest_stamp=widest,
-                 steps=sc.max_steps)
+                 cells_at_start=pocket + sleepers, link_pairs=pocket ** 2 + sleepers ** 2,
+                 stamps=stamps, widest_stamp=widest, steps=sc.max_steps)
 
 
 def estimate(sc: Scenario, steps: int | None = None) -> CostEstimate:
@@ -123,7 +124,7 @@ def estimate(sc: Scenario, steps: int | None = None) -> CostEstimate:
     """
     z = sizes(sc)
     steps = z.steps if steps is None else steps
-    sightings = z.cells * z.units
+    sightings = z.cells_at_start * z.units
     kept = (z.grid_cells * (MB_PER_CELL + ROUTE_FIELDS * MB_PER_ROUTE_FIELD_CELL)
             + (steps + 1) * z.cells * MB_PER_TRACK)
     largest = max(z.link_pairs * MB_PER_LINK_PAIR, z.widest_stamp * MB_PER_STAMP,
@@ -131,7 +132,7 @@ def estimate(sc: Scenario, steps: int | None = None) -> CostEstimate:
     memory = max(IMPORTS_MB + kept + largest, PLOTTING_MB + kept)
     per_step = (SECONDS_PER_STEP + z.grid_cells * SECONDS_PER_CELL_STEP
                 + z.stamps * SECONDS_PER_STAMP + sightings * SECONDS_PER_SIGHTING
-                + (z.units + z.cells) * SECONDS_PER_AGENT_STEP)
+                + (z.units + z.cells_at_start) * SECONDS_PER_AGENT_STEP)
     seconds = (SECONDS_START + z.grid_cells * SECONDS_PER_CELL
                + z.link_pairs * SECONDS_PER_LINK_PAIR + steps * per_step)
     return CostEstimate(memory, seconds, dataclasses.replace(z, steps=steps))
