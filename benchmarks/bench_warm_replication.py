@@ -91,7 +91,7 @@ def main() -> int:
                       + ", ".join(f"{rev} {rounds[rev][-1]:.3f} s" for rev in revs),
                       file=sys.stderr)
         finally:
-            for rev, path in trees.items():
+            for path in trees.values():
                 if path != REPO:
                     subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force",
                                     str(path)], check=False)

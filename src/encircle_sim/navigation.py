@@ -32,6 +32,20 @@ ROUTE_CACHE_SIZE = 512  # route fields kept per navigator (one float32 grid each
 OFFSETS = np.array([(1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (1, -1), (-1, 1), (-1, -1)],
                    dtype=np.int32)
 DIAGONAL = np.array([False] * 4 + [True] * 4)
+#: The 8 offsets and, last, (0, 0): the move loop measures a square's neighbours and the square.
+OFFSETS_AND_STAY = np.vstack([OFFSETS, [(0, 0)]]).astype(np.intp)
+
+
+class _PaddedSteps(dict):
+    """Flat offsets of the 8 neighbours and the square itself in a grid ``ny`` wide."""
+
+    def __missing__(self, ny: int) -> np.ndarray:
+        steps = OFFSETS_AND_STAY[:, 0] * ny + OFFSETS_AND_STAY[:, 1]
+        self[ny] = steps
+        return steps
+
+
+PADDED_STEPS = _PaddedSteps()
 
 
 @dataclass
@@ -83,6 +97,17 @@ class Navigator:
         self._nb_road = self._road[px, py]
         kx = self.km_x[:, None]
         self._step_km = np.sqrt((OFFSETS[:, 0] * kx) ** 2 + (OFFSETS[:, 1] * self.km_y) ** 2)
+        # The same tables flat, indexed by square (x ny + y) or by move ((x ny + y) 8 + k), for
+        # the move loop: one gather per table and step of the loop.
+        self._free = (legal & ~self._nb_crossing).reshape(-1, 8)   # legal, not into a crossing
+        self._near_crossing = (legal & self._nb_crossing).any(axis=2).ravel()
+        self._legal_flat = legal.reshape(-1, 8)
+        self._next_square = np.where(legal, (px - 1) * ny + (py - 1), -1).reshape(-1, 8)
+        self._next_flat = self._next_square.ravel()
+        self._move_cost = self._nb_cost.ravel()
+        self._move_road = self._nb_road.ravel()
+        self._move_km = np.broadcast_to(self._step_km, (nx, ny, 8)).ravel()
+        self._crossing_flat = self.crossing.ravel()
 
     # ---- route fields ----------------------------------------------------------------------
     def _move_graph(self):
@@ -111,6 +136,11 @@ class Navigator:
 
     def route_field(self, gx: int, gy: int) -> np.ndarray:
         """Least-cost distance (km of open-desert going) from every cell to (gx, gy); (nx, ny)."""
+        return self._padded_route_field(gx, gy)[1:-1, 1:-1]
+
+    def _padded_route_field(self, gx: int, gy: int) -> np.ndarray:
+        """The route field to (gx, gy) with a border of inf all round (nx + 2, ny + 2), cached:
+        the move loop reads the 8 neighbours of any square from it without bounds checks."""
         key = int(gx) * self.shape[1] + int(gy)
         found = self._routes.get(key)
         if found is not None:
@@ -119,7 +149,7 @@ class Navigator:
         dist = dijkstra(self._move_graph(), directed=True, indices=key, min_only=True)
         # the graph's edges point from a cell to its neighbour; distances *to* the goal come from
         # the transposed graph, which is the same here since costs are symmetric
-        found = dist.reshape(self.shape).astype(np.float32)
+        found = np.pad(dist.reshape(self.shape).astype(np.float32), 1, constant_values=np.inf)
         self._routes[key] = found
         if len(self._routes) > ROUTE_CACHE_SIZE:
             self._routes.popitem(last=False)
@@ -193,7 +223,7 @@ class Navigator:
         wx, wy = gx.copy(), gy.copy()
         b_here = self.bank[x, y]
         b_goal = self.bank[gx, gy]
-        across = np.flatnonzero((b_here > 0) & (b_goal > 0) & (b_here != b_goal))
+        across = ((b_here > 0) & (b_goal > 0) & (b_here != b_goal)).nonzero()[0]
         if len(across) == 0 or len(self.crossings_xy) == 0:
             return wx, wy
         cx, cy = self.crossings_xy[:, 0], self.crossings_xy[:, 1]
@@ -225,68 +255,88 @@ class Navigator:
         route-field mode over from one call to the next, so that an agent led out of a trap is
         not pulled back into it by greedy descent; the caller clears it when a goal changes.
         """
-        x, y = x.astype(np.int32).copy(), y.astype(np.int32).copy()
-        budget = np.asarray(budget_km, float).copy()
-        road_factor = np.broadcast_to(np.asarray(road_factor, float), x.shape)
+        x, y = x.astype(np.int32), y.astype(np.int32)   # copies: the results
         travelled = np.zeros(len(x))
         if len(x) == 0:
             return x, y, travelled
         gx, gy = np.asarray(gx, np.int32), np.asarray(gy, np.int32)
-        wx, wy = self.waypoints(x, y, gx, gy)
-        ox, oy = OFFSETS[None, :, 0], OFFSETS[None, :, 1]
-        ky = self.km_y
-        full = np.ones(len(x), bool)      # no move made yet this call
         state = np.zeros(len(x), bool) if routed is None else routed
         routed = state.copy()   # following a route field to the goal
-        active = np.flatnonzero((budget > 0) & ((x != gx) | (y != gy)))
+        budget_all = np.asarray(budget_km, float)
+        idx = ((budget_all > 0) & ((x != gx) | (y != gy))).nonzero()[0]
+        # The moving agents' own state. Squares are flat indices (x ny + y). Agents do not
+        # interact here, so each moves as if alone; those that stop are frozen (``going``
+        # false) and dropped from the arrays once they are half of them.
+        ny = self.shape[1]
+        pad_steps = PADDED_STEPS[ny + 2]
+        ax, ay, agx, agy = (a[idx].astype(np.intp) for a in (x, y, gx, gy))
+        wpx, wpy = self.waypoints(ax, ay, agx, agy)
+        sq, goal_sq, wp_sq = ax * ny + ay, agx * ny + agy, wpx * ny + wpy
+        budget = budget_all[idx]              # a copy: the caller's budget is left alone
+        road = np.asarray(road_factor, float)
+        road = road[idx] if road.ndim else np.full(len(idx), road)
+        km = np.zeros(len(idx))               # 0: no move made yet this call
+        on_field = routed[idx]
+        going = np.ones(len(idx), bool)
+        ox, oy = OFFSETS_AND_STAY[:, 0], OFFSETS_AND_STAY[:, 1]
+        ky = self.km_y
         for _ in range(max_moves):
-            if len(active) == 0:
+            if len(idx) == 0:
                 break
-            xa, ya = x[active], y[active]
-            px, py = xa[:, None] + ox, ya[:, None] + oy
-            r = routed[active]
-            twx, twy = wx[active], wy[active]
+            ax, ay = np.divmod(sq, ny)
+            wpx, wpy = np.divmod(wp_sq, ny)
+            kx = self.km_x[ay]
+            # squared km from each neighbour (and, last, from here) to the waypoint
+            d = ((((ax - wpx)[:, None] + ox) * kx[:, None]) ** 2
+                 + (((ay - wpy)[:, None] + oy) * ky) ** 2)
+            d_now = d[:, 8]
             # greedy movers enter a crossing only if it is their waypoint
-            ok = self._legal[xa, ya] & (~self._nb_crossing[xa, ya] | r[:, None]
-                                        | ((px == twx[:, None]) & (py == twy[:, None])))
-            kx = self.km_x[ya]
-            d_next = ((px - twx[:, None]) * kx[:, None]) ** 2 + ((py - twy[:, None]) * ky) ** 2
-            d_now = ((xa - twx) * kx) ** 2 + ((ya - twy) * ky) ** 2
-            if r.any():
-                d_next, d_now = d_next.astype(float), d_now.astype(float)
-                for k in np.flatnonzero(r):
-                    j = active[k]
-                    f = self.route_field(gx[j], gy[j])
-                    legal = self._legal[xa[k], ya[k]]
-                    d_next[k] = np.inf
-                    d_next[k, legal] = f[px[k, legal], py[k, legal]]
-                    d_now[k] = f[xa[k], ya[k]]
-            d_next = np.where(ok, d_next, np.inf)
-            best = np.argmin(d_next, axis=1)
-            rows = np.arange(len(active))
-            improves = d_next[rows, best] < d_now - 1e-9
-            bx, by = px[rows, best], py[rows, best]
-            step_km = self._step_km[ya, best]
-            cost = self._nb_cost[xa, ya, best]
-            cost = np.where(self._nb_road[xa, ya, best], np.minimum(cost, road_factor[active]),
-                            cost) * step_km
+            ok = self._free[sq]
+            k = (self._near_crossing[sq] & ~on_field).nonzero()[0]
+            if len(k):
+                ok[k] |= self._legal_flat[sq[k]] & (self._next_square[sq[k]] == wp_sq[k, None])
+            # agents on a route field descend it instead (any legal neighbour)
+            for k in (on_field & going).nonzero()[0]:
+                f = self._padded_route_field(goal_sq[k] // ny, goal_sq[k] % ny).ravel()
+                d[k] = f[(ax[k] + 1) * (ny + 2) + ay[k] + 1 + pad_steps]
+                ok[k] = self._legal_flat[sq[k]]
+            d_next = np.where(ok, d[:, :8], np.inf)
+            best = d_next.argmin(axis=1)
+            improves = d_next.min(axis=1) < d_now - 1e-9
+            move = sq * 8 + best
+            step_km = self._move_km[move]
+            cost = self._move_cost[move]
+            cost = np.where(self._move_road[move], np.minimum(cost, road), cost) * step_km
             # a move dearer than what is left is still made if it is the step's first (a river
             # crossing or a climb can take a whole step, but never blocks an agent for ever)
-            affordable = (cost <= budget[active] + 1e-9) | (full[active] & (budget[active] > 0))
+            affordable = ((cost <= budget + 1e-9) | (km == 0)) & going
             can = improves & affordable
-            moved = active[can]
-            x[moved], y[moved] = bx[can], by[can]
-            budget[moved] = np.maximum(budget[moved] - cost[can], 0.0)
-            full[moved] = False
-            travelled[moved] += step_km[can]
-            done = can & (self.crossing[bx, by] | ((bx == gx[active]) & (by == gy[active])))
-            at_wp = can & (bx == twx) & (by == twy) & ~done
-            # stuck greedy movers (no nearer neighbour, budget left) switch to the route field
-            stuck = ~improves & affordable & ~r
-            routed[active[stuck]] = True
+            to = self._next_flat[move]
+            sq = np.where(can, to, sq)
+            budget = np.where(can, np.maximum(budget - cost, 0.0), budget)
+            km += np.where(can, step_km, 0.0)
+            done = can & (self._crossing_flat[to] | (to == goal_sq))
             # a greedy mover at its waypoint (short of the goal) carries on toward the goal
-            wx[active[at_wp]], wy[active[at_wp]] = gx[active[at_wp]], gy[active[at_wp]]
-            active = active[(can & ~done) | stuck]
-        if routed is not None:
-            state[:] = routed & ((x != gx) | (y != gy))
+            at_wp = can & (to == wp_sq) & ~done
+            if at_wp.any():
+                wp_sq = np.where(at_wp, goal_sq, wp_sq)
+            # stuck greedy movers (no nearer neighbour, budget left) switch to the route field
+            stuck = ~improves & affordable & ~on_field
+            on_field |= stuck
+            going = (can & ~done) | stuck
+            if 2 * np.count_nonzero(going) <= len(going):
+                stop = ~going
+                self._write_back(x, y, travelled, routed, idx[stop], sq[stop], km[stop],
+                                 on_field[stop])
+                idx, sq, goal_sq, wp_sq, budget, road, km, on_field = (
+                    a[going] for a in (idx, sq, goal_sq, wp_sq, budget, road, km, on_field))
+                going = going[going]
+        self._write_back(x, y, travelled, routed, idx, sq, km, on_field)
+        state[:] = routed & ((x != gx) | (y != gy))
         return x, y, travelled
+
+    def _write_back(self, x, y, travelled, routed, idx, sq, km, on_field) -> None:
+        """Agents ``idx`` stop moving: their square, km travelled and route-field mode."""
+        x[idx], y[idx] = np.divmod(sq, self.shape[1])
+        travelled[idx] = km
+        routed[idx] = on_field
