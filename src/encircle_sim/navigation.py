@@ -95,6 +95,8 @@ class Navigator:
         self._nb_crossing = self._crossing[px, py]
         self._nb_cost = np.where(legal, self._cost[px, py], np.inf)
         self._nb_road = self._road[px, py]
+        #: km_x of the row (y1 + y2) // 2 between two rows, by y1 + y2 (``distance_km``)
+        self._km_x_between = self.km_x[np.arange(2 * ny - 1) // 2]
         kx = self.km_x[:, None]
         self._step_km = np.sqrt((OFFSETS[:, 0] * kx) ** 2 + (OFFSETS[:, 1] * self.km_y) ** 2)
         # The same tables flat, indexed by square (x ny + y) or by move ((x ny + y) 8 + k), for
@@ -209,11 +211,12 @@ class Navigator:
 
     def distance_km(self, x1, y1, x2, y2) -> np.ndarray:
         """Local flat-earth distance in km between cells (accurate over tens of km)."""
-        rows = (np.asarray(y1) + np.asarray(y2)) // 2
+        y1, y2 = np.asarray(y1), np.asarray(y2)
+        rows = y1 + y2                    # the row between them: (y1 + y2) // 2
         if rows.dtype.kind == "f":
-            rows = rows.astype(np.intp)
-        dx = (np.asarray(x1) - np.asarray(x2)) * self.km_x[rows]
-        dy = (np.asarray(y1) - np.asarray(y2)) * self.km_y
+            rows = np.floor(rows).astype(np.intp)
+        dx = (np.asarray(x1) - np.asarray(x2)) * self._km_x_between[rows]
+        dy = (y1 - y2) * self.km_y
         return np.sqrt(dx * dx + dy * dy)
 
     def waypoints(self, x: np.ndarray, y: np.ndarray, gx: np.ndarray, gy: np.ndarray
