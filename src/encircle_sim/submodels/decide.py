@@ -178,6 +178,18 @@ def choose(model, threat: np.ndarray) -> Choices:
     return Choices(active, action, goal_x, goal_y, budget, ambushes)
 
 
+def smallest_columns(d: np.ndarray, m: int) -> np.ndarray:
+    """Columns of the ``m`` smallest values of each row of ``d``, in the order of
+    ``np.argsort(d, axis=1, kind="stable")[:, :m]`` (ties by column), for a few columns."""
+    d = d.copy()
+    rows = np.arange(len(d))
+    out = np.empty((len(d), m), np.intp)
+    for j in range(m):
+        out[:, j] = d.argmin(axis=1)
+        d[rows, out[:, j]] = np.inf
+    return out
+
+
 def _plan(model, threat, idx, t_here, low, budget):
     """New plans of cells ``idx``: (action, goal x, goal y, ambush target unit)."""
     sc, c, u, nav = model.spec, model.cells, model.units, model.nav
@@ -193,11 +205,15 @@ def _plan(model, threat, idx, t_here, low, budget):
         d = nav.distance_km(px[..., None], py[..., None], caches.x[stocked], caches.y[stocked])
         return (d <= net.resupply_km).any(axis=-1)
 
+    short = low.nonzero()[0]
+
     def score(px, py):
         cover = shelter(model, px, py)
         s = SHELTER_VALUE * cover - threat[px, py] * (1.0 - cover)
-        return s + np.where(low.reshape((-1,) + (1,) * (px.ndim - 1)) & near_cache(px, py),
-                            SUPPLY_PULL, 0.0)
+        pull = np.zeros(px.shape)  # SUPPLY_PULL near a cache, for cells short of supply
+        if len(short):
+            pull[short] = np.where(near_cache(px[short], py[short]), SUPPLY_PULL, 0.0)
+        return s + pull
 
     # relocation: random squares and the nearest hideouts it can reach before it plans again
     reach = budget * model.plan_steps
@@ -208,7 +224,7 @@ def _plan(model, threat, idx, t_here, low, budget):
         hx, hy = model.hideouts.x[intact], model.hideouts.y[intact]
         dh = nav.distance_matrix(x, y, hx, hy)
         m = min(HIDEOUT_CANDIDATES, len(intact))
-        nearest = np.argsort(dh, axis=1, kind="stable")[:, :m]
+        nearest = smallest_columns(dh, m)
         within = np.take_along_axis(dh, nearest, axis=1) <= reach[:, None]
         gx = np.concatenate([gx, np.where(within, hx[nearest], x[:, None])], axis=1)
         gy = np.concatenate([gy, np.where(within, hy[nearest], y[:, None])], axis=1)
