@@ -36,6 +36,12 @@ DIAGONAL = np.array([False] * 4 + [True] * 4)
 OFFSETS_AND_STAY = np.vstack([OFFSETS, [(0, 0)]]).astype(np.intp)
 
 
+def _index_type(v) -> np.ndarray:
+    """``v`` as an array; integers as ``np.intp``."""
+    v = np.asarray(v)
+    return v.astype(np.intp) if v.dtype.kind in "iu" and v.dtype != np.intp else v
+
+
 class _PaddedSteps(dict):
     """Flat offsets of the 8 neighbours and the square itself in a grid ``ny`` wide."""
 
@@ -212,13 +218,18 @@ class Navigator:
 
     def distance_km(self, x1, y1, x2, y2) -> np.ndarray:
         """Local flat-earth distance in km between cells (accurate over tens of km)."""
-        y1, y2 = np.asarray(y1), np.asarray(y2)
+        # (integer squares as np.intp: indexing with other integer types converts them first)
+        x1, y1, x2, y2 = (_index_type(v) for v in (x1, y1, x2, y2))
         rows = y1 + y2                    # the row between them: (y1 + y2) // 2
         if rows.dtype.kind == "f":
             rows = np.floor(rows).astype(np.intp)
-        dx = (np.asarray(x1) - np.asarray(x2)) * self._km_x_between[rows]
+        dx = (x1 - x2) * self._km_x_between[rows]
         dy = (y1 - y2) * self.km_y
-        return np.sqrt(dx * dx + dy * dy)
+        if not isinstance(dx, np.ndarray):
+            return np.sqrt(dx * dx + dy * dy)
+        dx *= dx                          # in place: the matrices are large, the same sums
+        dx += dy * dy
+        return np.sqrt(dx, out=dx)
 
     def waypoints(self, x: np.ndarray, y: np.ndarray, gx: np.ndarray, gy: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray]:
