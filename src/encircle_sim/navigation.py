@@ -279,6 +279,9 @@ class Navigator:
         routed = state.copy()   # following a route field to the goal
         budget_all = np.asarray(budget_km, float)
         idx = ((budget_all > 0) & ((x != gx) | (y != gy))).nonzero()[0]
+        if len(idx) == 0:   # nobody moves
+            state &= (x != gx) | (y != gy)
+            return x, y, travelled
         # The moving agents' own state. Squares are flat indices (x ny + y). Agents do not
         # interact here, so each moves as if alone; those that stop are frozen (``going``
         # false) and dropped from the arrays once they are half of them.
