@@ -109,24 +109,25 @@ def fight(blue: np.ndarray, red: np.ndarray, alpha: np.ndarray, beta: np.ndarray
     k = 0
     while going.any() and (until_decided or k < slices):
         i = going.nonzero()[0]
-        fb = blue_first[i] if k == 0 else 1.0
-        fr = red_first[i] if k == 0 else 1.0
+        sel = slice(None) if len(i) == len(going) else i   # all going: views, no copies
+        fb = blue_first[sel] if k == 0 else 1.0
+        fr = red_first[sel] if k == 0 else 1.0
         # aimed fire: each of b soldiers hits; area fire: each of r fighters is hit
-        p_aimed = -np.expm1(-alpha[i] * fb * dt)
-        p_area = -np.expm1(-alpha[i] * fb * b[i] * dt / area_fighters)
-        shooters = np.where(area[i], r[i], b[i])
-        p_b = _unit_interval(np.where(area[i], p_area, p_aimed))
-        p_r = _unit_interval(-np.expm1(-beta[i] * fr * dt))
+        p_aimed = -np.expm1(-alpha[sel] * fb * dt)
+        p_area = -np.expm1(-alpha[sel] * fb * b[sel] * dt / area_fighters)
+        shooters = np.where(area[sel], r[sel], b[sel])
+        p_b = _unit_interval(np.where(area[sel], p_area, p_aimed))
+        p_r = _unit_interval(-np.expm1(-beta[sel] * fr * dt))
         hits_on_red = rng.binomial(shooters, p_b)
-        hits_on_blue = rng.binomial(r[i], p_r)
-        weaker = r[i] * p_r < shooters * p_b   # red expects to hit fewer than it loses
-        r[i] = np.maximum(r[i] - hits_on_red, 0)
-        b[i] = np.maximum(b[i] - hits_on_blue, 0)
-        going[i] = (b[i] > 0) & (r[i] > 0)
+        hits_on_blue = rng.binomial(r[sel], p_r)
+        weaker = r[sel] * p_r < shooters * p_b   # red expects to hit fewer than it loses
+        r[sel] = np.maximum(r[sel] - hits_on_red, 0)
+        b[sel] = np.maximum(b[sel] - hits_on_blue, 0)
+        going[sel] = (b[sel] > 0) & (r[sel] > 0)
         if k == 0:
-            leave = going[i] & weaker & (rng.random(len(i)) < break_contact)
+            leave = going[sel] & weaker & (rng.random(len(i)) < break_contact)
             broke[i[leave]] = True
-            pinned[i[going[i] & weaker & ~leave]] = True
+            pinned[i[going[sel] & weaker & ~leave]] = True
             going[i[leave]] = False
         k += 1
     return FightResult(b0 - b, r0 - r, broke, pinned)

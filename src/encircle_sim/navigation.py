@@ -192,7 +192,7 @@ class Navigator:
         (``open_ground``)."""
         if self._snap_index is None:
             _, (ix, iy) = ndimage.distance_transform_edt(~self.open_ground, return_indices=True)
-            self._snap_index = (ix.astype(np.int32), iy.astype(np.int32))
+            self._snap_index = (ix.astype(np.intp), iy.astype(np.intp))  # for fast lookups
         nx, ny = self.shape
         # clipped to the grid (np.minimum/np.maximum: np.clip's per-call overhead is larger)
         sq = (np.minimum(np.maximum(x, 0), nx - 1).astype(np.intp) * ny
