@@ -28,6 +28,7 @@ from scipy import ndimage
 from shapely.geometry import LineString, Polygon
 
 from encircle_sim.fields import Kernel, splat
+from encircle_sim.networks import components
 from encircle_sim.scenario import PhaseSpec, Scenario
 
 #: The perimeter units' lane runs this share of the band's depth inside the area's edge.
@@ -86,6 +87,15 @@ def sample_line_cells(grid, line_latlon: np.ndarray, spacing_km: float, frame: L
     return cells
 
 
+def _neighbour_pairs(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs (i, j), i < j, of cells in ``xy`` that touch (8-neighbourhood)."""
+    if len(xy) < 2:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    d = np.abs(xy[:, None, :] - xy[None, :, :]).max(axis=2)
+    i, j = np.nonzero(np.triu(d == 1))
+    return i, j
+
+
 @dataclass
 class Axis:
     """One axis of advance: a front point moving from start toward the objective."""
@@ -131,6 +141,7 @@ class OperationPlan:
             self.area, structure=np.ones((3, 3), bool)) & passable
         self.exit_xy = np.argwhere(self.exits).astype(np.int32)
         self.cordon_xy = np.argwhere(self.cordon_ring).astype(np.int32)
+        self._cordon_edges = _neighbour_pairs(self.cordon_xy)
         self._cordon_kernel = Kernel.disc(op.cordon_radius_km, km_x, km_y)
         self.pocket = self.area.copy()
         self.initial_area_km2 = float(self.cell_area[self.area].sum())
@@ -226,10 +237,10 @@ class OperationPlan:
             return 0, 0.0, np.zeros(0, bool)
         near = splat(self.area.shape, ux, uy, np.ones(len(ux)), self._cordon_kernel)
         covered = near[self.cordon_xy[:, 0], self.cordon_xy[:, 1]] > 0
-        # the stretches: 8-connected pieces of the uncovered cordon cells
-        uncovered = np.zeros(self.area.shape, bool)
-        uncovered[self.cordon_xy[~covered, 0], self.cordon_xy[~covered, 1]] = True
-        _, gaps = ndimage.label(uncovered, structure=np.ones((3, 3), bool))
+        a, b = self._cordon_edges
+        open_edge = ~covered[a] & ~covered[b]
+        labels = components(n, a[open_edge], b[open_edge])
+        gaps = len(np.unique(labels[~covered]))
         return gaps, float((~covered).sum() * self.cell_km), covered
 
     # ---------------------------------------------------------------------------------------
