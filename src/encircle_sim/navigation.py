@@ -80,6 +80,7 @@ class Navigator:
         self._road = np.pad(self.road, 1, constant_values=False)
         self._graph = None
         self._snap_index: tuple[np.ndarray, np.ndarray] | None = None
+        self._to_crossing: np.ndarray | None = None
         # Where agents may be placed: not on a scrap of land that a river meander cuts off with
         # no crossing (an agent put there could never leave). Banks that touch a crossing, or
         # hold at least 2% of the land, are open.
@@ -245,13 +246,30 @@ class Navigator:
         ok = self.crossing_banks[:, b_here[across]].T          # (agents, crossings)
         both = ok & self.crossing_banks[:, b_goal[across]].T
         cand = np.where(both.any(axis=1)[:, None], both, ok)
-        ax, ay = x[across, None], y[across, None]
-        detour = (self.distance_km(ax, ay, cx[None, :], cy[None, :])
-                  + self.distance_km(cx[None, :], cy[None, :], gx[across, None], gy[across, None]))
+        ny = self.shape[1]
+        to_crossing = self._crossing_km()
+        detour = (to_crossing[x[across].astype(np.intp) * ny + y[across]]
+                  + to_crossing[gx[across].astype(np.intp) * ny + gy[across]])
         j = np.argmin(np.where(cand, detour, np.inf), axis=1)
         has = cand.any(axis=1)
         wx[across[has]], wy[across[has]] = cx[j[has]], cy[j[has]]
         return wx, wy
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_to_crossing"] = None   # derived (6 MB on the default map): rebuilt when needed
+        return state
+
+    def _crossing_km(self) -> np.ndarray:
+        """``distance_km`` from every square (x ny + y) to every crossing; (squares, crossings),
+        computed once per navigator (waypoints read it on every move)."""
+        if self._to_crossing is None:
+            nx, ny = self.shape
+            sx, sy = np.divmod(np.arange(nx * ny), ny)
+            self._to_crossing = self.distance_km(sx[:, None], sy[:, None],
+                                                 self.crossings_xy[None, :, 0],
+                                                 self.crossings_xy[None, :, 1])
+        return self._to_crossing
 
     def advance(self, x: np.ndarray, y: np.ndarray, gx: np.ndarray, gy: np.ndarray,
                 budget_km: np.ndarray, road_factor: np.ndarray | float = 1.0,
