@@ -39,7 +39,7 @@ OFFSETS_AND_STAY = np.vstack([OFFSETS, [(0, 0)]]).astype(np.intp)
 def _index_type(v) -> np.ndarray:
     """``v`` as an array; integers as ``np.intp``."""
     v = np.asarray(v)
-    return v.astype(np.intp) if v.dtype.kind in "iu" and v.dtype != np.intp else v
+    return v.astype(np.intp, copy=False) if v.dtype.kind in "iu" else v
 
 
 class _PaddedSteps(dict):
@@ -219,12 +219,12 @@ class Navigator:
 
     def distance_km(self, x1, y1, x2, y2) -> np.ndarray:
         """Local flat-earth distance in km between cells (accurate over tens of km)."""
-        # (integer squares as np.intp: indexing with other integer types converts them first)
-        x1, y1, x2, y2 = (_index_type(v) for v in (x1, y1, x2, y2))
+        # rows as np.intp: indexing with other integer types converts the whole index first
+        y1, y2 = _index_type(y1), _index_type(y2)
         rows = y1 + y2                    # the row between them: (y1 + y2) // 2
         if rows.dtype.kind == "f":
             rows = np.floor(rows).astype(np.intp)
-        dx = (x1 - x2) * self._km_x_between[rows]
+        dx = (np.asarray(x1) - np.asarray(x2)) * self._km_x_between[rows]
         dy = (y1 - y2) * self.km_y
         if not isinstance(dx, np.ndarray):
             return np.sqrt(dx * dx + dy * dy)
@@ -326,9 +326,10 @@ class Navigator:
             d = ((((ax - wpx)[:, None] + ox) * kx[:, None]) ** 2
                  + (((ay - wpy)[:, None] + oy) * ky) ** 2)
             d_now = d[:, 8]
-            # greedy movers enter a crossing only if it is their waypoint
+            # greedy movers enter a crossing only if it is their waypoint (only a mover next to
+            # a crossing and heading for one may)
             ok = self._free[sq]
-            k = (self._near_crossing[sq] & ~on_field).nonzero()[0]
+            k = (self._near_crossing[sq] & self._crossing_flat[wp_sq] & ~on_field).nonzero()[0]
             if len(k):
                 ok[k] |= self._legal_flat[sq[k]] & (self._next_square[sq[k]] == wp_sq[k, None])
             # agents on a route field descend it instead (any legal neighbour)
