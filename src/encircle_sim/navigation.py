@@ -80,7 +80,6 @@ class Navigator:
         self._road = np.pad(self.road, 1, constant_values=False)
         self._graph = None
         self._snap_index: tuple[np.ndarray, np.ndarray] | None = None
-        self._to_crossing: np.ndarray | None = None
         # Where agents may be placed: not on a scrap of land that a river meander cuts off with
         # no crossing (an agent put there could never leave). Banks that touch a crossing, or
         # hold at least 2% of the land, are open.
@@ -106,17 +105,44 @@ class Navigator:
         self._km_x_between = self.km_x[np.arange(2 * ny - 1) // 2]
         kx = self.km_x[:, None]
         self._step_km = np.sqrt((OFFSETS[:, 0] * kx) ** 2 + (OFFSETS[:, 1] * self.km_y) ** 2)
-        # The same tables flat, indexed by square (x ny + y) or by move ((x ny + y) 8 + k), for
-        # the move loop: one gather per table and step of the loop.
+        self._flat_tables()
+
+    #: Tables derived from the others (rebuilt, not pickled: a checkpoint stays small).
+    _DERIVED = ("_free", "_near_crossing", "_legal_flat", "_next_square", "_next_flat",
+                "_move_cost", "_move_road", "_move_km", "_crossing_flat", "_to_crossing")
+
+    def _flat_tables(self) -> None:
+        """The move tables flat, indexed by square (x ny + y) or by move ((x ny + y) 8 + k),
+        for the move loop: one gather per table and step of the loop."""
+        nx, ny = self.shape
+        legal = self._legal
+        sx, sy = np.meshgrid(np.arange(nx), np.arange(ny), indexing="ij")
+        nxt = (sx[..., None] + OFFSETS[:, 0]) * ny + sy[..., None] + OFFSETS[:, 1]
         self._free = (legal & ~self._nb_crossing).reshape(-1, 8)   # legal, not into a crossing
         self._near_crossing = (legal & self._nb_crossing).any(axis=2).ravel()
         self._legal_flat = legal.reshape(-1, 8)
-        self._next_square = np.where(legal, (px - 1) * ny + (py - 1), -1).reshape(-1, 8)
+        self._next_square = np.where(legal, nxt, -1).astype(np.intp).reshape(-1, 8)
         self._next_flat = self._next_square.ravel()
         self._move_cost = self._nb_cost.ravel()
         self._move_road = self._nb_road.ravel()
         self._move_km = np.broadcast_to(self._step_km, (nx, ny, 8)).ravel()
         self._crossing_flat = self.crossing.ravel()
+        self._to_crossing = None   # see _crossing_km
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        for name in self._DERIVED:
+            state.pop(name, None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        if "_km_x_between" not in state:   # pickled by an earlier version
+            self._km_x_between = self.km_x[np.arange(2 * self.shape[1] - 1) // 2]
+        self._flat_tables()
+        for key, found in self._routes.items():   # earlier versions kept them unpadded
+            if found.shape == self.shape:
+                self._routes[key] = np.pad(found, 1, constant_values=np.inf)
 
     # ---- route fields ----------------------------------------------------------------------
     def _move_graph(self):
@@ -254,11 +280,6 @@ class Navigator:
         has = cand.any(axis=1)
         wx[across[has]], wy[across[has]] = cx[j[has]], cy[j[has]]
         return wx, wy
-
-    def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        state["_to_crossing"] = None   # derived (6 MB on the default map): rebuilt when needed
-        return state
 
     def _crossing_km(self) -> np.ndarray:
         """``distance_km`` from every square (x ny + y) to every crossing; (squares, crossings),
