@@ -32,6 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 WORKER = """
 import json, sys, time
+import encircle_sim
 from encircle_sim.experiments.replicate import Job, Task, replicate
 from encircle_sim.scenario_files import load_scenario
 job = Job([load_scenario(sys.argv[1])])
@@ -44,7 +45,7 @@ for k in range(int(sys.argv[2])):
     row = replicate(job, Task(0, k + 1, first + k))
     times.append(time.perf_counter() - t0)
     assert row["error"] is None, row["traceback"]
-print(json.dumps({"times": times}))
+print(json.dumps({"times": times, "sources": encircle_sim.__file__}))
 """
 
 
@@ -55,7 +56,10 @@ def measure(src: Path, scenario: str, reps: int, first_seed: int) -> list[float]
                          env=env, capture_output=True, text=True, cwd=src.parent)
     if out.returncode != 0:
         sys.exit(f"the replications at {src.parent} failed:\n{out.stderr}")
-    return json.loads(out.stdout.strip().splitlines()[-1])["times"]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    if not Path(result["sources"]).resolve().is_relative_to(src.resolve()):
+        sys.exit(f"expected the sources of {src}, ran {result['sources']}")
+    return result["times"]
 
 
 def checkout(rev: str, tmp: Path) -> Path:
