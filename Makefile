@@ -1,10 +1,12 @@
 # encircle-sim: the two commands of the README, and a few helpers.
 #   make demo   set up .venv if needed, run the default scenario, print where the results are
 #   make test   set up .venv (with test tools) if needed, run the whole test suite
+#   make mutation  mutation testing of the mechanisms (mutmut; not part of `make test`)
 VENV ?= .venv
 BIN := $(VENV)/bin
+MUTATION_JOBS ?= 2
 
-.PHONY: demo test lint setup setup-test browser-deps clean
+.PHONY: demo test lint setup setup-test browser-deps mutation clean
 
 setup:
 	@scripts/bootstrap.sh
@@ -29,5 +31,14 @@ lint: setup-test
 test: setup-test browser-deps lint
 	$(BIN)/python -m pytest -n 2 tests
 
+# Mutation testing (issue 9): mutmut plants one small bug at a time in engagement.py, cover.py and
+# submodels/ and runs the mechanism and fingerprint tests against each ([tool.mutmut] in
+# pyproject.toml); then the kill rate per module. Results are kept in mutants/: a second run
+# tests only what changed; `rm -rf mutants` for a fresh one.
+mutation: setup-test
+	@scripts/bootstrap.sh test,mutation
+	$(BIN)/mutmut run --max-children $(MUTATION_JOBS)
+	@$(BIN)/python scripts/mutation_report.py
+
 clean:
-	rm -rf $(VENV) runs .pytest_cache .hypothesis
+	rm -rf $(VENV) runs .pytest_cache .hypothesis mutants
