@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 MUTATION_JOBS ?= 2
 
-.PHONY: demo test lint setup setup-test browser-deps mutation clean
+.PHONY: demo test lint setup setup-test browser-deps mutation mutation-sample clean
 
 setup:
 	@scripts/bootstrap.sh
@@ -38,6 +38,13 @@ test: setup-test browser-deps lint
 mutation: setup-test
 	@scripts/bootstrap.sh test,mutation
 	$(BIN)/mutmut run --max-children $(MUTATION_JOBS)
+	@$(BIN)/python scripts/mutation_report.py
+
+# The same on a fixed fifth of the mutants, those numbered ...0 and ...5 in each function (a kill
+# rate to within a few percent in a fifth of the time; the report counts only mutants checked).
+mutation-sample: setup-test
+	@scripts/bootstrap.sh test,mutation
+	$(BIN)/mutmut run --max-children $(MUTATION_JOBS) "*__mutmut_*[05]"
 	@$(BIN)/python scripts/mutation_report.py
 
 clean:

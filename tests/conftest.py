@@ -47,6 +47,7 @@ def write(tmp_path):
 # mutmut runs, for each mutant, the tests that cover the mutated function and stops at the first
 # failure; running the cheap, sharp tests first makes most mutants die in about a second.
 CHEAP_KILLERS_FIRST = (
+    "tests/test_decide_rule.py",
     "tests/test_engagement_formulas.py",
     "tests/test_fingerprint.py::test_outputs_match_the_fingerprint[quick",
     "tests/test_mechanisms_in_campaign.py",
