@@ -1,12 +1,13 @@
 # encircle-sim: the two commands of the README, and a few helpers.
 #   make demo   set up .venv if needed, run the default scenario, print where the results are
 #   make test   set up .venv (with test tools) if needed, run the whole test suite
+#   make lock   refresh requirements.lock, the exact versions the set-up installs
 #   make mutation  mutation testing of the mechanisms (mutmut; not part of `make test`)
 VENV ?= .venv
 BIN := $(VENV)/bin
 MUTATION_JOBS ?= 2
 
-.PHONY: demo test lint setup setup-test browser-deps mutation mutation-sample clean
+.PHONY: demo test lint lock setup setup-test browser-deps mutation mutation-sample clean
 
 setup:
 	@scripts/bootstrap.sh
@@ -23,6 +24,11 @@ demo: setup
 browser-deps: setup-test
 	@scripts/install-browser.sh
 	@$(BIN)/python -m encircle_sim.viz.assets
+
+# requirements.lock pins every installed package (what CI tests); this re-resolves the newest
+# versions pyproject.toml allows. Run `make test` before committing the new lock.
+lock:
+	@scripts/lock.sh
 
 # The linter's version and rules are pinned in pyproject.toml.
 lint: setup-test

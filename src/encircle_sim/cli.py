@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from encircle_sim import __version__
@@ -52,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="continue a run from a checkpoint file instead of starting one")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument("--force", action="store_true", help="replace an existing run folder")
+    p.add_argument("--yes", action="store_true",
+                   help="run even if the cost estimate exceeds this machine's free memory or "
+                        "half an hour (see `encircle-sim validate`)")
     p.add_argument("--reps", type=int, metavar="N",
                    help="run N replications (seeds from the scenario's seed, or --seed) on the "
                         "sweep machinery, and print each outcome's mean, sd and 95%% interval")
@@ -124,9 +129,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(err.report(), file=sys.stderr)
             status = EXIT_BAD_INPUT
         else:
+            from encircle_sim import costs
+
             n_units = sum(f.units for f in sc.forces)
             print(f"{ref}: ok ({sc.name}: {_count(len(sc.forces), 'formation')}, "
                   f"{_count(n_units, 'unit')}, {_count(sc.insurgents.cells, 'insurgent cell')})")
+            cost = costs.estimate(sc)
+            print(f"  a run needs {cost.describe()}")
+            for reason in costs.reasons_to_ask(cost):
+                print(f"  note: `encircle-sim run` will ask for --yes: {reason}")
     return status
 
 
@@ -228,6 +239,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _fail("--workers and --scheduler go with --reps N (one run uses one process)")
     if args.out is not None and (problem := _unwritable(args.out, "--out", folder=True)):
         return _fail(problem)
+    from encircle_sim.outputs import protected_place
+
+    if args.out is not None and (problem := protected_place(args.out)):
+        return _fail(f"--out {str(args.out)!r}: {problem}")
     if args.checkpoint_every is not None and not args.checkpoint_every > 0:
         return _fail(f"--checkpoint-every {args.checkpoint_every:g}: expected a number of "
                      "campaign days > 0 (e.g. 5, or 0.25 for every 6-hour step)")
@@ -257,17 +272,23 @@ def _unwritable(path: Path, option: str, *, folder: bool = False) -> str | None:
 
     Checked before a long job starts, so a typo in ``--out`` does not cost a whole run.
     """
+    from encircle_sim.scenario import clip_path
+
     path = Path(path)
-    if path.exists() and path.is_dir() != folder:
-        return f"{option} {str(path)!r}: is a {'file' if folder else 'folder'}, not a " \
-               f"{'folder' if folder else 'file'}"
-    parent = path if folder else path.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
+    shown = clip_path(repr(str(path)))
+    try:
+        if path.exists() and path.is_dir() != folder:
+            return f"{option} {shown}: is a {'file' if folder else 'folder'}, not a " \
+                   f"{'folder' if folder else 'file'}"
+        parent = path if folder else path.parent
+        while not parent.exists() and parent != parent.parent:
+            parent = parent.parent
+    except OSError as err:  # a name too long for the file system, say
+        return f"{option} {shown}: cannot be used ({err.strerror or err})"
     if not parent.is_dir():
-        return f"{option} {str(path)!r}: {str(parent)!r} is a file, not a folder"
+        return f"{option} {shown}: {clip_path(repr(str(parent)))} is a file, not a folder"
     if not os.access(parent, os.W_OK | os.X_OK):
-        return f"{option} {str(path)!r}: no permission to write in {str(parent)!r}"
+        return f"{option} {shown}: no permission to write in {clip_path(repr(str(parent)))}"
     return None
 
 
@@ -314,6 +335,8 @@ def cmd_branch(args: argparse.Namespace) -> int:
     return write_branch_folder(args, alternatives, out)
 
 
+_stopped_by = ["SIGINT"]  # the signal behind a KeyboardInterrupt that reaches main()
+
 COMMANDS = {"run": cmd_run, "branch": cmd_branch, "animate": cmd_animate,
             "validate": cmd_validate, "map": cmd_map, "list": cmd_list, "viz": cmd_viz,
             "sweep": _experiment_command("sweep"), "report": _experiment_command("report"),
@@ -322,21 +345,45 @@ COMMANDS = {"run": cmd_run, "branch": cmd_branch, "animate": cmd_animate,
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    _stopped_by[0] = "SIGINT"
+
+    def on_sigterm(signum, frame):  # batch schedulers, timeouts and `docker stop` send SIGTERM
+        _stopped_by[0] = "SIGTERM"
+        raise KeyboardInterrupt
+
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        return _command(args)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _command(args: argparse.Namespace) -> int:
+    """Run the command; whatever the user can fix becomes a message and exit status 2."""
+    from encircle_sim.files import OutputError
     from encircle_sim.scenario_files import ScenarioError
 
     try:
         return COMMANDS[args.command](args)
     except ScenarioError as err:
         return _fail(err.report())
+    except OutputError as err:
+        return _fail(f"--out {err}")
     except BrokenPipeError:  # output piped into `head` and the like: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except OSError as err:  # a file that cannot be read or written: the user can fix it
-        where = f" {err.filename!r}" if err.filename else ""
+        from encircle_sim.scenario import clip_path
+
+        where = f" {clip_path(repr(err.filename))}" if err.filename else ""
         return _fail(f"encircle-sim {args.command}: cannot access{where}: "
                      f"{err.strerror or err}")
     except KeyboardInterrupt:
-        return _fail("interrupted")
+        print(f"interrupted ({_stopped_by[0]}): nothing written", file=sys.stderr)
+        return 128 + int(getattr(signal, _stopped_by[0]))
 
 
 if __name__ == "__main__":

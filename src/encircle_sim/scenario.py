@@ -13,6 +13,7 @@ involve several fields at once (places inside the map, an axis index that exists
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -690,14 +691,29 @@ class Problem:
     hint: str = ""  # e.g. "did you mean 'ISF'?"
 
     def __str__(self) -> str:
-        text = f"{self.path}: {self.message}" if self.path else self.message
+        message = clip(self.message, 4 * SHOWN_CHARS)
+        text = f"{clip(self.path, 2 * SHOWN_CHARS)}: {message}" if self.path else message
         if self.value is not None:
-            text += f" (got {toml_repr(self.value)})"
+            text += f" (got {clip(toml_repr(self.value))})"
         if self.hint:
-            text += f"; {self.hint}"
+            text += f"; {clip(self.hint, 2 * SHOWN_CHARS)}"
         if self.allowed:
             text += f"; allowed: {self.allowed}"
         return text
+
+
+#: The most characters of a value (or of a name the user gave) that a message shows.
+SHOWN_CHARS = 80
+
+
+def clip(text: str, limit: int = SHOWN_CHARS) -> str:
+    """``text`` if it is short; else its first ``limit`` characters and its length."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+
+
+def clip_path(text: str, limit: int = 3 * SHOWN_CHARS) -> str:
+    """A file path for a message: whole if not very long, else its end (where its name is)."""
+    return text if len(text) <= limit else f"...{text[-limit:]} ({len(text):,} characters)"
 
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
@@ -751,6 +767,13 @@ def consistency_errors(sc: Scenario) -> list[Problem]:
             problems.append(Problem("map.cell_km", f"the map must be at least 4 cells high "
                                     f"(map.south to map.north is {height_km:.0f} km)",
                                     m.cell_km, f"<= {height_km / 4:.1f} km for this window"))
+        width_km = (m.east - m.west) * 111.32 * math.cos(math.radians(max(abs(m.south),
+                                                                      abs(m.north))))
+        if width_km < 4 * m.cell_km:
+            problems.append(Problem("map.cell_km", f"the map must be at least 4 cells wide "
+                                    f"(map.west to map.east is {width_km:.0f} km at its "
+                                    "narrowest)", m.cell_km,
+                                    f"<= {width_km / 4:.1f} km for this window"))
         if (height_km / m.cell_km) * ((m.east - m.west) * 111.32 * 0.8 / m.cell_km) > 2_000_000:
             problems.append(Problem("map.cell_km", "the grid would exceed 2 million cells",
                                     m.cell_km, "a larger cell or a smaller window"))
@@ -776,6 +799,10 @@ def consistency_errors(sc: Scenario) -> list[Problem]:
                     path, f"{loc.label} ({loc.lat:.3f} N, {loc.lon:.3f} E) is outside the "
                     f"map{why}", loc.as_input(), f"a place inside the map: map.south-map.north "
                     f"{m.south:g}-{m.north:g} N, map.west-map.east {m.west:g}-{m.east:g} E"))
+
+    if not problems and sc.theatres.iraq:
+        problems += _ground_problems(sc)
+    problems += _text_problems(sc)
 
     if sc.insurgents.fighters_min > sc.insurgents.fighters_max:
         problems.append(Problem("insurgents.fighters_min", "must not exceed fighters_max",
@@ -957,6 +984,79 @@ def order_problems(sc: Scenario, o: OrderSpec, path: str) -> list[Problem]:
         elif o.air is not None and o.air not in airs:
             problems.append(Problem(f"{pre}air", "no such air asset", o.air,
                                     ", ".join(repr(a) for a in airs)))
+    return problems
+
+
+#: A scenario's name names its run folders (runs/NAME-seedN): letters, digits, ``-_.``.
+NAME_PATTERN = re.compile(r"[^\W_][\w.-]{0,63}")
+NAME_ALLOWED = ("letters, digits, '-', '_' and '.', starting with a letter or digit, at most 64 "
+                "characters")
+LABEL_CHARS = 200  # a label (title, formation, asset or axis name) is one line this long at most
+
+
+def _text_problems(sc: Scenario) -> list[Problem]:
+    """Names that are names, and labels and texts that print (no control characters)."""
+    problems = []
+    if not NAME_PATTERN.fullmatch(sc.name):
+        problems.append(Problem("name", "not a usable scenario name (it names the run folder)",
+                                sc.name, NAME_ALLOWED))
+    labels = [("title", sc.title)]
+    labels += [(f"forces[{i}].name", f.name) for i, f in enumerate(sc.forces)]
+    labels += [(f"air[{i}].name", a.name) for i, a in enumerate(sc.air)]
+    labels += [(f"operation.axes[{i}].name", ax.name) for i, ax in enumerate(sc.operation.axes)]
+    labels += [(f"unit_types.{key}", key) for key in sc.unit_types]
+    for path, text in labels:
+        if not text.isprintable():
+            problems.append(Problem(path, "holds a line break or another control character",
+                                    text, "one line of printable text"))
+        elif len(text) > LABEL_CHARS:
+            problems.append(Problem(path, f"is {len(text):,} characters long", text,
+                                    f"at most {LABEL_CHARS} characters"))
+    if not sc.description.replace("\n", "").replace("\t", "").isprintable():
+        problems.append(Problem("description", "holds a control character", sc.description,
+                                "printable text (line breaks and tabs are fine)"))
+    return problems
+
+
+def _ground_problems(sc: Scenario) -> list[Problem]:
+    """The operation area must enclose ground agents can stand on, and every axis must start on
+    such ground; checked on the very grid the model will use."""
+    import numpy as np
+    from shapely.geometry import Polygon
+
+    from encircle_sim.geography import Terrain, TerrainProperties, build_region_grid
+
+    m = sc.map
+    inside = [(path, loc) for path, loc, _ in _iter_locations(sc)
+              if path.startswith("operation.")]
+    if any(not (m.south <= loc.lat <= m.north and m.west <= loc.lon <= m.east)
+           for _, loc in inside):
+        return []  # reported as outside the map already
+    problems = []
+    ring = [(v.lon, v.lat) for v in sc.operation.area]
+    shape = Polygon(ring)
+    if not shape.is_valid:
+        shape = shape.buffer(0)
+    grid = build_region_grid(m.window(), {
+        Terrain[name.upper()]: TerrainProperties(t.move_cost, t.concealment)
+        for name, t in sc.terrain.items()})
+    passable = grid.layers["passable"].astype(bool)
+    if shape.is_empty or shape.area <= 0:
+        problems.append(Problem("operation.area", "encloses no ground: its vertices are equal "
+                                "or lie on one line", None,
+                                "at least 3 places that span an area (see `encircle-sim map`)"))
+    elif not (grid.polygon_mask(np.array([[v.lat, v.lon] for v in sc.operation.area]))
+              & passable).any():
+        problems.append(Problem("operation.area", f"holds no grid cell agents can stand on (at "
+                                f"{m.cell_km:g} km cells: too small, or all lake and river)",
+                                None, "a larger area, or smaller map.cell_km"))
+    for i, ax in enumerate(sc.operation.axes):
+        x, y = grid.cell_of(ax.start.lat, ax.start.lon)
+        if not passable[x, y]:
+            problems.append(Problem(
+                f"operation.axes[{i}].start", f"{ax.start.label} lies in a lake or on a river "
+                "away from any crossing", ax.start.as_input(),
+                "a place on passable ground (see `encircle-sim map`)"))
     return problems
 
 

@@ -12,6 +12,7 @@ file, the key path, the bad value and what is allowed.
 
 from __future__ import annotations
 
+import collections
 import copy
 import dataclasses
 import difflib
@@ -26,11 +27,14 @@ from typing import Any
 import pydantic
 import tomli_w
 
+from encircle_sim.files import write_text_atomic
 from encircle_sim.scenario import (
     LOCATION_HELP,
     Loc,
     Problem,
     Scenario,
+    clip,
+    clip_path,
     consistency_errors,
     merge_builtin_tables,
     toml_repr,
@@ -40,6 +44,15 @@ from encircle_sim.scenario import (
 BUNDLED_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 DEFAULT_SCENARIO = "victory_will"
 _MAX_BASE_DEPTH = 8
+
+# Bounds on what a scenario file (or an override) may hold. The bundled scenarios use a few
+# kilobytes, about 300 values and 5 levels of nesting; these limits are far above that and far
+# below what would cost noticeable time or memory to read.
+MAX_FILE_BYTES = 1_000_000
+MAX_DEPTH = 12          # tables and lists inside each other; a key path's parts
+MAX_ENTRIES = 10_000    # keys and list items in one file
+MAX_TEXT = 10_000       # characters in one text value, key or override
+MAX_SHOWN_PROBLEMS = 50  # a report lists this many problems, then counts the rest
 
 
 class ScenarioError(Exception):
@@ -56,9 +69,15 @@ class ScenarioError(Exception):
 
     def report(self) -> str:
         n = len(self.problems)
-        head = f"{self.source}: {n} problem{'s' if n != 1 else ''}"
-        return head + "".join(f"\n  {p.file or self.source}: {_one_line(str(p))}"
-                              for p in self.problems)
+        source = clip_path(self.source)
+        head = f"{source}: {n:,} problem{'s' if n != 1 else ''}"
+        text = head + "".join(
+            f"\n  {clip_path(p.file) if p.file else source}: {_one_line(str(p))}"
+            for p in self.problems[:MAX_SHOWN_PROBLEMS])
+        if n > MAX_SHOWN_PROBLEMS:
+            text += f"\n  ... and {n - MAX_SHOWN_PROBLEMS:,} more (the first " \
+                    f"{MAX_SHOWN_PROBLEMS} are shown)"
+        return text
 
 
 def _one_line(text: str) -> str:
@@ -88,35 +107,44 @@ def resolve_scenario_path(ref: str | Path, relative_to: Path | None = None) -> P
             candidates.append(relative_to / f"{ref}.toml")
         candidates.append(BUNDLED_DIR / f"{ref}.toml")
     for c in candidates:
-        if c.is_file():
-            return c
+        try:
+            if c.is_file():
+                return c
+        except (OSError, ValueError):  # a name too long for the file system, a NUL character
+            continue
     names = list(bundled_scenarios())
     close = difflib.get_close_matches(str(ref_path.stem), names, n=3)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
-    raise ScenarioError(str(ref), [Problem("", f"no such scenario file or bundled scenario{hint}",
-                                           str(ref),
-                                           "a .toml path or one of: " + ", ".join(names))])
+    raise ScenarioError(str(ref), [Problem(
+        "", f"no such scenario file or bundled scenario{hint}", None,
+        "a .toml path or one of: " + ", ".join(names))])
 
 
 # --------------------------------------------------------------------------------------------
 # Paths such as forces[2].strength
 # --------------------------------------------------------------------------------------------
 
+_PATH = re.compile(r"[^.\[\]]+(?:\.[^.\[\]]+|\[\d{1,9}\])*")
 _PATH_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
 def parse_path(path: str) -> list[str | int]:
-    """``"forces[2].strength"`` -> ``["forces", 2, "strength"]``."""
-    parts: list[str | int] = []
-    pos = 0
-    for m in _PATH_TOKEN.finditer(path):
-        between = path[pos:m.start()]
-        if between not in ("", "."):
-            raise ValueError(f"cannot read key path {path!r}")
-        parts.append(m.group(1) if m.group(1) is not None else int(m.group(2)))
-        pos = m.end()
-    if pos != len(path) or not parts or not isinstance(parts[0], str):
-        raise ValueError(f"cannot read key path {path!r}")
+    """``"forces[2].strength"`` -> ``["forces", 2, "strength"]``.
+
+    Strict: names joined by single dots, list indices in brackets, no leading dot, no blank or
+    padded names, at most :data:`MAX_DEPTH` parts.
+    """
+    if not isinstance(path, str) or len(path) > MAX_TEXT or not _PATH.fullmatch(path):
+        raise ValueError(f"cannot read key path {clip(repr(path))}: expected names joined by "
+                         "dots, with [N] for list items, e.g. forces[2].units")
+    parts: list[str | int] = [m.group(1) if m.group(1) is not None else int(m.group(2))
+                              for m in _PATH_TOKEN.finditer(path)]
+    if any(isinstance(p, str) and (p != p.strip() or not p.isprintable()) for p in parts):
+        raise ValueError(f"cannot read key path {clip(repr(path))}: a name is blank, padded "
+                         "with spaces or holds control characters")
+    if len(parts) > MAX_DEPTH:
+        raise ValueError(f"key path {clip(repr(path))} has {len(parts)} parts; at most "
+                         f"{MAX_DEPTH}")
     return parts
 
 
@@ -161,24 +189,105 @@ def set_path(data: dict[str, Any], path: str, value: Any) -> None:
 
 def parse_override(text: str) -> tuple[str, Any]:
     """``"insurgents.cells=400"`` -> ``("insurgents.cells", 400)``; values are TOML, or else
-    text."""
+    text.
+
+    Strict: one key path, one value. A text with a line break or another control character,
+    a value TOML reads as more than one value, or one nested too deep is an error.
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"override {clip(repr(text))} must be a text key.path=value")
+    if len(text) > MAX_TEXT:
+        raise ValueError(f"override {clip(repr(text))} is longer than {MAX_TEXT:,} characters")
     if "=" not in text:
-        raise ValueError(f"override {text!r} must look like key.path=value")
+        raise ValueError(f"override {clip(repr(text))} must look like key.path=value")
+    if not text.isprintable():
+        raise ValueError(f"override {clip(repr(text))} holds a line break or another control "
+                         "character: give one key.path=value per --set")
     key, raw = (s.strip() for s in text.split("=", 1))
     parse_path(key)
     try:
-        value = tomllib.loads(f"v = {raw}")["v"]
+        doc = tomllib.loads(f"v = {raw}")
     except tomllib.TOMLDecodeError:
-        value = raw  # bare words such as Haditha
-    return key, value
+        return key, raw  # bare words such as Haditha
+    except RecursionError:
+        raise ValueError(f"override {clip(repr(text))}: the value is nested too deep (at most "
+                         f"{MAX_DEPTH} levels)") from None
+    if list(doc) != ["v"]:
+        raise ValueError(f"override {clip(repr(text))} holds more than one value")
+    if problem := _shape_problem(doc["v"], MAX_DEPTH - len(parse_path(key))):
+        raise ValueError(f"override {clip(repr(text))}: {problem}")
+    return key, doc["v"]
+
+
+def _shape_problem(data: Any, max_depth: int = MAX_DEPTH) -> str | None:
+    """Why ``data`` (parsed TOML) is too deep, too large or holds too long a text, or None.
+
+    Walks the data once without recursion, so even a hostile file costs time in proportion to
+    its size.
+    """
+    entries = 0
+    stack: list[tuple[Any, int, tuple]] = [(data, 0, ())]
+    while stack:
+        node, depth, where = stack.pop()
+        if isinstance(node, str):
+            if len(node) > MAX_TEXT:
+                return (f"{format_path(where) or 'a value'} is {len(node):,} characters long; "
+                        f"at most {MAX_TEXT:,}")
+            continue
+        if not isinstance(node, (dict, list)):
+            continue
+        if depth >= max_depth:
+            return (f"values nested too deep at {clip(format_path(where) or 'the top')} (at most "
+                    f"{MAX_DEPTH} levels of tables and lists)")
+        entries += len(node)
+        if entries > MAX_ENTRIES:
+            return f"too many keys and list items (more than {MAX_ENTRIES:,})"
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if len(key) > MAX_TEXT:
+                    return f"a key is {len(key):,} characters long; at most {MAX_TEXT:,}"
+                stack.append((value, depth + 1, (*where, key)))
+        else:
+            stack.extend((value, depth + 1, (*where, i)) for i, value in enumerate(node))
+    return None
 
 
 # --------------------------------------------------------------------------------------------
 # Merging variants
 # --------------------------------------------------------------------------------------------
 
-#: Where each value came from: key path (as a tuple) -> the file, or "--set", that gave it.
-Origins = dict[tuple[str | int, ...], str]
+class Origins(dict):
+    """Where each value came from: key path (as a tuple) -> the file, or "--set", that gave it.
+
+    It also keeps, for every table or list above a recorded path, the paths below it and the
+    files that set them, so that replacing a table (:func:`_claim`) and naming the file behind
+    a table (:func:`origin_of`) cost time in proportion to the path's length, not to the number
+    of values in the scenario.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.below: dict[tuple, set[tuple]] = {}
+        self.files_below: dict[tuple, collections.Counter] = {}
+
+    def record(self, path: tuple, who: str) -> None:
+        for old in list(self.below.get(path, ())):
+            self.forget(old)
+        if path in self:
+            self.forget(path)
+        self[path] = who
+        for n in range(len(path)):
+            self.below.setdefault(path[:n], set()).add(path)
+            self.files_below.setdefault(path[:n], collections.Counter())[who] += 1
+
+    def forget(self, path: tuple) -> None:
+        who = self.pop(path)
+        for n in range(len(path)):
+            self.below[path[:n]].discard(path)
+            counts = self.files_below[path[:n]]
+            counts[who] -= 1
+            if counts[who] <= 0:
+                del counts[who]
 
 
 def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
@@ -203,9 +312,7 @@ def _leaf_paths(obj: Any, prefix: tuple = ()) -> Iterable[tuple]:
 
 def _claim(origins: Origins, path: tuple, who: str) -> None:
     """Record that ``who`` set the value at ``path`` (replacing whatever was below it)."""
-    for old in [p for p in origins if p[:len(path)] == path]:
-        del origins[old]
-    origins[path] = who
+    origins.record(tuple(path), who)
 
 
 def origin_of(origins: Origins, loc: Sequence[str | int]) -> str | None:
@@ -214,8 +321,8 @@ def origin_of(origins: Origins, loc: Sequence[str | int]) -> str | None:
     for n in range(len(loc), 0, -1):
         if loc[:n] in origins:
             return origins[loc[:n]]
-    below = {who for path, who in origins.items() if path[:len(loc)] == loc}
-    return below.pop() if len(below) == 1 else None  # a table all set by one file
+    files = getattr(origins, "files_below", {}).get(loc, ())
+    return next(iter(files)) if len(files) == 1 else None  # a table all set by one file
 
 
 def display_path(path: Path | str) -> str:
@@ -227,18 +334,83 @@ def display_path(path: Path | str) -> str:
         return str(path)
 
 
+# What matters to the nesting of a TOML text, strings and comments skipped whole.
+_TOML_TOKENS = re.compile(r"""
+    \#[^\n]*                                    # comment
+  | \"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"{1,3}     # multi-line basic string
+  | '\'\'(?:[^']|'(?!''))*'\'\'{1,3}               # multi-line literal string
+  | "(?:[^"\\\n]|\\.)*"                         # basic string
+  | '[^'\n]*'                                   # literal string
+  | [\[\]{}.=,\n"']                              # structure (a lone quote: unterminated)
+""", re.VERBOSE | re.DOTALL)
+
+
+def _nesting_problem(text: str) -> str | None:
+    """Why ``text`` nests too deep (brackets, or a dotted key of too many parts), or None.
+
+    One linear scan before the TOML parser sees the text: Python's parser recurses into nested
+    arrays and stores every prefix of a dotted key, so a hostile file of 60 KB could otherwise
+    cost gigabytes and minutes.
+    """
+    depth = dots = 0
+    for m in _TOML_TOKENS.finditer(text):
+        c = m.group()
+        if c in "[{":
+            depth += 1
+            dots = 0
+            if depth > MAX_DEPTH + 2:  # a [[table]] header counts two
+                return f"values nested too deep (at most {MAX_DEPTH} levels of tables and lists)"
+        elif c in "]}":
+            depth -= 1
+            dots = 0
+        elif c == ".":
+            dots += 1
+            if dots >= MAX_DEPTH:
+                return f"a dotted key has more than {MAX_DEPTH} parts"
+        elif c in "=,\n":
+            dots = 0
+        elif c in "\"'":
+            return None  # an unterminated string: the TOML parser says where
+    return None
+
+
+class UnreadableFile(ScenarioError):
+    """A scenario file that could not be read at all (missing, not TOML, too large, empty)."""
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
+    """The file's TOML data, within the bounds above; raises :class:`UnreadableFile`."""
+    name = display_path(path)
     try:
         with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(display_path(path), [Problem("", f"not valid TOML: {err}")]) from None
-    except UnicodeDecodeError as err:
-        raise ScenarioError(display_path(path), [Problem("", f"not a text file ({err.reason})")]
-                            ) from None
+            raw = fh.read(MAX_FILE_BYTES + 1)
     except OSError as err:
-        raise ScenarioError(display_path(path), [
-            Problem("", f"cannot read the file: {err.strerror}")]) from None
+        raise UnreadableFile(name, [Problem("", f"cannot read the file: {err.strerror}")]
+                             ) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise UnreadableFile(name, [Problem("", f"the file is larger than {MAX_FILE_BYTES:,} "
+                                            "bytes: not a scenario file")])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise UnreadableFile(name, [Problem("", f"not a text file ({err.reason})")]) from None
+    if problem := _nesting_problem(text):
+        raise UnreadableFile(name, [Problem("", problem)])
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise UnreadableFile(name, [Problem("", f"not valid TOML: {err}")]) from None
+    except RecursionError:
+        raise UnreadableFile(name, [Problem("", f"values nested too deep (at most {MAX_DEPTH} "
+                                            "levels of tables and lists)")]) from None
+    if problem := _shape_problem(data):
+        raise UnreadableFile(name, [Problem("", problem)])
+    if not data:
+        raise UnreadableFile(name, [Problem("", "the file is empty: a scenario needs at least a "
+                                            "base or forces", None,
+                                            "see docs/scenario-reference.md, or `base = "
+                                            "\"quick\"` to start from a bundled scenario")])
+    return data
 
 
 def read_raw(path: Path, _depth: int = 0, *, origins: Origins | None = None,
@@ -248,7 +420,7 @@ def read_raw(path: Path, _depth: int = 0, *, origins: Origins | None = None,
     ``origins`` (if given) is filled with the file behind each value and ``problems`` with the
     ``[set]``/``append`` entries that could not be applied; without ``problems`` those raise.
     """
-    origins = {} if origins is None else origins
+    origins = Origins() if origins is None else origins
     collect = problems is not None
     problems = [] if problems is None else problems
     name = display_path(path)
@@ -270,8 +442,14 @@ def read_raw(path: Path, _depth: int = 0, *, origins: Origins | None = None,
         except ScenarioError as err:
             raise ScenarioError(name, [Problem("base", p.message, base_ref, p.allowed, name)
                                        for p in err.problems]) from None
-        data = deep_merge(read_raw(base_path, _depth + 1, origins=origins, problems=problems),
-                          _with_own_origins(data, origins, name))
+        try:
+            base_data = read_raw(base_path, _depth + 1, origins=origins, problems=problems)
+        except UnreadableFile as err:  # say which variant named the file, and where
+            raise ScenarioError(name, [Problem(
+                "base", f"{clip(repr(err.source))} is not a usable scenario file: {p.message}",
+                None, p.allowed or "a bundled scenario name or a scenario .toml file", name)
+                for p in err.problems]) from None
+        data = deep_merge(base_data, _with_own_origins(data, origins, name))
     else:
         _with_own_origins(data, origins, name)
     if appends is not None:
@@ -316,8 +494,18 @@ def _apply_appends(name: str, data: dict[str, Any], appends: Any, origins: Origi
             problems.append(Problem(f"append.{full}", "must be a list", value,
                                     f"[[append.{full}]] tables", name))
             continue
+        try:
+            parts = parse_path(full)
+        except ValueError as err:
+            problems.append(Problem(f"append.{clip(full)}", str(err), None,
+                                    "[[append.forces]] tables", name))
+            continue
+        if any(isinstance(part, int) for part in parts):
+            problems.append(Problem(f"append.{clip(full)}", "items are appended to a whole "
+                                    "list, not to a list item", None, "[[append.forces]] tables",
+                                    name))
+            continue
         node: Any = data
-        parts = parse_path(full)
         for part in parts[:-1]:
             node = node.setdefault(part, {}) if isinstance(node, dict) else None
         current = node.get(parts[-1], []) if isinstance(node, dict) else None
@@ -525,16 +713,20 @@ def validate(data: Mapping[str, Any], source: str = "<scenario>", *,
     copy where those values are replaced by their defaults, so one report holds everything.
     ``origins`` says which file each value came from; ``problems`` are earlier ones to include.
     """
-    origins = origins or {}
+    origins = Origins() if origins is None else origins
     found = list(problems)
     if "name" not in data and source.endswith(".toml"):
-        data = {**data, "name": Path(source).stem}
+        data = {**data, "name": name_from_file(source)}
     data = dict(data)
+    found += [_in_file(p, origins, parse_path(p.path), source) for p in _number_choices(data)]
     try:
         scenario = Scenario.model_validate(merge_builtin_tables(data))
     except pydantic.ValidationError as err:
         errors = err.errors()
-        found += [_in_file(_problem_from_pydantic(e), origins, e["loc"], source) for e in errors]
+        # only the problems a report shows get the costlier wording (did-you-mean, ranges)
+        found += [_in_file(_problem_from_pydantic(e) if k < MAX_SHOWN_PROBLEMS else
+                           Problem(format_path(e["loc"]), e["msg"]), origins, e["loc"], source)
+                  for k, e in enumerate(errors)]
         found += _consistency_despite(data, errors, origins, source)
         raise ScenarioError(source, found) from None
     found += [_in_file(p, origins, parse_path(p.path) if p.path else (), source)
@@ -542,6 +734,34 @@ def validate(data: Mapping[str, Any], source: str = "<scenario>", *,
     if found:
         raise ScenarioError(source, found)
     return scenario
+
+
+def name_from_file(path: str | Path) -> str:
+    """A scenario name made from a file's name ("my run (2).toml" -> "my_run_2")."""
+    name = re.sub(r"[^\w.-]+", "_", Path(path).stem).strip("_.-")[:64]
+    return name or "scenario"
+
+
+def _number_choices(data: Mapping[str, Any]) -> list[Problem]:
+    """Whole-number choices given as 6.0 or true: the schema's choice check compares with ==,
+    so it would take them (true as 1), while a file must say exactly what it means."""
+    problems = []
+    for section, value in data.items():
+        field = Scenario.model_fields.get(section)
+        model = field.annotation if field is not None else None
+        if not (isinstance(value, Mapping) and isinstance(model, type)
+                and issubclass(model, pydantic.BaseModel)):
+            continue
+        for key, given in value.items():
+            sub = model.model_fields.get(key)
+            choices = typing.get_args(sub.annotation) if sub is not None and typing.get_origin(
+                sub.annotation) is typing.Literal else ()
+            if (choices and all(type(c) is int for c in choices) and type(given) is not int
+                    and given in choices):  # values not in the choices: the schema says so
+                problems.append(Problem(f"{section}.{key}", "not one of the allowed values",
+                                        given, ", ".join(map(str, choices[:-1]))
+                                        + f" or {choices[-1]}"))
+    return problems
 
 
 def _in_file(problem: Problem, origins: Origins, loc: Sequence[Any], source: str) -> Problem:
@@ -642,7 +862,7 @@ def load_scenario(ref: str | Path = DEFAULT_SCENARIO,
     ``[set]``/``append`` entries and the overrides.
     """
     path = resolve_scenario_path(ref)
-    origins: Origins = {}
+    origins = Origins()
     problems: list[Problem] = []
     data = read_raw(path, origins=origins, problems=problems)
     if isinstance(overrides, Mapping):
@@ -788,12 +1008,13 @@ def _drop_none(obj: Any) -> Any:
     return obj
 
 
+def scenario_toml(scenario: Scenario) -> str:
+    """A scenario as the text of a complete TOML file."""
+    return tomli_w.dumps(scenario_to_dict(scenario))
+
+
 def save_scenario(scenario: Scenario, path: str | Path) -> Path:
     """Write a scenario as a complete TOML file that ``encircle-sim run`` accepts."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = tomli_w.dumps(scenario_to_dict(scenario))
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_text_atomic(path, scenario_toml(scenario))

@@ -20,7 +20,9 @@ centre, except that a cell holding a town takes the town's country.
 
 from __future__ import annotations
 
+import copyreg
 import functools
+import weakref
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -148,6 +150,15 @@ def _segment_cells(u0: float, v0: float, u1: float, v1: float) -> list[tuple[int
     return cells
 
 
+def grid_shape(window: MapWindow) -> tuple[int, int]:
+    """Columns and rows of the grid over ``window`` (cells of about ``cell_km``)."""
+    w = window
+    mid = np.radians((w.south + w.north) / 2.0)
+    ny = max(4, int(round((w.north - w.south) * KM_PER_DEG / w.cell_km)))
+    nx = max(4, int(round((w.east - w.west) * KM_PER_DEG * np.cos(mid) / w.cell_km)))
+    return nx, ny
+
+
 class RegionGrid:
     """The bundled region rasterised over one map window.
 
@@ -166,9 +177,7 @@ class RegionGrid:
         self.window = window
         self.region = region
         w = window
-        mid = np.radians((w.south + w.north) / 2.0)
-        self.ny = max(4, int(round((w.north - w.south) * KM_PER_DEG / w.cell_km)))
-        self.nx = max(4, int(round((w.east - w.west) * KM_PER_DEG * np.cos(mid) / w.cell_km)))
+        self.nx, self.ny = grid_shape(window)
         self.dlat = (w.north - w.south) / self.ny
         self.dlon = (w.east - w.west) / self.nx
         self.lat = w.south + (np.arange(self.ny) + 0.5) * self.dlat
@@ -468,6 +477,10 @@ class RegionGrid:
         for name in layers:
             data = np.ascontiguousarray(self.layers[name])
             grid.add_property_layer(PropertyLayer.from_data(name, data))
+        # Mesa 3.5 registers each grid's own cell class in ``copyreg.dispatch_table`` (a plain
+        # dict, so for ever); the class's property accessors hold every layer's array. Without
+        # this, each campaign in a process left its grid's layers behind (0.5-0.9 MB a run).
+        weakref.finalize(grid, copyreg.dispatch_table.pop, grid.cell_klass, None)
         return grid
 
 

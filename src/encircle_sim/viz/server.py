@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import errno
+import ipaddress
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -62,6 +64,9 @@ def server_env(
     base = Path(assets_dir) if assets_dir else assets.default_assets_dir()
     if base.is_dir():
         env["SOLARA_ASSETS_PROXY_CACHE_DIR"] = str(base)
+        # with the files on disk, a file missing from them is a 404 for the browser, never a
+        # request to a public CDN (Solara fetches what its cache lacks from this address)
+        env["SOLARA_ASSETS_CDN"] = DEAD_PROXY + "/"
         try:
             missing = assets.missing_packages(base)
         except assets.AssetsError as e:
@@ -118,8 +123,35 @@ def port_is_free(host: str, port: int) -> bool:
     return True
 
 
+_HOST_NAME = re.compile(r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                        r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?")
+
+
+def host_problem(host: str) -> str | None:
+    """Why ``host`` is not an address to listen on, or None.
+
+    An empty host would make the server listen on every address of the machine while looking
+    like the default; sharing the page takes an explicit address such as 0.0.0.0.
+    """
+    shown = repr(host) if len(host) <= 80 else repr(host[:80]) + f"... ({len(host):,} characters)"
+    if not host.strip():
+        return (f"--host {shown}: give an address to listen on: 127.0.0.1 (this machine only, "
+                "the default) or 0.0.0.0 (share the page with the network)")
+    try:
+        ipaddress.ip_address(host)
+        return None
+    except ValueError:
+        pass
+    if not _HOST_NAME.fullmatch(host):
+        return (f"--host {shown}: not an IP address or host name; e.g. 127.0.0.1 (this machine "
+                "only) or 0.0.0.0 (share the page with the network)")
+    return None
+
+
 def address_problem(host: str, port: int) -> str | None:
     """Why the server could not listen on ``host:port`` (in words), or None if it can."""
+    if problem := host_problem(host):
+        return problem
     if not 0 < port < 65536:
         return f"--port {port}: expected a port number from 1 to 65535"
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -273,6 +305,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="default 8765")
     parser.add_argument("--open", action="store_true", help="open a web browser when ready")
     args = parser.parse_args(argv)
+    if problem := address_problem(args.host, args.port):
+        _say(f"ERROR: {problem}")
+        return 2
     return serve(args.app, args.host, args.port, args.open)
 
 
