@@ -6,6 +6,7 @@ so the page is rendered inside ``solara.AppLayout`` as ``solara run`` does.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -121,8 +122,40 @@ def run_folder(tmp_path_factory):
     return out
 
 
+def busiest_step(record) -> int:
+    """The step whose events take the most sentences to tell."""
+    from encircle_sim import narrative
+
+    return max(record.steps["step"], key=lambda s: len(narrative.sentences(record.rows_at(s))))
+
+
+def expected_feed(said: list[str], lines: int) -> list[str]:
+    """This step's part of the feed, from the rule: all of it if it fits, else the first
+    ``lines - 1`` sentences and a count of the rest."""
+    if len(said) <= lines:
+        return said
+    return said[: lines - 1] + [f"... and {len(said) - lines + 1} more this step"]
+
+
+def test_a_step_with_more_to_say_than_the_feed_holds_ends_with_a_count(run_folder):
+    from encircle_sim import narrative
+    from encircle_sim.replay import open_run_folder
+    from encircle_sim.viz.components import feed_lines
+    from encircle_sim.viz.moment import Moment
+
+    record = open_run_folder(run_folder)
+    busy = busiest_step(record)
+    moment = Moment.of_record(record, busy)
+    rows = moment.events(busy)
+    twice = dataclasses.replace(moment, _events=lambda step: rows * 2 if step == busy else [])
+    said = narrative.sentences(rows * 2)
+    assert len(said) > FEED_LINES
+    feed = feed_lines(twice)
+    assert [text for now, text in feed] == expected_feed(said, FEED_LINES)
+    assert all(now for now, _ in feed)
+
+
 def test_replay_scrubs_a_run_folder_without_running_the_model(run_folder):
-    import pandas as pd
 
     from encircle_sim import narrative
     from encircle_sim.replay import open_run_folder
@@ -142,10 +175,8 @@ def test_replay_scrubs_a_run_folder_without_running_the_model(run_folder):
         assert text_of(rc, "encircle-day").startswith(f"Day {record.row(last)['day']:g} of ")
         assert "the campaign is over" in text_of(rc, "encircle-phase")
         end_images = images(rc)
-        # scrub to the busiest step: status, map, charts and feed follow
-        events = pd.read_csv(run_folder / "events.csv")
-        busy = int(events.loc[events["kind"].isin(narrative.CONTACT_KINDS), "step"]
-                   .value_counts().idxmax())
+        # scrub to the step with the most to say: status, map, charts and feed follow
+        busy = busiest_step(record)
         index = int(record.steps.index[record.steps["step"] == busy][0])
         slider = rc.find(v.Slider)
         slider.assert_single()
@@ -155,9 +186,7 @@ def test_replay_scrubs_a_run_folder_without_running_the_model(run_folder):
         assert f"{row['iraq_cells_active']} of " in text_of(rc, "encircle-counts")
         now = [w.children[0] for w in rc.find(v.Html, class_="encircle-feed-now").widgets]
         said = narrative.sentences(record.rows_at(busy))
-        assert len(said) > FEED_LINES  # the busiest step says more than the feed shows
-        assert now == said[: FEED_LINES - 1] + [f"... and {len(said) - FEED_LINES + 1} more "
-                                                "this step"]
+        assert len(said) >= 5 and now == expected_feed(said, FEED_LINES)
         assert all(a != b for a, b in zip(images(rc), end_images, strict=True))
         # one step back: the day moves back by one step
         button(rc, "◀").click()

@@ -104,6 +104,7 @@ def reseed(model, seed: int) -> None:
     """Give the model fresh random streams (numpy and Python), in place (the grid and the
     submodels keep their references)."""
     model.rng.bit_generator.state = np.random.default_rng(seed).bit_generator.state
+    model.streams.reseed(seed)
     model.random.seed(seed)
 
 

@@ -82,8 +82,8 @@ def build_units(model) -> None:
         idx = np.arange(k, k + f.units)
         k += f.units
         sx, sy = square_of(model, f.start)
-        px, py = nav.random_points_in_disc(sx, sy, min(UNIT_ASSEMBLY_KM, f.area_km), model.rng,
-                                           f.units)
+        px, py = nav.random_points_in_disc(sx, sy, min(UNIT_ASSEMBLY_KM, f.area_km),
+                                           model.streams.build, f.units)
         u.x[idx], u.y[idx] = px, py
         u.strength[idx] = u.strength0[idx] = f.strength
         u.side[idx] = Side[f.side]
@@ -97,7 +97,7 @@ def build_units(model) -> None:
         u.home_x[idx], u.home_y[idx] = cx, cy
         u.area_r_km[idx] = f.area_km
         if f.task == "block":
-            hx, hy = nav.random_points_in_disc(cx, cy, f.area_km, model.rng, f.units)
+            hx, hy = nav.random_points_in_disc(cx, cy, f.area_km, model.streams.build, f.units)
             u.home_x[idx], u.home_y[idx] = hx, hy
         elif f.task in ("reserve", "axis"):
             u.home_x[idx], u.home_y[idx] = px, py
@@ -184,7 +184,7 @@ def weighted_squares(model, mask: np.ndarray, n: int) -> tuple[np.ndarray, np.nd
         return np.zeros(0, np.int32), np.zeros(0, np.int32)
     w = model.concealment[xy[:, 0], xy[:, 1]] ** model.spec.insurgents.placement_concealment_power
     w = w + 1e-9
-    pick = model.rng.choice(len(xy), size=n, p=w / w.sum())
+    pick = model.streams.build.choice(len(xy), size=n, p=w / w.sum())
     return xy[pick, 0].astype(np.int32), xy[pick, 1].astype(np.int32)
 
 
@@ -200,7 +200,7 @@ def build_hideouts(model) -> None:
 
 
 def build_cells(model) -> None:
-    sc, rng = model.spec, model.rng
+    sc, rng = model.spec, model.streams.build
     ins, ret = sc.insurgents, sc.retaliation
     n_pocket = ins.cells if sc.theatres.iraq else 0
     n_sleep = ret.sleeper_cells if sc.theatres.syria else 0
@@ -286,5 +286,5 @@ def build_network(model) -> None:
     c.hub[hubs] = True
     if len(hubs) and len(sleep) and sc.networks.cross_border_links:
         k = sc.networks.cross_border_links
-        net.add_edges(np.resize(hubs, k), model.rng.choice(sleep, size=k))
+        net.add_edges(np.resize(hubs, k), model.streams.build.choice(sleep, size=k))
     net.update(model.active_cells_padded(), np.zeros(c.capacity, bool), c.hub)

@@ -97,7 +97,7 @@ def plan_goals(model) -> None:
         redo = hunt[at_goal | first]
         if len(redo):
             gx, gy = nav.random_points_in_disc(u.home_x[redo], u.home_y[redo], u.area_r_km[redo],
-                                               model.rng, len(redo))
+                                               model.streams.move, len(redo))
             u.goal_x[redo], u.goal_y[redo] = gx, gy
 
     axis_units = alive & (task == Task.AXIS)
@@ -145,7 +145,7 @@ def _search_hiding_ground(model, idx: np.ndarray) -> None:
     arrived = (u.x[idx] == u.goal_x[idx]) & (u.y[idx] == u.goal_y[idx])
     stale = ~model.plan.area[u.goal_x[idx], u.goal_y[idx]]
     redo = idx[arrived | stale]
-    pick = spots[model.rng.integers(0, len(spots), len(redo))]
+    pick = spots[model.streams.move.integers(0, len(spots), len(redo))]
     u.goal_x[redo], u.goal_y[redo] = pick[:, 0], pick[:, 1]
 
 

@@ -18,8 +18,9 @@ in this order (docs/ODD.md section 3; each rule is stated in its module's docstr
 11. command  - what the forces learned goes into their picture; standing orders now due are
                carried out (``orders.py``), effective from the next step
 
-Hand-offs between submodels are return values. Every random draw uses the model's one seeded
-``numpy`` generator ``self.rng``, in the order above.
+Hand-offs between submodels are return values. Each submodel draws from its own random stream
+(``self.streams``, spawned from the run's seed: random_streams.py), so that a lever that changes
+one submodel's draws leaves the others' where they were.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from encircle_sim.metrics import EventLog, StepMetrics
 from encircle_sim.navigation import Navigator
 from encircle_sim.operation import PHASE_LABELS, OperationPlan, Phase
 from encircle_sim.orders import Command
+from encircle_sim.random_streams import RandomStreams
 from encircle_sim.scenario import Scenario
 from encircle_sim.state import CellState, EscapeRoute
 from encircle_sim.submodels import (
@@ -100,6 +102,7 @@ class CampaignModel(mesa.Model):
         seed = scenario.seed if rng is None else rng
         super().__init__(rng=seed)
         self.seed = seed
+        self.streams = RandomStreams(self.rng)
         self.spec = scenario
         self.step_hours = float(scenario.time.step_hours)
         self.dt_days = self.step_hours / 24.0

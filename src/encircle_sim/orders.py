@@ -262,7 +262,7 @@ class Command:
 
     def _block_at(self, idx: np.ndarray, cx: int, cy: int, radius_km: float) -> None:
         m, u = self.model, self.model.units
-        hx, hy = m.nav.random_points_in_disc(cx, cy, radius_km, m.rng, len(idx))
+        hx, hy = m.nav.random_points_in_disc(cx, cy, radius_km, m.streams.orders, len(idx))
         u.task[idx] = Task.BLOCK
         u.axis[idx] = -1
         u.home_x[idx], u.home_y[idx] = hx, hy

@@ -70,7 +70,8 @@ def plot_timeseries(steps: pd.DataFrame, title: str = "") -> plt.Figure:
             ax.plot(d, steps[col], label=label, color=colour, lw=1.8)
     ax.set_ylabel("insurgent cells")
     ax.set_title("Insurgent cells")
-    ax.legend(fontsize=8, loc="best")
+    if ax.get_lines():   # a campaign with no cells at all draws none
+        ax.legend(fontsize=8, loc="best")
     ax = axes[0, 1]
     ax.plot(d, steps["sf_casualties_total"], label="security forces", color="#1f4e9c", lw=1.8)
     ax.plot(d, steps["civilian_casualties_total"], label="civilians", color="#c62828", lw=1.8)

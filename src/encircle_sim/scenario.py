@@ -181,8 +181,8 @@ class UnitTypeSpec(Section):
     """Capabilities of one type of security-force unit."""
 
     speed_offroad_kmh: float = param(15.0, "cross-country speed on open desert", unit="km/h",
-                                     gt=0.0, le=120.0)
-    speed_road_kmh: float = param(40.0, "speed on roads", unit="km/h", gt=0.0, le=150.0)
+                                     ge=0.01, le=120.0)
+    speed_road_kmh: float = param(40.0, "speed on roads", unit="km/h", ge=0.01, le=150.0)
     move_hours_per_day: float = param(10.0, "hours per day spent moving or patrolling",
                                       unit="h/day",
                                       ge=0.0, le=24.0)
@@ -193,7 +193,7 @@ class UnitTypeSpec(Section):
     search_speed_kmh: float = param(6.0, "speed while searching (the sweep rate's v)", unit="km/h",
                                     gt=0.0, le=300.0)
     patrol_km: float = param(8.0, "radius of the area a unit searches around its position",
-                             unit="km", gt=0.0, le=200.0)
+                             unit="km", ge=0.01, le=200.0)
     engaged_max: int = param(40, "most soldiers of the unit that can fire in one contact",
                              unit="persons", ge=1, le=5000)
     firepower: float = param(0.011, "Lanchester aimed-fire coefficient: enemy fighters put out of "
@@ -251,7 +251,7 @@ class AirSpec(Section):
     name: str = param(..., "label", min_length=1)
     side: Literal["ISF", "PMF", "Coalition", "SDF"] = param("Coalition", "who flies it")
     area: Location = param(..., "centre of the area it watches")
-    radius_km: float = param(60.0, "radius of the watched area", unit="km", gt=0.0, le=500.0)
+    radius_km: float = param(60.0, "radius of the watched area", unit="km", ge=0.01, le=500.0)
     hours_per_day: float = param(8.0, "time on station per day", unit="h/day", ge=0.0, le=24.0)
     sweep_width_km: float = param(2.0, "effective sweep width W of its sensor", unit="km",
                                   gt=0.0, le=50.0)
@@ -394,7 +394,7 @@ class InsurgentSpec(Section):
     ambush_range_km: float = param(6.0, "a unit this close can be ambushed", unit="km", gt=0.0,
                                    le=50.0)
     ambush_odds: float = param(0.6, "ambush only units whose engaged strength is at most "
-                               "fighters / ambush_odds", unit="ratio", gt=0.0, le=10.0)
+                               "fighters / ambush_odds", unit="ratio", ge=0.01, le=10.0)
     ambush_appetite: float = param(0.3, "utility weight of ambushing when odds are good",
                                    unit="utility",
                                    ge=0.0, le=10.0)

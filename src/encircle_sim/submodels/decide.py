@@ -201,7 +201,7 @@ def _plan(model, threat, idx, t_here, low, budget):
 
     # relocation: random squares and the nearest hideouts it can reach before it plans again
     reach = budget * model.plan_steps
-    gx, gy = nav.random_points_in_disc(x[:, None], y[:, None], reach[:, None], model.rng,
+    gx, gy = nav.random_points_in_disc(x[:, None], y[:, None], reach[:, None], model.streams.decide,
                                        (len(idx), RELOCATE_CANDIDATES))
     intact = np.flatnonzero(model.hideouts.intact)
     if len(intact):
@@ -279,7 +279,7 @@ def _plan(model, threat, idx, t_here, low, budget):
                 & (rise >= CALL_PRESSURE_RISE))
     inp = ChoiceInputs(idx, t_here, gain, move_risk, pressed & np.isfinite(breakout), breakout,
                        ambush_ok, can_call, rise)
-    action = choose_actions(inp, ins, ret.call_appetite, model.rng)
+    action = choose_actions(inp, ins, ret.call_appetite, model.streams.decide)
     goal_x, goal_y = x.copy(), y.copy()
     rel, slip = action == Action.RELOCATE, action == Action.SLIP
     goal_x[rel], goal_y[rel] = reloc_x[rel], reloc_y[rel]

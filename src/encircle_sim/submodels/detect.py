@@ -79,16 +79,16 @@ def search(model) -> list[tuple[int, int]]:
         h_air[:, a] = np.where(inside, air.effort_km2 / air.area_km2 * exposure_air, 0.0)
     h_intel = c.exposed[targets]
     total = h_ground.sum(axis=1) + h_air.sum(axis=1) + h_intel
-    detected = detection_draw(total, model.rng)
+    detected = detection_draw(total, model.streams.detect)
     model.detected_cells[targets[detected]] = True
     model.metrics.detections += int(detected.sum())
     for t in np.flatnonzero(detected):
         i = int(targets[t])
         g, a_ = h_ground[t].sum(), h_air[t].sum()
-        pick = model.rng.random() * total[t]
+        pick = model.streams.detect.random() * total[t]
         if pick >= g and pick < g + a_ and len(model.air_agents):
             air = model.air_agents[int(np.argmax(h_air[t]))]
-            if model.rng.random() < air.spec.p_strike:
+            if model.streams.detect.random() < air.spec.p_strike:
                 engage.air_strike(model, i, air)
                 continue
         if len(alive_u) and h_ground[t].max() > 0:
@@ -141,7 +141,7 @@ def _found(model, sites, exposure: float) -> np.ndarray:
     effort = u.search_effort_km2(model.step_hours)[alive_u] * search_mult
     h = search_hazards(d, u.patrol_km[alive_u], effort,
                        np.full(len(intact), exposure)).sum(axis=1)
-    return intact[detection_draw(h, model.rng)]
+    return intact[detection_draw(h, model.streams.detect)]
 
 
 def nearest_unit_within(model, i: int, patrol_multiple: float) -> int:

@@ -80,14 +80,14 @@ def fight_contacts(model, pairs: list[tuple[int, int]], *, kind: str, fire_mult:
     area = (1.0 - ground_exposure(model, ci)) >= eng.area_fire_concealment
     if ambush:
         res = fight(blue, red, alpha, beta, hours=eng.contact_hours / AMBUSH_HOURS_DIVISOR,
-                    slices=AMBUSH_SLICES, rng=model.rng, red_first=eng.ambush_multiplier,
+                    slices=AMBUSH_SLICES, rng=model.streams.engage, red_first=eng.ambush_multiplier,
                     blue_first=eng.ambush_surprise, break_contact=0.0, area_fire=area,
                     area_fighters=eng.area_fire_fighters)
         res.broke_contact[:] = True  # ambushers withdraw after the strike
         res.pinned[:] = False
     else:
         res = fight(blue, red, alpha, beta, hours=eng.contact_hours, slices=eng.rounds,
-                    rng=model.rng, break_contact=eng.break_contact, area_fire=area,
+                    rng=model.streams.engage, break_contact=eng.break_contact, area_fire=area,
                     area_fighters=eng.area_fire_fighters)
     # the same unit may be in several contacts: subtract losses in turn
     np.subtract.at(u.strength, ui, res.blue_losses)
@@ -96,7 +96,7 @@ def fight_contacts(model, pairs: list[tuple[int, int]], *, kind: str, fire_mult:
     c.fighters[ci] = np.maximum(c.fighters[ci] - res.red_losses, 0)
     shooter_hours = (blue + red) * eng.contact_hours
     civ = civilian_casualties(model.density[c.x[ci], c.y[ci]], shooter_hours,
-                              eng.collateral_per_1000, model.rng)
+                              eng.collateral_per_1000, model.streams.engage)
     model.metrics.sf_casualties += int(res.blue_losses.sum())
     model.metrics.civilian_casualties += int(civ.sum())
     model.metrics.count_collateral(civ, c.theatre[ci])
@@ -115,7 +115,7 @@ def fight_contacts(model, pairs: list[tuple[int, int]], *, kind: str, fire_mult:
                          sf_losses=int(res.blue_losses[k]), civilian_casualties=int(civ[k]))
         if c.fighters[i] <= 0:
             model.end_cell(i, CellState.NEUTRALISED, "killed", fighters=int(c.fighters[i]))
-        elif res.pinned[k] and model.rng.random() < eng.p_surrender:
+        elif res.pinned[k] and model.streams.engage.random() < eng.p_surrender:
             model.end_cell(i, CellState.CAPTURED, "captured", fighters=int(c.fighters[i]))
             model.metrics.fighters_captured[c.theatre[i]] += int(c.fighters[i])
             captured.append(i)
@@ -137,7 +137,7 @@ def mark_contact(model, cells: np.ndarray) -> None:
 def air_strike(model, i: int, air) -> None:
     """Air asset ``air`` strikes cell ``i``, which it has just detected."""
     c = model.cells
-    kills = int(model.rng.binomial(c.fighters[i], air.spec.strike_kill_share))
+    kills = int(model.streams.engage.binomial(c.fighters[i], air.spec.strike_kill_share))
     c.fighters[i] -= kills
     model.metrics.fighters_killed[c.theatre[i]] += kills
     c.replan[i] = True
@@ -145,7 +145,7 @@ def air_strike(model, i: int, air) -> None:
     civ = int(civilian_casualties(
         model.density[c.x[i], c.y[i]],
         STRIKE_SHOOTER_HOURS_PER_FIGHTER * c.fighters[i] + STRIKE_SHOOTER_HOURS,
-        model.spec.engagement.collateral_per_1000, model.rng))
+        model.spec.engagement.collateral_per_1000, model.streams.engage))
     model.metrics.civilian_casualties += civ
     model.metrics.count_collateral(np.array([civ]), c.theatre[[i]])
     model.metrics.air_strikes += 1

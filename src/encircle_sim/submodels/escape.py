@@ -43,8 +43,9 @@ def attempt(model, leaving: np.ndarray) -> list[tuple[int, int]]:
         p_pass = np.prod(np.where(near, 1.0 - p_stop[:, None], 1.0), axis=1)
         jj = np.argmin(np.where(near, d, np.inf), axis=1)
         nearest_unit = np.where(near.any(axis=1), alive_u[jj], -1)
-    interdicted = model.rng.random(len(leaving)) > p_pass
-    blocked = ~interdicted & into_syria & (model.rng.random(len(leaving)) < sc.border.sealing)
+    rng = model.streams.escape
+    interdicted = rng.random(len(leaving)) > p_pass
+    blocked = ~interdicted & into_syria & (rng.random(len(leaving)) < sc.border.sealing)
     back = interdicted | blocked
     # turned back: return to where they came from, and they are exposed
     ib = leaving[back]

@@ -42,7 +42,7 @@ def step(model, captured: list[int]) -> None:
     c.supply[sleepers] = ins.supply_days  # sleepers live off the towns around them
     out = act[c.supply[act] <= 0]
     if len(out):
-        lost = model.rng.binomial(c.fighters[out],
+        lost = model.streams.networks.binomial(c.fighters[out],
                                   -np.expm1(-ins.desertion_per_day * model.dt_days))
         c.fighters[out] -= lost
         for i in out[c.fighters[out] <= 0]:
@@ -53,7 +53,7 @@ def step(model, captured: list[int]) -> None:
         partners = np.unique(np.concatenate([a, b]))
         partners = partners[~np.isin(partners, captured)]
         partners = partners[c.state[partners] <= CellState.ATTACKING]
-        revealed = partners[model.rng.random(len(partners)) < net.capture_intel]
+        revealed = partners[model.streams.networks.random(len(partners)) < net.capture_intel]
         c.exposed[revealed] += INTEL_EXPOSURE
     active_full = model.active_cells_padded()
     taken = np.zeros(c.capacity, bool)

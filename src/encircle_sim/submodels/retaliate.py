@@ -98,24 +98,24 @@ def _link_to_sleepers(model, j: int) -> None:
 
 def recruit(model) -> None:
     """New sleeper cells: a base rate, and recruits drawn by civilian casualties."""
-    sc, c = model.spec, model.cells
+    sc, c, rng = model.spec, model.cells, model.streams.retaliate
     ret = sc.retaliation
     collateral = model.metrics.collateral_syria - model.collateral_counted
     model.collateral_counted = model.metrics.collateral_syria
     mean = ret.recruitment_per_day * model.dt_days + ret.recruits_per_casualty * collateral
-    n = int(model.rng.poisson(mean)) if mean > 0 else 0
+    n = int(rng.poisson(mean)) if mean > 0 else 0
     if n == 0 or len(model.town_xy) == 0:
         return
     idx = model.add_cells(n)
-    towns = model.rng.integers(0, len(model.town_xy), n)
+    towns = rng.integers(0, len(model.town_xy), n)
     for j, town in zip(idx, towns, strict=True):
         sx, sy = model.nav.random_points_in_disc(int(model.town_xy[town, 0]),
                                                  int(model.town_xy[town, 1]), ret.spread_km,
-                                                 model.rng, 1)
+                                                 rng, 1)
         c.x[j], c.y[j] = sx[0], sy[0]
         c.prev_x[j], c.prev_y[j] = c.x[j], c.y[j]
         c.town[j] = town
-    c.fighters[idx] = model.rng.integers(ret.fighters_min, ret.fighters_max, n, endpoint=True)
+    c.fighters[idx] = rng.integers(ret.fighters_min, ret.fighters_max, n, endpoint=True)
     c.fighters0[idx] = c.fighters[idx]
     c.supply[idx] = sc.insurgents.supply_days
     c.theatre[idx] = Theatre.SYRIA
@@ -131,7 +131,7 @@ def recruit(model) -> None:
 def step(model, threat: np.ndarray) -> None:
     """Move the Syrian cells and draw their attacks for this step."""
     sc, c, u, nav = model.spec, model.cells, model.units, model.nav
-    ret, ins = sc.retaliation, sc.insurgents
+    ret, ins, rng = sc.retaliation, sc.insurgents, model.streams.retaliate
     syr = c.active_in(Theatre.SYRIA)
     if len(syr) == 0 or len(model.town_xy) == 0:
         return
@@ -146,7 +146,7 @@ def step(model, threat: np.ndarray) -> None:
     flee = ~far & (t_here > ins.flee_threat)
     if flee.any():
         k = np.flatnonzero(flee)
-        cx, cy = nav.random_points_in_disc(tx[k, None], ty[k, None], ret.spread_km, model.rng,
+        cx, cy = nav.random_points_in_disc(tx[k, None], ty[k, None], ret.spread_km, rng,
                                            (len(k), FLEE_CANDIDATES))
         best = np.argmin(threat[cx, cy] - model.concealment[cx, cy], axis=1)
         goal_x[k], goal_y[k] = cx[np.arange(len(k)), best], cy[np.arange(len(k)), best]
@@ -172,7 +172,7 @@ def step(model, threat: np.ndarray) -> None:
     model.excitation *= np.exp(-model.dt_days / ret.excitation_days)
     rate = ret.base_rate_per_day * (1.0 + ret.pressure_gain * pressure) * np.where(
         called, 1.0 + ret.call_boost, 1.0) + model.excitation / max(int(near_town.sum()), 1)
-    attack = near_town & (model.rng.random(len(syr)) < -np.expm1(-rate * model.dt_days))
+    attack = near_town & (rng.random(len(syr)) < -np.expm1(-rate * model.dt_days))
     model.excitation += int(attack.sum()) * ret.excitation / ret.excitation_days
     sdf = np.flatnonzero(u.alive & u.syria)
     raids = []
@@ -180,7 +180,7 @@ def step(model, threat: np.ndarray) -> None:
         i = int(syr[k])
         town = int(c.town[i])
         target_unit = -1
-        if len(sdf) and model.rng.random() < ret.sdf_target_share:
+        if len(sdf) and rng.random() < ret.sdf_target_share:
             du = nav.distance_km(u.x[sdf], u.y[sdf], c.x[i], c.y[i])
             ok = du <= budget[k] + ret.attack_range_km
             if ok.any():
@@ -194,7 +194,7 @@ def step(model, threat: np.ndarray) -> None:
             model.events.add("attack_sdf", u.x[target_unit], u.y[target_unit], cells=[i],
                              units=[target_unit], town=model.town_names[town])
         else:
-            civ = int(model.rng.poisson(ret.civilian_harm_mean))
+            civ = int(rng.poisson(ret.civilian_harm_mean))
             model.metrics.civilian_casualties += civ
             model.events.add("attack_population", model.town_xy[town, 0], model.town_xy[town, 1],
                              cells=[i], town=model.town_names[town], civilian_casualties=civ)
