@@ -100,3 +100,31 @@ def test_shelter_is_one_minus_the_exposure_of_staying_put(model):
     x, y = np.array([10, 30]), np.array([10, 20])
     np.testing.assert_allclose(shelter(model, x, y),
                                [1 - (1 - TERRAIN) * (1 - HIDEOUT), TERRAIN])
+
+
+def test_the_search_sees_a_sleeper_that_walked_since_the_last_search_as_moved(monkeypatch):
+    """Sleepers move after the search (retaliate comes after detect), so what the next step's
+    search must see as moved is their walk of the step before."""
+    from encircle_sim.submodels import detect
+
+    m = CampaignModel("victory_will", rng=3)
+    last: dict[int, tuple[int, int]] = {}
+    walked = stayed = 0
+    search = detect.search
+
+    def watched(model):
+        nonlocal walked, stayed
+        c = model.cells
+        syr = c.active_in(Theatre.SYRIA)
+        for i in syr[np.isin(syr, list(last))]:
+            moved = (int(c.x[i]), int(c.y[i])) != last[int(i)]
+            assert bool(c.moved[i]) == moved, (model.steps, int(i))
+            walked, stayed = walked + moved, stayed + (not moved)
+        last.clear()
+        last.update({int(i): (int(c.x[i]), int(c.y[i])) for i in syr})
+        return search(model)
+
+    monkeypatch.setattr(detect, "search", watched)
+    for _ in range(40):
+        m.step()
+    assert walked > 10 and stayed > 10, (walked, stayed)
