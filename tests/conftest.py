@@ -50,6 +50,7 @@ CHEAP_KILLERS_FIRST = (
     "tests/test_decide_rule.py",
     "tests/test_engagement_formulas.py",
     "tests/test_cover.py",
+    "tests/test_submodel_rules.py",
     "tests/test_fingerprint.py::test_outputs_match_the_fingerprint[quick",
     "tests/test_mechanisms_in_campaign.py",
     "tests/test_fingerprint.py",
