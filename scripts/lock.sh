@@ -15,7 +15,7 @@ fi
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 "$PY" -m venv "$TMP/venv"
-"$TMP/venv/bin/python" -m pip install --quiet --disable-pip-version-check ".[test]"
+"$TMP/venv/bin/python" -m pip install --quiet --disable-pip-version-check ".[test,mutation]"
 {
     echo "# Exact versions of every package the set-up installs, as tested by CI (make test)."
     echo "# scripts/bootstrap.sh installs with -c requirements.lock. Refresh: make lock"

@@ -41,3 +41,34 @@ def write(tmp_path):
         return path
 
     return _write
+
+
+# ---- mutation testing (`make mutation`) ---------------------------------------------------------
+# mutmut runs, for each mutant, the tests that cover the mutated function and stops at the first
+# failure; running the cheap, sharp tests first makes most mutants die in about a second.
+CHEAP_KILLERS_FIRST = (
+    "tests/test_decide_rule.py",
+    "tests/test_engagement_formulas.py",
+    "tests/test_cover.py",
+    "tests/test_submodel_rules.py",
+    "tests/test_fingerprint.py::test_outputs_match_the_fingerprint[quick",
+    "tests/test_mechanisms_in_campaign.py",
+    "tests/test_fingerprint.py",
+    "tests/test_mechanisms.py",
+)
+
+
+def pytest_addoption(parser):
+    parser.addoption("--cheap-killers-first", action="store_true",
+                     help="run the fast mechanism and fingerprint tests first (mutation testing)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if not config.getoption("--cheap-killers-first"):
+        return
+
+    def rank(item) -> int:
+        ranks = [i for i, p in enumerate(CHEAP_KILLERS_FIRST) if item.nodeid.startswith(p)]
+        return ranks[0] if ranks else len(CHEAP_KILLERS_FIRST)
+
+    items.sort(key=rank)

@@ -114,11 +114,13 @@ def test_the_noise_setting_does_not_set_the_escapes():
 
 @pytest.mark.slow
 def test_a_sealed_border_means_fewer_border_escapes_and_fewer_attacks_in_syria():
-    """Only border.sealing changes; 10 seeds of a 300-cell pocket (the size at which the issue
-    measured it: with 120 cells a handful cross, and the bursts of attacks in Syria swamp what
-    they add). Through the coupling, escapees join the sleepers: an open border leaves a larger
-    sleeper network and brings more attacks in Syria."""
-    seeds = tuple(range(21, 31))
+    """Only border.sealing changes; 20 seeds of a 300-cell pocket (the size at which the issue
+    measured it: with 120 cells a handful cross). Through the coupling, escapees join the
+    sleepers: an open border leaves a larger sleeper network and brings more attacks in Syria.
+    The attacks' margin needs the 20 seeds: they come in bursts and follow the pressure, so
+    per-seed differences scatter widely (measured: 2,522 vs 2,190 attacks, paired mean
+    difference 16.6 a run with a standard error of 8.4)."""
+    seeds = tuple(range(21, 41))
     big = {"insurgents.cells": 300}
     sealed = outcomes("victory_will", {**big, "border.sealing": 1.0}, seeds=seeds)
     open_ = outcomes("victory_will", {**big, "border.sealing": 0.0}, seeds=seeds)

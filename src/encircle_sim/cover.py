@@ -9,7 +9,8 @@ share of search effort that counts against it):
   within ``retaliation.spread_km`` of its town (it lives among the population); 0 otherwise.
 
 Against air search the terrain counts x the asset's ``concealment_factor``, and a cell that
-moved this step keeps only ``MOVING_CONCEALMENT_SHARE`` of it: cells move by night, when ground
+moved since the last search (this step's move for a pocket cell, the last step's for a sleeper,
+which moves after the search) keeps only ``MOVING_CONCEALMENT_SHARE`` of it: cells move by night, when ground
 patrols are laid up (so against them a mover keeps its terrain, losing only its hideout) but
 overhead thermal sensors see movement.
 

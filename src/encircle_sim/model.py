@@ -160,7 +160,6 @@ class CampaignModel(mesa.Model):
         self.metrics.start_step()
         c = self.cells
         c.prev_x[: c.n], c.prev_y[: c.n] = c.x[: c.n], c.y[: c.n]
-        c.moved[: c.n] = False
         detect.fade_exposure(self)
         threat = perceive.threat_field(self)                          # 1 perceive
         choices = decide.choose(self, threat)                         # 2 decide

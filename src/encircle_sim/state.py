@@ -117,7 +117,9 @@ class CellArrays:
         col("plan_until", np.int64, 0)     # the step at which the cell plans again
         col("planned_threat", float, 0.0)  # the threat on it when it last planned
         col("replan", bool, False)         # something happened: plan again next step
-        col("moved", bool, False)
+        col("moved", bool, False)          # moved since the last search: set by the cell's
+                                           # mover (move for the pocket, before this step's
+                                           # search; retaliate for Syria, before the next's)
         col("links0", np.int64, 0)         # courier links at day 0
         col("home_cache", np.int64, -1)    # the cache it drew from at day 0 (-1: none in reach)
         col("town", np.int32, -1)          # sleeper's target town
