@@ -10,9 +10,9 @@ share of search effort that counts against it):
 
 Against air search the terrain counts x the asset's ``concealment_factor``, and a cell that
 moved since the last search (this step's move for a pocket cell, the last step's for a sleeper,
-which moves after the search) keeps only ``MOVING_CONCEALMENT_SHARE`` of it: cells move by night, when ground
-patrols are laid up (so against them a mover keeps its terrain, losing only its hideout) but
-overhead thermal sensors see movement.
+which moves after the search) keeps only ``MOVING_CONCEALMENT_SHARE`` of it: cells move by
+night, when ground patrols are laid up (so against them a mover keeps its terrain, losing only
+its hideout) but overhead thermal sensors see movement.
 
 Used by detection (detect), by the choice of area fire against well-hidden cells (engage) and by
 the cells' own judgement of where to hide (decide).
