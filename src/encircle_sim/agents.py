@@ -157,18 +157,20 @@ def new_cell_agent(model, i: int) -> InsurgentCell:
 def sync_agents(model) -> None:
     """Copy the table positions to Mesa's grid for agents that moved or left it."""
     c, u, grid = model.cells, model.units, model.grid
+    n = c.n
     act = c.active
-    for i in np.flatnonzero(act & ((c.x[: c.n] != c.prev_x[: c.n]) |
-                                   (c.y[: c.n] != c.prev_y[: c.n]))):
-        model.cell_agents[i].cell = grid[(int(c.x[i]), int(c.y[i]))]
-    for i in np.flatnonzero(~act):
+    moved = (act & ((c.x[:n] != c.prev_x[:n]) | (c.y[:n] != c.prev_y[:n]))).nonzero()[0]
+    for i, x, y in zip(moved.tolist(), c.x[moved].tolist(), c.y[moved].tolist(), strict=True):
+        model.cell_agents[i].cell = grid[(x, y)]
+    for i in (~act).nonzero()[0].tolist():
         if model.cell_agents[i].cell is not None:
             model.cell_agents[i].cell = None
-    for j, agent in enumerate(model.unit_agents):
-        if u.strength[j] <= 0:
-            if agent.cell is not None:
-                agent.cell = None
-            continue
+    # plain Python values: comparing numpy scalars one by one is several times slower
+    for agent, alive, x, y in zip(model.unit_agents, (u.strength > 0).tolist(), u.x.tolist(),
+                                  u.y.tolist(), strict=True):
         cell = agent.cell
-        if cell is None or cell.coordinate != (u.x[j], u.y[j]):
-            agent.cell = grid[(int(u.x[j]), int(u.y[j]))]
+        if not alive:
+            if cell is not None:
+                agent.cell = None
+        elif cell is None or cell.coordinate != (x, y):
+            agent.cell = grid[(x, y)]

@@ -10,9 +10,9 @@ share of search effort that counts against it):
 
 Against air search the terrain counts x the asset's ``concealment_factor``, and a cell that
 moved since the last search (this step's move for a pocket cell, the last step's for a sleeper,
-which moves after the search) keeps only ``MOVING_CONCEALMENT_SHARE`` of it: cells move by night, when ground
-patrols are laid up (so against them a mover keeps its terrain, losing only its hideout) but
-overhead thermal sensors see movement.
+which moves after the search) keeps only ``MOVING_CONCEALMENT_SHARE`` of it: cells move by
+night, when ground patrols are laid up (so against them a mover keeps its terrain, losing only
+its hideout) but overhead thermal sensors see movement.
 
 Used by detection (detect), by the choice of area fire against well-hidden cells (engage) and by
 the cells' own judgement of where to hide (decide).
@@ -39,7 +39,7 @@ def terrain_and_cover(model, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
     iraq = c.theatre[idx] == Theatre.IRAQ
     in_hideout = iraq & ~moved & (model.hideout_at[x, y] >= 0)
     cover[in_hideout] = model.spec.networks.hideout_concealment
-    syria = np.flatnonzero(~iraq)
+    syria = (~iraq).nonzero()[0]
     if len(syria) and len(model.town_xy):
         k = idx[syria]
         town = model.town_xy[c.town[k]]
@@ -50,15 +50,18 @@ def terrain_and_cover(model, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
     return terrain, cover, moved
 
 
-def ground_exposure(model, idx: np.ndarray) -> np.ndarray:
-    """The share of ground search effort that counts against cells ``idx`` this step."""
-    terrain, cover, _ = terrain_and_cover(model, idx)
+def ground_exposure(model, idx: np.ndarray, concealed: tuple | None = None) -> np.ndarray:
+    """The share of ground search effort that counts against cells ``idx`` this step
+    (``concealed``: their :func:`terrain_and_cover`, if already known)."""
+    terrain, cover, _ = concealed or terrain_and_cover(model, idx)
     return (1.0 - terrain) * (1.0 - cover)
 
 
-def air_exposure(model, idx: np.ndarray, concealment_factor: float) -> np.ndarray:
-    """The share of an air asset's search effort that counts against cells ``idx``."""
-    terrain, cover, moved = terrain_and_cover(model, idx)
+def air_exposure(model, idx: np.ndarray, concealment_factor: float,
+                 concealed: tuple | None = None) -> np.ndarray:
+    """The share of an air asset's search effort that counts against cells ``idx``
+    (``concealed``: their :func:`terrain_and_cover`, if already known)."""
+    terrain, cover, moved = concealed or terrain_and_cover(model, idx)
     seen = terrain * concealment_factor * np.where(moved, MOVING_CONCEALMENT_SHARE, 1.0)
     return (1.0 - seen) * (1.0 - cover)
 

@@ -99,39 +99,49 @@ def fight(blue: np.ndarray, red: np.ndarray, alpha: np.ndarray, beta: np.ndarray
     b = np.asarray(blue, np.int64).copy()
     r = np.asarray(red, np.int64).copy()
     b0, r0 = b.copy(), r.copy()
-    alpha = np.broadcast_to(np.asarray(alpha, float), b.shape)
-    beta = np.broadcast_to(np.asarray(beta, float), b.shape)
-    red_first = np.broadcast_to(np.asarray(red_first, float), b.shape)
-    blue_first = np.broadcast_to(np.asarray(blue_first, float), b.shape)
-    area = np.broadcast_to(np.asarray(area_fire, bool), b.shape)
+    alpha, beta = _per_contact(alpha, b, float), _per_contact(beta, b, float)
+    red_first, blue_first = _per_contact(red_first, b, float), _per_contact(blue_first, b, float)
+    area = _per_contact(area_fire, b, bool)
     dt = hours / slices
     going = (b > 0) & (r > 0)
     broke = np.zeros(b.shape, bool)
     pinned = np.zeros(b.shape, bool)
     k = 0
     while going.any() and (until_decided or k < slices):
-        i = np.flatnonzero(going)
-        fb = blue_first[i] if k == 0 else 1.0
-        fr = red_first[i] if k == 0 else 1.0
+        i = going.nonzero()[0]
+        sel = slice(None) if len(i) == len(going) else i   # all going: views, no copies
+        fb = blue_first[sel] if k == 0 else 1.0
+        fr = red_first[sel] if k == 0 else 1.0
         # aimed fire: each of b soldiers hits; area fire: each of r fighters is hit
-        p_aimed = -np.expm1(-alpha[i] * fb * dt)
-        p_area = -np.expm1(-alpha[i] * fb * b[i] * dt / area_fighters)
-        shooters = np.where(area[i], r[i], b[i])
-        p_b = np.clip(np.where(area[i], p_area, p_aimed), 0.0, 1.0)
-        p_r = np.clip(-np.expm1(-beta[i] * fr * dt), 0.0, 1.0)
+        p_aimed = -np.expm1(-alpha[sel] * fb * dt)
+        p_area = -np.expm1(-alpha[sel] * fb * b[sel] * dt / area_fighters)
+        shooters = np.where(area[sel], r[sel], b[sel])
+        p_b = _unit_interval(np.where(area[sel], p_area, p_aimed))
+        p_r = _unit_interval(-np.expm1(-beta[sel] * fr * dt))
         hits_on_red = rng.binomial(shooters, p_b)
-        hits_on_blue = rng.binomial(r[i], p_r)
-        weaker = r[i] * p_r < shooters * p_b   # red expects to hit fewer than it loses
-        r[i] = np.maximum(r[i] - hits_on_red, 0)
-        b[i] = np.maximum(b[i] - hits_on_blue, 0)
-        going[i] = (b[i] > 0) & (r[i] > 0)
+        hits_on_blue = rng.binomial(r[sel], p_r)
+        weaker = r[sel] * p_r < shooters * p_b   # red expects to hit fewer than it loses
+        r[sel] = np.maximum(r[sel] - hits_on_red, 0)
+        b[sel] = np.maximum(b[sel] - hits_on_blue, 0)
+        going[sel] = (b[sel] > 0) & (r[sel] > 0)
         if k == 0:
-            leave = going[i] & weaker & (rng.random(len(i)) < break_contact)
+            leave = going[sel] & weaker & (rng.random(len(i)) < break_contact)
             broke[i[leave]] = True
-            pinned[i[going[i] & weaker & ~leave]] = True
+            pinned[i[going[sel] & weaker & ~leave]] = True
             going[i[leave]] = False
         k += 1
     return FightResult(b0 - b, r0 - r, broke, pinned)
+
+
+def _per_contact(value, like: np.ndarray, dtype) -> np.ndarray:
+    """``value`` (a number or one per contact) as one value per contact."""
+    value = np.asarray(value, dtype)
+    return value if value.shape == like.shape else np.broadcast_to(value, like.shape)
+
+
+def _unit_interval(p: np.ndarray) -> np.ndarray:
+    """Probabilities clipped to [0, 1] (``np.clip`` without its per-call overhead)."""
+    return np.minimum(np.maximum(p, 0.0), 1.0)
 
 
 def deitchman_blue_wins(blue0: float, red0: float, b: float, a: float) -> bool:

@@ -51,7 +51,7 @@ def _patrol_lane(u: UnitArrays, i: np.ndarray) -> None:
     nxt = j + u.lane_dir[k]
     bounce = arrived & ((nxt < 0) | (nxt >= n))
     u.lane_dir[k[bounce]] *= -1
-    nxt = np.where(bounce, np.clip(j + u.lane_dir[k], 0, n - 1), nxt)
+    nxt = np.where(bounce, np.minimum(np.maximum(j + u.lane_dir[k], 0), n - 1), nxt)
     j = np.where(arrived, nxt, j)
     u.lane_idx[k] = j
     u.goal_x[k], u.goal_y[k] = u.lane_xy[start + j, 0], u.lane_xy[start + j, 1]

@@ -79,10 +79,13 @@ class Knowledge:
         killed = ended_now & (state == CellState.NEUTRALISED) & ~c.dissolved[:n]
         attacked = state == CellState.ATTACKING
         detected = model.detected_cells[:n]
-        how = np.select([captured, killed, attacked, detected, reported],
-                        [Report.CAPTURED, Report.KILLED, Report.ATTACKED, Report.DETECTED,
-                         Report.REPORTED], Report.NONE).astype(np.int8)
-        located = np.flatnonzero(how != Report.NONE)
+        # the first that holds, in this order: captured, killed, attacked, detected, reported
+        how = np.zeros(n, np.int8)
+        for report, holds in ((Report.REPORTED, reported), (Report.DETECTED, detected),
+                              (Report.ATTACKED, attacked), (Report.KILLED, killed),
+                              (Report.CAPTURED, captured)):
+            how[holds] = report
+        located = how.nonzero()[0]
         self.x[located], self.y[located] = c.x[located], c.y[located]
         self.step[located] = now
         self.how[located] = how[located]

@@ -152,13 +152,16 @@ def cell_counts(model, theatre: Theatre) -> dict[str, int]:
     mine = c.theatre[:n] == theatre
     st = c.state[:n]
     gone = st == CellState.NEUTRALISED
+    def count(mask: np.ndarray) -> int:
+        return int(np.count_nonzero(mask))
+
     return {
-        "active": int((mine & (st <= CellState.ATTACKING)).sum()),
-        "killed": int((mine & gone & ~c.dissolved[:n]).sum()),
-        "dissolved": int((mine & gone & c.dissolved[:n]).sum()),
-        "captured": int((mine & (st == CellState.CAPTURED)).sum()),
-        "escaped_cordon": int((mine & (c.escaped_via[:n] == EscapeRoute.CORDON)).sum()),
-        "escaped_border": int((mine & (c.escaped_via[:n] == EscapeRoute.BORDER)).sum()),
+        "active": count(mine & (st <= CellState.ATTACKING)),
+        "killed": count(mine & gone & ~c.dissolved[:n]),
+        "dissolved": count(mine & gone & c.dissolved[:n]),
+        "captured": count(mine & (st == CellState.CAPTURED)),
+        "escaped_cordon": count(mine & (c.escaped_via[:n] == EscapeRoute.CORDON)),
+        "escaped_border": count(mine & (c.escaped_via[:n] == EscapeRoute.BORDER)),
     }
 
 

@@ -32,6 +32,26 @@ ROUTE_CACHE_SIZE = 512  # route fields kept per navigator (one float32 grid each
 OFFSETS = np.array([(1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (1, -1), (-1, 1), (-1, -1)],
                    dtype=np.int32)
 DIAGONAL = np.array([False] * 4 + [True] * 4)
+#: The 8 offsets and, last, (0, 0): the move loop measures a square's neighbours and the square.
+OFFSETS_AND_STAY = np.vstack([OFFSETS, [(0, 0)]]).astype(np.intp)
+
+
+def _index_type(v) -> np.ndarray:
+    """``v`` as an array; integers as ``np.intp``."""
+    v = np.asarray(v)
+    return v.astype(np.intp, copy=False) if v.dtype.kind in "iu" else v
+
+
+class _PaddedSteps(dict):
+    """Flat offsets of the 8 neighbours and the square itself in a grid ``ny`` wide."""
+
+    def __missing__(self, ny: int) -> np.ndarray:
+        steps = OFFSETS_AND_STAY[:, 0] * ny + OFFSETS_AND_STAY[:, 1]
+        self[ny] = steps
+        return steps
+
+
+PADDED_STEPS = _PaddedSteps()
 
 
 @dataclass
@@ -81,8 +101,48 @@ class Navigator:
         self._nb_crossing = self._crossing[px, py]
         self._nb_cost = np.where(legal, self._cost[px, py], np.inf)
         self._nb_road = self._road[px, py]
+        #: km_x of the row (y1 + y2) // 2 between two rows, by y1 + y2 (``distance_km``)
+        self._km_x_between = self.km_x[np.arange(2 * ny - 1) // 2]
         kx = self.km_x[:, None]
         self._step_km = np.sqrt((OFFSETS[:, 0] * kx) ** 2 + (OFFSETS[:, 1] * self.km_y) ** 2)
+        self._flat_tables()
+
+    #: Tables derived from the others (rebuilt, not pickled: a checkpoint stays small).
+    _DERIVED = ("_free", "_near_crossing", "_legal_flat", "_next_square", "_next_flat",
+                "_move_cost", "_move_road", "_move_km", "_crossing_flat", "_to_crossing")
+
+    def _flat_tables(self) -> None:
+        """The move tables flat, indexed by square (x ny + y) or by move ((x ny + y) 8 + k),
+        for the move loop: one gather per table and step of the loop."""
+        nx, ny = self.shape
+        legal = self._legal
+        sx, sy = np.meshgrid(np.arange(nx), np.arange(ny), indexing="ij")
+        nxt = (sx[..., None] + OFFSETS[:, 0]) * ny + sy[..., None] + OFFSETS[:, 1]
+        self._free = (legal & ~self._nb_crossing).reshape(-1, 8)   # legal, not into a crossing
+        self._near_crossing = (legal & self._nb_crossing).any(axis=2).ravel()
+        self._legal_flat = legal.reshape(-1, 8)
+        self._next_square = np.where(legal, nxt, -1).astype(np.intp).reshape(-1, 8)
+        self._next_flat = self._next_square.ravel()
+        self._move_cost = self._nb_cost.ravel()
+        self._move_road = self._nb_road.ravel()
+        self._move_km = np.broadcast_to(self._step_km, (nx, ny, 8)).ravel()
+        self._crossing_flat = self.crossing.ravel()
+        self._to_crossing = None   # see _crossing_km
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        for name in self._DERIVED:
+            state.pop(name, None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        if "_km_x_between" not in state:   # pickled by an earlier version
+            self._km_x_between = self.km_x[np.arange(2 * self.shape[1] - 1) // 2]
+        self._flat_tables()
+        for key, found in self._routes.items():   # earlier versions kept them unpadded
+            if found.shape == self.shape:
+                self._routes[key] = np.pad(found, 1, constant_values=np.inf)
 
     # ---- route fields ----------------------------------------------------------------------
     def _move_graph(self):
@@ -111,6 +171,11 @@ class Navigator:
 
     def route_field(self, gx: int, gy: int) -> np.ndarray:
         """Least-cost distance (km of open-desert going) from every cell to (gx, gy); (nx, ny)."""
+        return self._padded_route_field(gx, gy)[1:-1, 1:-1]
+
+    def _padded_route_field(self, gx: int, gy: int) -> np.ndarray:
+        """The route field to (gx, gy) with a border of inf all round (nx + 2, ny + 2), cached:
+        the move loop reads the 8 neighbours of any square from it without bounds checks."""
         key = int(gx) * self.shape[1] + int(gy)
         found = self._routes.get(key)
         if found is not None:
@@ -119,7 +184,7 @@ class Navigator:
         dist = dijkstra(self._move_graph(), directed=True, indices=key, min_only=True)
         # the graph's edges point from a cell to its neighbour; distances *to* the goal come from
         # the transposed graph, which is the same here since costs are symmetric
-        found = dist.reshape(self.shape).astype(np.float32)
+        found = np.pad(dist.reshape(self.shape).astype(np.float32), 1, constant_values=np.inf)
         self._routes[key] = found
         if len(self._routes) > ROUTE_CACHE_SIZE:
             self._routes.popitem(last=False)
@@ -154,11 +219,12 @@ class Navigator:
         (``open_ground``)."""
         if self._snap_index is None:
             _, (ix, iy) = ndimage.distance_transform_edt(~self.open_ground, return_indices=True)
-            self._snap_index = (ix.astype(np.int32), iy.astype(np.int32))
+            self._snap_index = (ix.astype(np.intp), iy.astype(np.intp))  # for fast lookups
         nx, ny = self.shape
-        x = np.clip(x, 0, nx - 1)
-        y = np.clip(y, 0, ny - 1)
-        return self._snap_index[0][x, y], self._snap_index[1][x, y]
+        # clipped to the grid (np.minimum/np.maximum: np.clip's per-call overhead is larger)
+        sq = (np.minimum(np.maximum(x, 0), nx - 1).astype(np.intp) * ny
+              + np.minimum(np.maximum(y, 0), ny - 1))
+        return self._snap_index[0].ravel()[sq], self._snap_index[1].ravel()[sq]
 
     def random_points_in_disc(self, cx, cy, radius_km, rng: np.random.Generator, size
                               ) -> tuple[np.ndarray, np.ndarray]:
@@ -179,12 +245,18 @@ class Navigator:
 
     def distance_km(self, x1, y1, x2, y2) -> np.ndarray:
         """Local flat-earth distance in km between cells (accurate over tens of km)."""
-        rows = (np.asarray(y1) + np.asarray(y2)) // 2
+        # rows as np.intp: indexing with other integer types converts the whole index first
+        y1, y2 = _index_type(y1), _index_type(y2)
+        rows = y1 + y2                    # the row between them: (y1 + y2) // 2
         if rows.dtype.kind == "f":
-            rows = rows.astype(np.intp)
-        dx = (np.asarray(x1) - np.asarray(x2)) * self.km_x[rows]
-        dy = (np.asarray(y1) - np.asarray(y2)) * self.km_y
-        return np.sqrt(dx * dx + dy * dy)
+            rows = np.floor(rows).astype(np.intp)
+        dx = (np.asarray(x1) - np.asarray(x2)) * self._km_x_between[rows]
+        dy = (y1 - y2) * self.km_y
+        if not isinstance(dx, np.ndarray):
+            return np.sqrt(dx * dx + dy * dy)
+        dx *= dx                          # in place: the matrices are large, the same sums
+        dx += dy * dy
+        return np.sqrt(dx, out=dx)
 
     def waypoints(self, x: np.ndarray, y: np.ndarray, gx: np.ndarray, gy: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray]:
@@ -193,20 +265,32 @@ class Navigator:
         wx, wy = gx.copy(), gy.copy()
         b_here = self.bank[x, y]
         b_goal = self.bank[gx, gy]
-        across = np.flatnonzero((b_here > 0) & (b_goal > 0) & (b_here != b_goal))
+        across = ((b_here > 0) & (b_goal > 0) & (b_here != b_goal)).nonzero()[0]
         if len(across) == 0 or len(self.crossings_xy) == 0:
             return wx, wy
         cx, cy = self.crossings_xy[:, 0], self.crossings_xy[:, 1]
         ok = self.crossing_banks[:, b_here[across]].T          # (agents, crossings)
         both = ok & self.crossing_banks[:, b_goal[across]].T
         cand = np.where(both.any(axis=1)[:, None], both, ok)
-        ax, ay = x[across, None], y[across, None]
-        detour = (self.distance_km(ax, ay, cx[None, :], cy[None, :])
-                  + self.distance_km(cx[None, :], cy[None, :], gx[across, None], gy[across, None]))
+        ny = self.shape[1]
+        to_crossing = self._crossing_km()
+        detour = (to_crossing[x[across].astype(np.intp) * ny + y[across]]
+                  + to_crossing[gx[across].astype(np.intp) * ny + gy[across]])
         j = np.argmin(np.where(cand, detour, np.inf), axis=1)
         has = cand.any(axis=1)
         wx[across[has]], wy[across[has]] = cx[j[has]], cy[j[has]]
         return wx, wy
+
+    def _crossing_km(self) -> np.ndarray:
+        """``distance_km`` from every square (x ny + y) to every crossing; (squares, crossings),
+        computed once per navigator (waypoints read it on every move)."""
+        if self._to_crossing is None:
+            nx, ny = self.shape
+            sx, sy = np.divmod(np.arange(nx * ny), ny)
+            self._to_crossing = self.distance_km(sx[:, None], sy[:, None],
+                                                 self.crossings_xy[None, :, 0],
+                                                 self.crossings_xy[None, :, 1])
+        return self._to_crossing
 
     def advance(self, x: np.ndarray, y: np.ndarray, gx: np.ndarray, gy: np.ndarray,
                 budget_km: np.ndarray, road_factor: np.ndarray | float = 1.0,
@@ -225,68 +309,92 @@ class Navigator:
         route-field mode over from one call to the next, so that an agent led out of a trap is
         not pulled back into it by greedy descent; the caller clears it when a goal changes.
         """
-        x, y = x.astype(np.int32).copy(), y.astype(np.int32).copy()
-        budget = np.asarray(budget_km, float).copy()
-        road_factor = np.broadcast_to(np.asarray(road_factor, float), x.shape)
+        x, y = x.astype(np.int32), y.astype(np.int32)   # copies: the results
         travelled = np.zeros(len(x))
         if len(x) == 0:
             return x, y, travelled
         gx, gy = np.asarray(gx, np.int32), np.asarray(gy, np.int32)
-        wx, wy = self.waypoints(x, y, gx, gy)
-        ox, oy = OFFSETS[None, :, 0], OFFSETS[None, :, 1]
-        ky = self.km_y
-        full = np.ones(len(x), bool)      # no move made yet this call
         state = np.zeros(len(x), bool) if routed is None else routed
         routed = state.copy()   # following a route field to the goal
-        active = np.flatnonzero((budget > 0) & ((x != gx) | (y != gy)))
+        budget_all = np.asarray(budget_km, float)
+        idx = ((budget_all > 0) & ((x != gx) | (y != gy))).nonzero()[0]
+        if len(idx) == 0:   # nobody moves
+            state &= (x != gx) | (y != gy)
+            return x, y, travelled
+        # The moving agents' own state. Squares are flat indices (x ny + y). Agents do not
+        # interact here, so each moves as if alone; those that stop are frozen (``going``
+        # false) and dropped from the arrays once they are half of them.
+        ny = self.shape[1]
+        pad_steps = PADDED_STEPS[ny + 2]
+        ax, ay, agx, agy = (a[idx].astype(np.intp) for a in (x, y, gx, gy))
+        wpx, wpy = self.waypoints(ax, ay, agx, agy)
+        sq, goal_sq, wp_sq = ax * ny + ay, agx * ny + agy, wpx * ny + wpy
+        budget = budget_all[idx]              # a copy: the caller's budget is left alone
+        road = np.asarray(road_factor, float)
+        road = road[idx] if road.ndim else np.full(len(idx), road)
+        km = np.zeros(len(idx))               # 0: no move made yet this call
+        on_field = routed[idx]
+        going = np.ones(len(idx), bool)
+        ox, oy = OFFSETS_AND_STAY[:, 0], OFFSETS_AND_STAY[:, 1]
+        ky = self.km_y
         for _ in range(max_moves):
-            if len(active) == 0:
+            if len(idx) == 0:
                 break
-            xa, ya = x[active], y[active]
-            px, py = xa[:, None] + ox, ya[:, None] + oy
-            r = routed[active]
-            twx, twy = wx[active], wy[active]
-            # greedy movers enter a crossing only if it is their waypoint
-            ok = self._legal[xa, ya] & (~self._nb_crossing[xa, ya] | r[:, None]
-                                        | ((px == twx[:, None]) & (py == twy[:, None])))
-            kx = self.km_x[ya]
-            d_next = ((px - twx[:, None]) * kx[:, None]) ** 2 + ((py - twy[:, None]) * ky) ** 2
-            d_now = ((xa - twx) * kx) ** 2 + ((ya - twy) * ky) ** 2
-            if r.any():
-                d_next, d_now = d_next.astype(float), d_now.astype(float)
-                for k in np.flatnonzero(r):
-                    j = active[k]
-                    f = self.route_field(gx[j], gy[j])
-                    legal = self._legal[xa[k], ya[k]]
-                    d_next[k] = np.inf
-                    d_next[k, legal] = f[px[k, legal], py[k, legal]]
-                    d_now[k] = f[xa[k], ya[k]]
-            d_next = np.where(ok, d_next, np.inf)
-            best = np.argmin(d_next, axis=1)
-            rows = np.arange(len(active))
-            improves = d_next[rows, best] < d_now - 1e-9
-            bx, by = px[rows, best], py[rows, best]
-            step_km = self._step_km[ya, best]
-            cost = self._nb_cost[xa, ya, best]
-            cost = np.where(self._nb_road[xa, ya, best], np.minimum(cost, road_factor[active]),
-                            cost) * step_km
+            ax, ay = np.divmod(sq, ny)
+            wpx, wpy = np.divmod(wp_sq, ny)
+            kx = self.km_x[ay]
+            # squared km from each neighbour (and, last, from here) to the waypoint
+            d = ((((ax - wpx)[:, None] + ox) * kx[:, None]) ** 2
+                 + (((ay - wpy)[:, None] + oy) * ky) ** 2)
+            d_now = d[:, 8]
+            # greedy movers enter a crossing only if it is their waypoint (only a mover next to
+            # a crossing and heading for one may)
+            ok = self._free[sq]
+            k = (self._near_crossing[sq] & self._crossing_flat[wp_sq] & ~on_field).nonzero()[0]
+            if len(k):
+                ok[k] |= self._legal_flat[sq[k]] & (self._next_square[sq[k]] == wp_sq[k, None])
+            # agents on a route field descend it instead (any legal neighbour)
+            for k in (on_field & going).nonzero()[0]:
+                f = self._padded_route_field(goal_sq[k] // ny, goal_sq[k] % ny).ravel()
+                d[k] = f[(ax[k] + 1) * (ny + 2) + ay[k] + 1 + pad_steps]
+                ok[k] = self._legal_flat[sq[k]]
+            d_next = np.where(ok, d[:, :8], np.inf)
+            best = d_next.argmin(axis=1)
+            improves = d_next.min(axis=1) < d_now - 1e-9
+            move = sq * 8 + best
+            step_km = self._move_km[move]
+            cost = self._move_cost[move]
+            cost = np.where(self._move_road[move], np.minimum(cost, road), cost) * step_km
             # a move dearer than what is left is still made if it is the step's first (a river
             # crossing or a climb can take a whole step, but never blocks an agent for ever)
-            affordable = (cost <= budget[active] + 1e-9) | (full[active] & (budget[active] > 0))
+            affordable = ((cost <= budget + 1e-9) | (km == 0)) & going
             can = improves & affordable
-            moved = active[can]
-            x[moved], y[moved] = bx[can], by[can]
-            budget[moved] = np.maximum(budget[moved] - cost[can], 0.0)
-            full[moved] = False
-            travelled[moved] += step_km[can]
-            done = can & (self.crossing[bx, by] | ((bx == gx[active]) & (by == gy[active])))
-            at_wp = can & (bx == twx) & (by == twy) & ~done
-            # stuck greedy movers (no nearer neighbour, budget left) switch to the route field
-            stuck = ~improves & affordable & ~r
-            routed[active[stuck]] = True
+            to = self._next_flat[move]
+            sq = np.where(can, to, sq)
+            budget = np.where(can, np.maximum(budget - cost, 0.0), budget)
+            km += np.where(can, step_km, 0.0)
+            done = can & (self._crossing_flat[to] | (to == goal_sq))
             # a greedy mover at its waypoint (short of the goal) carries on toward the goal
-            wx[active[at_wp]], wy[active[at_wp]] = gx[active[at_wp]], gy[active[at_wp]]
-            active = active[(can & ~done) | stuck]
-        if routed is not None:
-            state[:] = routed & ((x != gx) | (y != gy))
+            at_wp = can & (to == wp_sq) & ~done
+            if at_wp.any():
+                wp_sq = np.where(at_wp, goal_sq, wp_sq)
+            # stuck greedy movers (no nearer neighbour, budget left) switch to the route field
+            stuck = ~improves & affordable & ~on_field
+            on_field |= stuck
+            going = (can & ~done) | stuck
+            if 2 * np.count_nonzero(going) <= len(going):
+                stop = ~going
+                self._write_back(x, y, travelled, routed, idx[stop], sq[stop], km[stop],
+                                 on_field[stop])
+                idx, sq, goal_sq, wp_sq, budget, road, km, on_field = (
+                    a[going] for a in (idx, sq, goal_sq, wp_sq, budget, road, km, on_field))
+                going = going[going]
+        self._write_back(x, y, travelled, routed, idx, sq, km, on_field)
+        state[:] = routed & ((x != gx) | (y != gy))
         return x, y, travelled
+
+    def _write_back(self, x, y, travelled, routed, idx, sq, km, on_field) -> None:
+        """Agents ``idx`` stop moving: their square, km travelled and route-field mode."""
+        x[idx], y[idx] = np.divmod(sq, self.shape[1])
+        travelled[idx] = km
+        routed[idx] = on_field

@@ -128,9 +128,10 @@ class CommNetwork:
         if self._stale or newly_dead.any() or len(self.component) != n:
             self.component = components(n, self.a[self.alive], self.b[self.alive])
             self._stale = False
-        comp = self.component
-        hub_comps = np.unique(comp[hubs & active])
-        self.connected = np.isin(comp, hub_comps) & active
+        comp = self.component                 # a component's label is one of its nodes
+        holds_hub = np.zeros(n, bool)
+        holds_hub[comp[hubs & active]] = True
+        self.connected = holds_hub[comp] & active
         return cut_now
 
     def links_of(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

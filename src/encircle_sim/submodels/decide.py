@@ -178,11 +178,25 @@ def choose(model, threat: np.ndarray) -> Choices:
     return Choices(active, action, goal_x, goal_y, budget, ambushes)
 
 
+def smallest_columns(d: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Columns of the ``m`` smallest values of each row of ``d``, in the order of
+    ``np.argsort(d, axis=1, kind="stable")[:, :m]`` (ties by column), and those values."""
+    d = d.copy()
+    rows = np.arange(len(d))
+    cols = np.empty((len(d), m), np.intp)
+    values = np.empty((len(d), m))
+    for j in range(m):
+        cols[:, j] = col = d.argmin(axis=1)
+        values[:, j] = d[rows, col]
+        d[rows, col] = np.inf
+    return cols, values
+
+
 def _plan(model, threat, idx, t_here, low, budget):
     """New plans of cells ``idx``: (action, goal x, goal y, ambush target unit)."""
     sc, c, u, nav = model.spec, model.cells, model.units, model.nav
     ins, net = sc.insurgents, sc.networks
-    x, y = c.x[idx], c.y[idx]
+    x, y = c.x[idx].astype(np.intp), c.y[idx].astype(np.intp)  # intp: fast grid lookups
     rows = np.arange(len(idx))
     caches = model.caches
     stocked = np.flatnonzero(caches.intact & (caches.stock > 0))
@@ -193,11 +207,15 @@ def _plan(model, threat, idx, t_here, low, budget):
         d = nav.distance_km(px[..., None], py[..., None], caches.x[stocked], caches.y[stocked])
         return (d <= net.resupply_km).any(axis=-1)
 
-    def score(px, py):
-        cover = shelter(model, px, py)
+    short = low.nonzero()[0]
+
+    def score(px, py, cover=None):
+        cover = shelter(model, px, py) if cover is None else cover
         s = SHELTER_VALUE * cover - threat[px, py] * (1.0 - cover)
-        return s + np.where(low.reshape((-1,) + (1,) * (px.ndim - 1)) & near_cache(px, py),
-                            SUPPLY_PULL, 0.0)
+        pull = np.zeros(px.shape)  # SUPPLY_PULL near a cache, for cells short of supply
+        if len(short):
+            pull[short] = np.where(near_cache(px[short], py[short]), SUPPLY_PULL, 0.0)
+        return s + pull
 
     # relocation: random squares and the nearest hideouts it can reach before it plans again
     reach = budget * model.plan_steps
@@ -208,15 +226,15 @@ def _plan(model, threat, idx, t_here, low, budget):
         hx, hy = model.hideouts.x[intact], model.hideouts.y[intact]
         dh = nav.distance_matrix(x, y, hx, hy)
         m = min(HIDEOUT_CANDIDATES, len(intact))
-        nearest = np.argsort(dh, axis=1, kind="stable")[:, :m]
-        within = np.take_along_axis(dh, nearest, axis=1) <= reach[:, None]
+        nearest, d_nearest = smallest_columns(dh, m)
+        within = d_nearest <= reach[:, None]
         gx = np.concatenate([gx, np.where(within, hx[nearest], x[:, None])], axis=1)
         gy = np.concatenate([gy, np.where(within, hy[nearest], y[:, None])], axis=1)
     ok = model.plan.area[gx, gy] & (nav.bank[gx, gy] == nav.bank[x, y][:, None])
     cand = np.where(ok, score(gx, gy), -np.inf)
     best = np.argmax(cand, axis=1)
     here = shelter(model, x, y)
-    gain = cand[rows, best] - score(x, y)
+    gain = cand[rows, best] - score(x, y, here)
     moving = 1.0 - model.concealment[x, y]          # a mover keeps its terrain, not its hideout
     move_risk = t_here * np.maximum(moving - (1.0 - here), 0.0)
     reloc_x, reloc_y = gx[rows, best], gy[rows, best]

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from encircle_sim.cover import air_exposure, ground_exposure
+from encircle_sim.cover import air_exposure, ground_exposure, terrain_and_cover
 from encircle_sim.engagement import detection_draw, search_hazards
 from encircle_sim.state import CellState, Theatre
 from encircle_sim.submodels import engage
@@ -64,7 +64,8 @@ def search(model) -> list[tuple[int, int]]:
     if len(targets) == 0:
         return contacts
     x, y = c.x[targets], c.y[targets]
-    exposure = ground_exposure(model, targets)
+    concealed = terrain_and_cover(model, targets)
+    exposure = ground_exposure(model, targets, concealed)
     h_ground = np.zeros((len(targets), len(alive_u)))
     if len(alive_u):
         d = nav.distance_matrix(x, y, u.x[alive_u], u.y[alive_u])
@@ -75,7 +76,7 @@ def search(model) -> list[tuple[int, int]]:
     for a, air in enumerate(model.air_agents):
         da = nav.distance_km(x, y, air.x, air.y)
         inside = da <= air.spec.radius_km
-        exposure_air = air_exposure(model, targets, air.spec.concealment_factor)
+        exposure_air = air_exposure(model, targets, air.spec.concealment_factor, concealed)
         h_air[:, a] = np.where(inside, air.effort_km2 / air.area_km2 * exposure_air, 0.0)
     h_intel = c.exposed[targets]
     total = h_ground.sum(axis=1) + h_air.sum(axis=1) + h_intel

@@ -155,7 +155,8 @@ def step(model, threat: np.ndarray) -> None:
     c.moved[syr] = (nx_ != c.x[syr]) | (ny_ != c.y[syr])
     c.x[syr], c.y[syr] = nx_, ny_
     c.state[syr] = np.where(moving, CellState.MOVING, CellState.HIDDEN)
-    arrived = syr[far & (nav.distance_km(nx_, ny_, tx, ty) <= ret.spread_km)]
+    near_town = nav.distance_km(nx_, ny_, tx, ty) <= ret.spread_km
+    arrived = syr[far & near_town]
     c.state[arrived] = CellState.HIDDEN
 
     if not ret.enabled:
@@ -168,7 +169,6 @@ def step(model, threat: np.ndarray) -> None:
     if sc.theatres.coupled:
         pressure = max(pressure, model.pressure)
     called = c.called_until[syr] >= model.steps
-    near_town = nav.distance_km(c.x[syr], c.y[syr], tx, ty) <= ret.spread_km
     model.excitation *= np.exp(-model.dt_days / ret.excitation_days)
     rate = ret.base_rate_per_day * (1.0 + ret.pressure_gain * pressure) * np.where(
         called, 1.0 + ret.call_boost, 1.0) + model.excitation / max(int(near_town.sum()), 1)
