@@ -480,7 +480,8 @@ def run_scenario_cli(args) -> int:
               file=sys.stderr)
         return EXIT_ASK_FIRST
     print(outcome_text(result.summary))
-    entries = [name for name in (*RUN_FILES, REPLAY_FILE, *FIGURES, *OTHER_RUN_ENTRIES)
+    entries = [name for name in dict.fromkeys((*RUN_FILES, REPLAY_FILE, *FIGURES,
+                                                *OTHER_RUN_ENTRIES))
                if (Path(out) / name).exists()]
     print(f"results in {out}/ ({', '.join(entries)})")
     return 0
@@ -496,8 +497,11 @@ def outcome_text(s: dict[str, Any]) -> str:
                      f"{iq['escaped_cordon']} escaped through the cordon and "
                      f"{iq['escaped_border']} over the border, {iq['cells_active']} still active")
     if sy["cells_initial"] or sy["joined_from_iraq"]:
-        parts.append(f"Syria: {sy['attacks']} attacks; {sy['cells_active']} of "
-                     f"{sy['cells_initial'] + sy['joined_from_iraq']} sleeper cells still active")
+        came = [f"{sy['cells_initial']} at the start"]
+        came += [f"{sy[k]} {w}" for k, w in (("joined_from_iraq", "joined from Iraq"),
+                                             ("recruited", "recruited")) if sy.get(k)]
+        parts.append(f"Syria: {sy['attacks']} attacks; {sy['cells_active']} sleeper cells "
+                     f"active at the end ({', '.join(came)})")
     parts.append(f"security-force casualties {s['sf_casualties']}, civilian "
                  f"{s['civilian_casualties']}")
     return "; ".join(parts)
