@@ -24,14 +24,21 @@ QUICK_DAYS = load_scenario("quick").time.max_days
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def page():
+def render_page(scenario: str = "quick"):
+    """The page of ``scenario`` rendered in the app layout, as ``solara run`` shows it."""
+
     @solara.component
     def App():
         with solara.AppLayout():
-            CampaignPage("quick")
+            CampaignPage(scenario)
 
     box, rc = solara.render(App(), handle_error=False)
+    return rc
+
+
+@pytest.fixture
+def page():
+    rc = render_page()
     yield rc
     rc.close()
 
@@ -162,12 +169,7 @@ def test_replay_scrubs_a_run_folder_without_running_the_model(run_folder):
 
     record = open_run_folder(run_folder)
 
-    @solara.component
-    def App():
-        with solara.AppLayout():
-            CampaignPage("quick")
-
-    box, rc = solara.render(App(), handle_error=False)
+    rc = render_page()
     try:
         rc.find(v.TextField, label="Run folder").widget.v_model = str(run_folder)
         button(rc, "Open").click()
@@ -200,12 +202,7 @@ def test_replay_scrubs_a_run_folder_without_running_the_model(run_folder):
 
 
 def test_opening_a_folder_that_is_not_a_run_says_why(tmp_path):
-    @solara.component
-    def App():
-        with solara.AppLayout():
-            CampaignPage("quick")
-
-    box, rc = solara.render(App(), handle_error=False)
+    rc = render_page()
     try:
         rc.find(v.TextField, label="Run folder").widget.v_model = str(tmp_path)
         button(rc, "Open").click()
@@ -220,12 +217,7 @@ def test_order_form_and_checkpoints_in_process(tmp_path, monkeypatch):
     back: the page shows the saved day again."""
     monkeypatch.chdir(tmp_path)  # the page saves into ./checkpoints
 
-    @solara.component
-    def App():
-        with solara.AppLayout():
-            CampaignPage("victory_will")
-
-    box, rc = solara.render(App(), handle_error=False)
+    rc = render_page("victory_will")
     try:
         for _ in range(4):
             button(rc, "Step").click()
