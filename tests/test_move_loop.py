@@ -10,6 +10,7 @@ but for a call's first move) and a few cases whose outcome follows from the rule
 
 from __future__ import annotations
 
+import math
 import pickle
 
 import numpy as np
@@ -234,3 +235,22 @@ def test_max_moves_counts_the_moves_of_a_call(max_moves):
     x, _, km = nav.advance(one * 2, one * 3, one * 10, one * 3, np.array([100.0]),
                            max_moves=max_moves)
     assert (x[0], km[0]) == (2 + max_moves, 5.0 * max_moves)
+
+
+@given(st.integers(1, 12), st.integers(0, 9), st.integers(0, 9), st.integers(0, 2**32 - 1),
+       st.sampled_from([np.int32, np.int64]))
+@settings(max_examples=60, deadline=None)
+def test_distance_matrix_is_the_flat_earth_distance_at_the_middle_row(ny, n, m, seed, dtype):
+    rng = np.random.default_rng(seed)
+    nav = open_desert(nx=12, ny=ny, km_x=rng.uniform(3.0, 6.0, ny), km_y=4.5)
+    x1, x2 = rng.integers(0, 12, n).astype(dtype), rng.integers(0, 12, m).astype(dtype)
+    y1, y2 = rng.integers(0, ny, n).astype(dtype), rng.integers(0, ny, m).astype(dtype)
+    d = nav.distance_matrix(x1, y1, x2, y2)
+    assert d.shape == (n, m) and d.dtype == np.float64
+    # the same figures as distance_km's, and as the formula's in plain Python floats
+    assert same_bits(d, nav.distance_km(x1[:, None], y1[:, None], x2[None, :], y2[None, :]))
+    for i in range(n):
+        for j in range(m):
+            kx = float(nav.km_x[(int(y1[i]) + int(y2[j])) // 2])
+            dx, dy = int(x1[i] - x2[j]) * kx, int(y1[i] - y2[j]) * 4.5
+            assert d[i, j] == math.sqrt(dx * dx + dy * dy)

@@ -26,7 +26,7 @@ from scipy import ndimage
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from encircle_sim.navigation_kernels import FINISHED, move_agents
+from encircle_sim.navigation_kernels import FINISHED, distance_matrix_km, move_agents
 
 ROUTE_CACHE_SIZE = 512  # route fields kept per navigator (one float32 grid each)
 
@@ -259,6 +259,15 @@ class Navigator:
 
     def distance_matrix(self, x1, y1, x2, y2) -> np.ndarray:
         """(len(x1), len(x2)) distances in km between two sets of squares."""
+        x1, y1, x2, y2 = (np.asarray(a) for a in (x1, y1, x2, y2))
+        if (x1.dtype.kind == y1.dtype.kind == x2.dtype.kind == y2.dtype.kind == "i"
+                and x1.ndim == y1.ndim == x2.ndim == y2.ndim == 1 and len(x1) == len(y1)
+                and len(x2) == len(y2)):
+            # the compiled loop: the same figures without numpy's temporary matrices
+            out = np.empty((len(x1), len(x2)))
+            if distance_matrix_km(*(a.astype(np.intp, copy=False) for a in (x1, y1, x2, y2)),
+                                  self._km_x_between, self.km_y, out):
+                return out
         return self.distance_km(np.asarray(x1)[:, None], np.asarray(y1)[:, None],
                                 np.asarray(x2)[None, :], np.asarray(y2)[None, :])
 

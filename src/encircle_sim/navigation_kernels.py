@@ -109,3 +109,23 @@ def move_agents(sq, goal_sq, wp_sq, budget, road, km, on_field, start, field_of,
         sq[a], wp_sq[a], budget[a], km[a], on_field[a] = s, w, left, gone, routed
     return paused
 
+
+
+@numba.njit(cache=True)
+def distance_matrix_km(x1, y1, x2, y2, km_x_between, km_y, out):
+    """``Navigator.distance_km`` between every square (x1, y1) and every square (x2, y2), all
+    1-d integer arrays, into ``out`` (len(x1), len(x2)): the numpy version's float64 operations
+    element by element. Returns False, ``out`` unfinished, if a row y1 + y2 is out of the table
+    (numpy's own indexing then says so)."""
+    n, m = len(x1), len(x2)
+    rows = len(km_x_between)
+    for i in range(n):
+        a, b = x1[i], y1[i]
+        for j in range(m):
+            r = b + y2[j]
+            if r < 0 or r >= rows:
+                return False
+            dx = (a - x2[j]) * km_x_between[r]
+            dy = (b - y2[j]) * km_y
+            out[i, j] = np.sqrt(dx * dx + dy * dy)
+    return True
