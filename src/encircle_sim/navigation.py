@@ -1,12 +1,14 @@
 """Moving many agents at once over the grid: rivers are barriers crossed only at crossings.
 
-Every agent moves by single-cell steps to one of its 8 neighbours, all agents advanced together
-with numpy. A step is legal when the target cell is passable (not lake, not river unless it is a
-crossing), a diagonal step does not cut between two impassable cells, and it does not jump
-between two *banks*. Banks are the 4-connected regions of land between rivers, so an agent
-changes bank only by standing on a crossing cell; an agent that steps onto a crossing stops there
-for the rest of the step (crossing a bridge or ford is a deliberate act, and the invariant "no
-agent crosses a river except at a crossing" can then be checked step by step).
+Every agent moves by single-cell steps to one of its 8 neighbours. Agents do not interact while
+they move, so each moves as if alone: a loop compiled with numba (``navigation_kernels.py``)
+carries out the rule below agent by agent, from tables precomputed here with numpy. A step is
+legal when the target cell is passable (not lake, not river unless it is a crossing), a diagonal
+step does not cut between two impassable cells, and it does not jump between two *banks*. Banks
+are the 4-connected regions of land between rivers, so an agent changes bank only by standing on
+a crossing cell; an agent that steps onto a crossing stops there for the rest of the step
+(crossing a bridge or ford is a deliberate act, and the invariant "no agent crosses a river
+except at a crossing" can then be checked step by step).
 
 Agents whose goal lies on another bank head for the crossing that minimises the detour
 (distance to the crossing plus from it to the goal). Each move goes to the legal neighbour nearest
