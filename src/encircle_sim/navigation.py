@@ -1,12 +1,14 @@
 """Moving many agents at once over the grid: rivers are barriers crossed only at crossings.
 
-Every agent moves by single-cell steps to one of its 8 neighbours, all agents advanced together
-with numpy. A step is legal when the target cell is passable (not lake, not river unless it is a
-crossing), a diagonal step does not cut between two impassable cells, and it does not jump
-between two *banks*. Banks are the 4-connected regions of land between rivers, so an agent
-changes bank only by standing on a crossing cell; an agent that steps onto a crossing stops there
-for the rest of the step (crossing a bridge or ford is a deliberate act, and the invariant "no
-agent crosses a river except at a crossing" can then be checked step by step).
+Every agent moves by single-cell steps to one of its 8 neighbours. Agents do not interact while
+they move, so each moves as if alone: a loop compiled with numba (``navigation_kernels.py``)
+carries out the rule below agent by agent, from tables precomputed here with numpy. A step is
+legal when the target cell is passable (not lake, not river unless it is a crossing), a diagonal
+step does not cut between two impassable cells, and it does not jump between two *banks*. Banks
+are the 4-connected regions of land between rivers, so an agent changes bank only by standing on
+a crossing cell; an agent that steps onto a crossing stops there for the rest of the step
+(crossing a bridge or ford is a deliberate act, and the invariant "no agent crosses a river
+except at a crossing" can then be checked step by step).
 
 Agents whose goal lies on another bank head for the crossing that minimises the detour
 (distance to the crossing plus from it to the goal). Each move goes to the legal neighbour nearest
@@ -25,6 +27,8 @@ import numpy as np
 from scipy import ndimage
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
+
+from encircle_sim.navigation_kernels import FINISHED, distance_matrix_km, move_agents
 
 ROUTE_CACHE_SIZE = 512  # route fields kept per navigator (one float32 grid each)
 
@@ -52,6 +56,15 @@ class _PaddedSteps(dict):
 
 
 PADDED_STEPS = _PaddedSteps()
+
+#: No route fields for the move loop: a stack of none (its rows are padded fields, flat).
+_NO_FIELDS = np.zeros((0, 1), np.float32)
+
+
+def _kernel_array(a: np.ndarray) -> np.ndarray:
+    """``a`` contiguous and writeable: the one memory layout the compiled loop is compiled for
+    (another would make numba compile it again)."""
+    return np.require(a, requirements="CW")
 
 
 @dataclass
@@ -109,7 +122,8 @@ class Navigator:
 
     #: Tables derived from the others (rebuilt, not pickled: a checkpoint stays small).
     _DERIVED = ("_free", "_near_crossing", "_legal_flat", "_next_square", "_next_flat",
-                "_move_cost", "_move_road", "_move_km", "_crossing_flat", "_to_crossing")
+                "_move_cost", "_move_road", "_move_km", "_crossing_flat", "_to_crossing",
+                "_kernel_tables")
 
     def _flat_tables(self) -> None:
         """The move tables flat, indexed by square (x ny + y) or by move ((x ny + y) 8 + k),
@@ -128,6 +142,13 @@ class Navigator:
         self._move_km = np.broadcast_to(self._step_km, (nx, ny, 8)).ravel()
         self._crossing_flat = self.crossing.ravel()
         self._to_crossing = None   # see _crossing_km
+        # the same tables as the compiled move loop takes them (``move_agents``)
+        self._kernel_tables = (
+            *(_kernel_array(a) for a in (
+                self._free.ravel(), self._near_crossing, self._legal_flat.ravel(),
+                self._next_flat, self._move_cost, self._move_road, self._move_km,
+                self._crossing_flat, np.asarray(self.km_x, np.float64))),
+            float(self.km_y), int(ny), _kernel_array(PADDED_STEPS[ny + 2]))
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
@@ -240,6 +261,15 @@ class Navigator:
 
     def distance_matrix(self, x1, y1, x2, y2) -> np.ndarray:
         """(len(x1), len(x2)) distances in km between two sets of squares."""
+        x1, y1, x2, y2 = (np.asarray(a) for a in (x1, y1, x2, y2))
+        if (x1.dtype.kind == y1.dtype.kind == x2.dtype.kind == y2.dtype.kind == "i"
+                and x1.ndim == y1.ndim == x2.ndim == y2.ndim == 1 and len(x1) == len(y1)
+                and len(x2) == len(y2)):
+            # the compiled loop: the same figures without numpy's temporary matrices
+            out = np.empty((len(x1), len(x2)))
+            if distance_matrix_km(*(a.astype(np.intp, copy=False) for a in (x1, y1, x2, y2)),
+                                  self._km_x_between, self.km_y, out):
+                return out
         return self.distance_km(np.asarray(x1)[:, None], np.asarray(y1)[:, None],
                                 np.asarray(x2)[None, :], np.asarray(y2)[None, :])
 
@@ -315,17 +345,14 @@ class Navigator:
             return x, y, travelled
         gx, gy = np.asarray(gx, np.int32), np.asarray(gy, np.int32)
         state = np.zeros(len(x), bool) if routed is None else routed
-        routed = state.copy()   # following a route field to the goal
         budget_all = np.asarray(budget_km, float)
         idx = ((budget_all > 0) & ((x != gx) | (y != gy))).nonzero()[0]
         if len(idx) == 0:   # nobody moves
             state &= (x != gx) | (y != gy)
             return x, y, travelled
         # The moving agents' own state. Squares are flat indices (x ny + y). Agents do not
-        # interact here, so each moves as if alone; those that stop are frozen (``going``
-        # false) and dropped from the arrays once they are half of them.
+        # interact here, so each moves as if alone: the compiled loop moves them one by one.
         ny = self.shape[1]
-        pad_steps = PADDED_STEPS[ny + 2]
         ax, ay, agx, agy = (a[idx].astype(np.intp) for a in (x, y, gx, gy))
         wpx, wpy = self.waypoints(ax, ay, agx, agy)
         sq, goal_sq, wp_sq = ax * ny + ay, agx * ny + agy, wpx * ny + wpy
@@ -333,68 +360,36 @@ class Navigator:
         road = np.asarray(road_factor, float)
         road = road[idx] if road.ndim else np.full(len(idx), road)
         km = np.zeros(len(idx))               # 0: no move made yet this call
-        on_field = routed[idx]
-        going = np.ones(len(idx), bool)
-        ox, oy = OFFSETS_AND_STAY[:, 0], OFFSETS_AND_STAY[:, 1]
-        ky = self.km_y
-        for _ in range(max_moves):
-            if len(idx) == 0:
+        on_field = state[idx].astype(bool)    # following a route field to the goal
+        start = np.zeros(len(idx), np.intp)   # the move each agent is at
+        # route fields (Dijkstra, in Python) are handed to the compiled loop: first those of
+        # the agents already on one, then those that agents turned to meanwhile, until none is
+        # missing
+        need = on_field.nonzero()[0] if max_moves > 0 else on_field[:0].nonzero()[0]
+        while True:
+            fields, field_of = self._stacked_route_fields(goal_sq, need)
+            paused = move_agents(sq, goal_sq, wp_sq, budget, road, km, on_field, start,
+                                 field_of, fields, *self._kernel_tables, max_moves)
+            need = (paused != FINISHED).nonzero()[0]
+            if len(need) == 0:
                 break
-            ax, ay = np.divmod(sq, ny)
-            wpx, wpy = np.divmod(wp_sq, ny)
-            kx = self.km_x[ay]
-            # squared km from each neighbour (and, last, from here) to the waypoint
-            d = ((((ax - wpx)[:, None] + ox) * kx[:, None]) ** 2
-                 + (((ay - wpy)[:, None] + oy) * ky) ** 2)
-            d_now = d[:, 8]
-            # greedy movers enter a crossing only if it is their waypoint (only a mover next to
-            # a crossing and heading for one may)
-            ok = self._free[sq]
-            k = (self._near_crossing[sq] & self._crossing_flat[wp_sq] & ~on_field).nonzero()[0]
-            if len(k):
-                ok[k] |= self._legal_flat[sq[k]] & (self._next_square[sq[k]] == wp_sq[k, None])
-            # agents on a route field descend it instead (any legal neighbour)
-            for k in (on_field & going).nonzero()[0]:
-                f = self._padded_route_field(goal_sq[k] // ny, goal_sq[k] % ny).ravel()
-                d[k] = f[(ax[k] + 1) * (ny + 2) + ay[k] + 1 + pad_steps]
-                ok[k] = self._legal_flat[sq[k]]
-            d_next = np.where(ok, d[:, :8], np.inf)
-            best = d_next.argmin(axis=1)
-            improves = d_next.min(axis=1) < d_now - 1e-9
-            move = sq * 8 + best
-            step_km = self._move_km[move]
-            cost = self._move_cost[move]
-            cost = np.where(self._move_road[move], np.minimum(cost, road), cost) * step_km
-            # a move dearer than what is left is still made if it is the step's first (a river
-            # crossing or a climb can take a whole step, but never blocks an agent for ever)
-            affordable = ((cost <= budget + 1e-9) | (km == 0)) & going
-            can = improves & affordable
-            to = self._next_flat[move]
-            sq = np.where(can, to, sq)
-            budget = np.where(can, np.maximum(budget - cost, 0.0), budget)
-            km += np.where(can, step_km, 0.0)
-            done = can & (self._crossing_flat[to] | (to == goal_sq))
-            # a greedy mover at its waypoint (short of the goal) carries on toward the goal
-            at_wp = can & (to == wp_sq) & ~done
-            if at_wp.any():
-                wp_sq = np.where(at_wp, goal_sq, wp_sq)
-            # stuck greedy movers (no nearer neighbour, budget left) switch to the route field
-            stuck = ~improves & affordable & ~on_field
-            on_field |= stuck
-            going = (can & ~done) | stuck
-            if 2 * np.count_nonzero(going) <= len(going):
-                stop = ~going
-                self._write_back(x, y, travelled, routed, idx[stop], sq[stop], km[stop],
-                                 on_field[stop])
-                idx, sq, goal_sq, wp_sq, budget, road, km, on_field = (
-                    a[going] for a in (idx, sq, goal_sq, wp_sq, budget, road, km, on_field))
-                going = going[going]
-        self._write_back(x, y, travelled, routed, idx, sq, km, on_field)
-        state[:] = routed & ((x != gx) | (y != gy))
+            start[:] = FINISHED
+            start[need] = paused[need]
+        x[idx], y[idx] = np.divmod(sq, ny)
+        travelled[idx] = km
+        routed_now = state.copy()
+        routed_now[idx] = on_field
+        state[:] = routed_now & ((x != gx) | (y != gy))
         return x, y, travelled
 
-    def _write_back(self, x, y, travelled, routed, idx, sq, km, on_field) -> None:
-        """Agents ``idx`` stop moving: their square, km travelled and route-field mode."""
-        x[idx], y[idx] = np.divmod(sq, self.shape[1])
-        travelled[idx] = km
-        routed[idx] = on_field
+    def _stacked_route_fields(self, goal_sq: np.ndarray, agents: np.ndarray
+                              ) -> tuple[np.ndarray, np.ndarray]:
+        """The padded route fields to the goals of ``agents``, flat and stacked (one row per
+        goal), and per agent the row of its field (-1: none), for ``move_agents``."""
+        field_of = np.full(len(goal_sq), -1, np.intp)
+        if len(agents) == 0:
+            return _NO_FIELDS, field_of
+        ny = self.shape[1]
+        goals, field_of[agents] = np.unique(goal_sq[agents], return_inverse=True)
+        fields = np.stack([self._padded_route_field(g // ny, g % ny).ravel() for g in goals])
+        return fields, field_of

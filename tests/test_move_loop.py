@@ -1,0 +1,256 @@
+"""The compiled move loop (``navigation_kernels.move_agents`` behind ``Navigator.advance``)
+against the rule it carries out, on random small grids with rivers, crossings, lakes and roads.
+
+The oracle is the move rule written with whole-array numpy operations (``reference_advance``
+below: the implementation ``advance`` had before it was compiled, kept here only as the
+reference): every agent's square, km travelled and route-field mode must be the same to the bit.
+Besides, invariants of the rule itself (never across a river but at a crossing, the budget kept
+but for a call's first move) and a few cases whose outcome follows from the rule alone.
+"""
+
+from __future__ import annotations
+
+import math
+import pickle
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from encircle_sim.navigation import OFFSETS_AND_STAY, PADDED_STEPS, Navigator
+
+
+def reference_advance(nav: Navigator, x, y, gx, gy, budget_km, road_factor=1.0, max_moves=64,
+                      routed=None):
+    """The move rule of ``Navigator.advance`` over whole arrays (its numpy implementation)."""
+    x, y = x.astype(np.int32), y.astype(np.int32)
+    travelled = np.zeros(len(x))
+    if len(x) == 0:
+        return x, y, travelled
+    gx, gy = np.asarray(gx, np.int32), np.asarray(gy, np.int32)
+    state = np.zeros(len(x), bool) if routed is None else routed
+    routed = state.copy()
+    budget_all = np.asarray(budget_km, float)
+    idx = ((budget_all > 0) & ((x != gx) | (y != gy))).nonzero()[0]
+    ny = nav.shape[1]
+    pad_steps = PADDED_STEPS[ny + 2]
+    ax, ay, agx, agy = (a[idx].astype(np.intp) for a in (x, y, gx, gy))
+    wpx, wpy = nav.waypoints(ax, ay, agx, agy)
+    sq, goal_sq, wp_sq = ax * ny + ay, agx * ny + agy, wpx * ny + wpy
+    budget = budget_all[idx]
+    road = np.asarray(road_factor, float)
+    road = road[idx] if road.ndim else np.full(len(idx), road)
+    km = np.zeros(len(idx))
+    on_field = routed[idx]
+    going = np.ones(len(idx), bool)
+    ox, oy = OFFSETS_AND_STAY[:, 0], OFFSETS_AND_STAY[:, 1]
+    ky = nav.km_y
+    for _ in range(max_moves):
+        ax, ay = np.divmod(sq, ny)
+        wpx, wpy = np.divmod(wp_sq, ny)
+        kx = nav.km_x[ay]
+        d = ((((ax - wpx)[:, None] + ox) * kx[:, None]) ** 2
+             + (((ay - wpy)[:, None] + oy) * ky) ** 2)
+        d_now = d[:, 8]          # a view: a route-field agent's field value where it stands
+        ok = nav._free[sq]
+        k = (nav._near_crossing[sq] & nav._crossing_flat[wp_sq] & ~on_field).nonzero()[0]
+        ok[k] |= nav._legal_flat[sq[k]] & (nav._next_square[sq[k]] == wp_sq[k, None])
+        for k in (on_field & going).nonzero()[0]:
+            f = nav._padded_route_field(goal_sq[k] // ny, goal_sq[k] % ny).ravel()
+            d[k] = f[(ax[k] + 1) * (ny + 2) + ay[k] + 1 + pad_steps]
+            ok[k] = nav._legal_flat[sq[k]]
+        d_next = np.where(ok, d[:, :8], np.inf)
+        best = d_next.argmin(axis=1)
+        improves = d_next.min(axis=1) < d_now - 1e-9
+        move = sq * 8 + best
+        step_km = nav._move_km[move]
+        cost = nav._move_cost[move]
+        cost = np.where(nav._move_road[move], np.minimum(cost, road), cost) * step_km
+        affordable = ((cost <= budget + 1e-9) | (km == 0)) & going
+        can = improves & affordable
+        to = nav._next_flat[move]
+        sq = np.where(can, to, sq)
+        budget = np.where(can, np.maximum(budget - cost, 0.0), budget)
+        km += np.where(can, step_km, 0.0)
+        done = can & (nav._crossing_flat[to] | (to == goal_sq))
+        wp_sq = np.where(can & (to == wp_sq) & ~done, goal_sq, wp_sq)
+        stuck = ~improves & affordable & ~on_field
+        on_field |= stuck
+        going = (can & ~done) | stuck
+    x[idx], y[idx] = np.divmod(sq, ny)
+    travelled[idx] = km
+    routed[idx] = on_field
+    state[:] = routed & ((x != gx) | (y != gy))
+    return x, y, travelled
+
+
+def grid_navigator(nx, ny, river_at, crossings, lakes, roads, cost, km_x, km_y) -> Navigator:
+    """A navigator of an nx x ny grid: a river down column ``river_at`` (None: no river) passable
+    at rows ``crossings``, lake squares, road squares, a terrain cost per square."""
+    river = np.zeros((nx, ny), bool)
+    lake = np.zeros((nx, ny), bool)
+    lake[tuple(np.array(lakes, np.intp).reshape(-1, 2).T)] = True
+    passable = ~lake
+    if river_at is not None:
+        river[river_at, :] = True
+        passable[river_at, :] = False
+        passable[river_at, list(crossings)] = True
+    lake &= ~river
+    road = np.zeros((nx, ny), bool)
+    road[tuple(np.array(roads, np.intp).reshape(-1, 2).T)] = True
+    layers = {"passable": passable, "river": river, "lake": lake, "move_cost": cost,
+              "road": road}
+    return Navigator.from_layers(layers, km_x, km_y)
+
+
+@st.composite
+def worlds(draw):
+    """A random small grid and agents on it: (navigator, call arguments, max_moves)."""
+    nx, ny = draw(st.integers(3, 14)), draw(st.integers(3, 14))
+    squares = st.tuples(st.integers(0, nx - 1), st.integers(0, ny - 1))
+    river_at = draw(st.none() | st.integers(1, nx - 2))
+    crossings = draw(st.sets(st.integers(0, ny - 1), max_size=3))
+    lakes = draw(st.lists(squares, max_size=nx * ny // 3))
+    roads = draw(st.lists(squares, max_size=nx * ny // 2))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    cost = rng.uniform(1.0, 4.0, (nx, ny))
+    km_x = rng.uniform(3.0, 6.0, ny)
+    nav = grid_navigator(nx, ny, river_at, crossings, lakes, roads, cost, km_x,
+                         float(rng.uniform(3.0, 6.0)))
+    ok = np.argwhere(nav.passable)
+    n = draw(st.integers(0, 40)) if len(ok) else 0
+    start, goal = ok[rng.integers(0, len(ok), n)], ok[rng.integers(0, len(ok), n)]
+    budget = rng.choice([0.0, 2.0, 10.0, 60.0, 400.0], n) * rng.random(n)
+    road = rng.uniform(0.2, 1.5, n) if draw(st.booleans()) else float(rng.uniform(0.2, 1.5))
+    routed = rng.random(n) < 0.3
+    return nav, (start[:, 0], start[:, 1], goal[:, 0], goal[:, 1], budget, road, routed), \
+        draw(st.integers(0, 70))
+
+
+def same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+
+
+@given(worlds(), st.integers(1, 4))
+@settings(max_examples=150, deadline=None)
+def test_the_compiled_loop_moves_every_agent_as_the_rule_does(world, calls):
+    nav, (x, y, gx, gy, budget, road, routed), max_moves = world
+    mine, ref = routed.copy(), routed.copy()
+    for _ in range(calls):   # successive calls: route-field mode carried over by ``routed``
+        got = nav.advance(x, y, gx, gy, budget, road, max_moves=max_moves, routed=mine)
+        want = reference_advance(nav, x, y, gx, gy, budget, road, max_moves, ref)
+        for a, b in zip(got, want, strict=True):
+            assert same_bits(a, b)
+        assert same_bits(mine, ref)
+        x, y = got[0], got[1]
+
+
+@given(worlds())
+@settings(max_examples=100, deadline=None)
+def test_agents_cross_rivers_only_at_crossings_and_keep_their_budget(world):
+    nav, (x, y, gx, gy, budget, _, routed), max_moves = world
+    # terrain costs 1 to 4 per km and roads no less than 1: a km travelled costs at least 1
+    nx_, ny_, km = nav.advance(x, y, gx, gy, budget, 1.0, max_moves=max_moves, routed=routed)
+    assert nav.passable[nx_, ny_].all()
+    b0, b1 = nav.bank[x, y], nav.bank[nx_, ny_]
+    assert not ((b0 > 0) & (b1 > 0) & (b0 != b1)).any()   # a crossing (bank 0) stops a mover
+    longest = np.hypot(nav.km_x.max(), nav.km_y)
+    # only a call's first move may cost more than what is left
+    assert (km <= np.maximum(budget, longest) + 1e-6).all()
+    assert (km[budget <= 0] == 0).all()
+    # an agent left in route-field mode is one that has not reached its goal
+    assert not (routed & (nx_ == gx) & (ny_ == gy)).any()
+
+
+def open_desert(nx=12, ny=12, **kw) -> Navigator:
+    spec = {"river_at": None, "crossings": (), "lakes": [], "roads": [],
+            "cost": np.ones((nx, ny)), "km_x": np.full(ny, 5.0), "km_y": 5.0} | kw
+    return grid_navigator(nx, ny, **spec)
+
+
+def test_in_open_desert_an_agent_goes_straight_at_one_km_per_km_of_budget():
+    nav = open_desert()
+    one = np.array([1])
+    # 8 squares east of the goal's row, 5 km each: 40 km; 22 km of budget make 4 moves (20 km)
+    x, y, km = nav.advance(one * 2, one * 3, one * 10, one * 3, np.array([22.0]))
+    assert (x[0], y[0], km[0]) == (6, 3, 20.0)
+    # with enough budget it arrives, having gone the straight distance
+    x, y, km = nav.advance(one * 2, one * 3, one * 10, one * 3, np.array([100.0]))
+    assert (x[0], y[0], km[0]) == (10, 3, 40.0)
+
+
+def test_a_road_move_costs_the_road_factor_per_km():
+    roads = [(i, 3) for i in range(12)]
+    nav = open_desert(cost=np.full((12, 12), 3.0), roads=roads)
+    one = np.array([1])
+    # on the road a 5 km move costs 5 x min(3, 0.5) = 2.5: 10 km of budget make 4 moves
+    x, _, km = nav.advance(one * 2, one * 3, one * 10, one * 3, np.array([10.0]), 0.5)
+    assert (x[0], km[0]) == (6, 20.0)
+    # off it a move costs 5 x 3 = 15: one move all the same (a call's first move is made even
+    # if dearer than the budget), and nothing is left for another
+    x, _, km = nav.advance(one * 2, one * 5, one * 10, one * 5, np.array([10.0]), 0.5)
+    assert (x[0], km[0]) == (3, 5.0)
+
+
+def test_a_river_is_crossed_at_its_crossing_where_the_mover_stops():
+    nav = open_desert(river_at=6, crossings=(9,))
+    one = np.array([1])
+    x, y, _ = nav.advance(one * 2, one * 2, one * 10, one * 2, np.array([500.0]))
+    assert (x[0], y[0]) == (6, 9)                       # on the crossing, for this call
+    x, y, _ = nav.advance(x, y, one * 10, one * 2, np.array([500.0]))
+    assert (x[0], y[0]) == (10, 2)
+
+
+def test_an_agent_stuck_behind_a_lake_follows_the_route_field_round_it():
+    # a lake wall across the way, open only at its north end (row 11); the goal just behind it
+    nav = open_desert(lakes=[(6, j) for j in range(0, 11)])
+    one = np.array([1])
+    routed = np.zeros(1, bool)
+    # greedy descent takes it to the wall at (5, 2), where no neighbour is nearer the goal: it
+    # turns to the route field, which leads it north along the wall
+    x, y, _ = nav.advance(one * 4, one * 2, one * 8, one * 2, np.array([40.0]), routed=routed)
+    assert routed[0] and x[0] <= 6 and y[0] > 2
+    x, y, _ = nav.advance(x, y, one * 8, one * 2, np.array([500.0]), routed=routed)
+    assert (x[0], y[0]) == (8, 2) and not routed[0]    # round the end of the wall, arrived
+
+
+def test_a_pickled_navigator_moves_agents_the_same():
+    nav = open_desert(river_at=6, crossings=(3, 9), lakes=[(3, j) for j in range(5, 12)])
+    again = pickle.loads(pickle.dumps(nav))
+    rng = np.random.default_rng(3)
+    ok = np.argwhere(nav.passable)
+    s, g = ok[rng.integers(0, len(ok), 50)], ok[rng.integers(0, len(ok), 50)]
+    budget = rng.uniform(0, 60, 50)
+    for a, b in zip(nav.advance(s[:, 0], s[:, 1], g[:, 0], g[:, 1], budget),
+                    again.advance(s[:, 0], s[:, 1], g[:, 0], g[:, 1], budget), strict=True):
+        assert same_bits(a, b)
+
+
+@pytest.mark.parametrize("max_moves", [0, 1])
+def test_max_moves_counts_the_moves_of_a_call(max_moves):
+    nav = open_desert()
+    one = np.array([1])
+    x, _, km = nav.advance(one * 2, one * 3, one * 10, one * 3, np.array([100.0]),
+                           max_moves=max_moves)
+    assert (x[0], km[0]) == (2 + max_moves, 5.0 * max_moves)
+
+
+@given(st.integers(1, 12), st.integers(0, 9), st.integers(0, 9), st.integers(0, 2**32 - 1),
+       st.sampled_from([np.int32, np.int64]))
+@settings(max_examples=60, deadline=None)
+def test_distance_matrix_is_the_flat_earth_distance_at_the_middle_row(ny, n, m, seed, dtype):
+    rng = np.random.default_rng(seed)
+    nav = open_desert(nx=12, ny=ny, km_x=rng.uniform(3.0, 6.0, ny), km_y=4.5)
+    x1, x2 = rng.integers(0, 12, n).astype(dtype), rng.integers(0, 12, m).astype(dtype)
+    y1, y2 = rng.integers(0, ny, n).astype(dtype), rng.integers(0, ny, m).astype(dtype)
+    d = nav.distance_matrix(x1, y1, x2, y2)
+    assert d.shape == (n, m) and d.dtype == np.float64
+    # the same figures as distance_km's, and as the formula's in plain Python floats
+    assert same_bits(d, nav.distance_km(x1[:, None], y1[:, None], x2[None, :], y2[None, :]))
+    for i in range(n):
+        for j in range(m):
+            kx = float(nav.km_x[(int(y1[i]) + int(y2[j])) // 2])
+            dx, dy = int(x1[i] - x2[j]) * kx, int(y1[i] - y2[j]) * 4.5
+            assert d[i, j] == math.sqrt(dx * dx + dy * dy)
