@@ -270,8 +270,7 @@ class Navigator:
             if distance_matrix_km(*(a.astype(np.intp, copy=False) for a in (x1, y1, x2, y2)),
                                   self._km_x_between, self.km_y, out):
                 return out
-        return self.distance_km(np.asarray(x1)[:, None], np.asarray(y1)[:, None],
-                                np.asarray(x2)[None, :], np.asarray(y2)[None, :])
+        return self.distance_km(x1[:, None], y1[:, None], x2[None, :], y2[None, :])
 
     def distance_km(self, x1, y1, x2, y2) -> np.ndarray:
         """Local flat-earth distance in km between cells (accurate over tens of km)."""
@@ -365,7 +364,7 @@ class Navigator:
         # route fields (Dijkstra, in Python) are handed to the compiled loop: first those of
         # the agents already on one, then those that agents turned to meanwhile, until none is
         # missing
-        need = on_field.nonzero()[0] if max_moves > 0 else on_field[:0].nonzero()[0]
+        need = on_field.nonzero()[0] if max_moves > 0 else np.empty(0, np.intp)
         while True:
             fields, field_of = self._stacked_route_fields(goal_sq, need)
             paused = move_agents(sq, goal_sq, wp_sq, budget, road, km, on_field, start,
@@ -377,9 +376,8 @@ class Navigator:
             start[need] = paused[need]
         x[idx], y[idx] = np.divmod(sq, ny)
         travelled[idx] = km
-        routed_now = state.copy()
-        routed_now[idx] = on_field
-        state[:] = routed_now & ((x != gx) | (y != gy))
+        state[idx] = on_field
+        state &= (x != gx) | (y != gy)
         return x, y, travelled
 
     def _stacked_route_fields(self, goal_sq: np.ndarray, agents: np.ndarray
