@@ -18,8 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from encircle_sim.navigation import Navigator
-from encircle_sim.state import CellState
+from encircle_sim.state import CellArrays, CellState, Theatre
 from encircle_sim.submodels.retaliate_kernels import (
+    active_sleepers,
     attackers,
     flee_goals,
     nearest_within,
@@ -156,7 +157,10 @@ def test_settling_writes_squares_states_and_who_is_near_its_town_as_the_rule_doe
 def test_attack_draws_follow_the_rate_per_sleeper(seed, n, pressure, boost, excitation, dt):
     rng = np.random.default_rng(seed)
     near = rng.random(n) < 0.7
-    called = rng.random(n) < 0.4
+    syr = np.sort(rng.choice(n + 5, n, replace=False))     # the sleepers among all cells
+    called_until = rng.integers(5, 15, n + 5)
+    step = int(rng.integers(5, 15))
+    called = called_until[syr] >= step
     draws = rng.random(n)
     base, gain = 0.05, 1.5
     # the reference: the rate over every sleeper, as retaliate.step wrote it
@@ -166,7 +170,7 @@ def test_attack_draws_follow_the_rate_per_sleeper(seed, n, pressure, boost, exci
     # the kernel with the step's two probabilities (not called, called)
     rate2 = base * (1.0 + gain * pressure) * np.array([1.0, 1.0 + boost]) \
         + excitation / max(int(near.sum()), 1)
-    got = attackers(near, called, draws, -np.expm1(-rate2 * dt))
+    got = attackers(syr, near, called_until, step, draws, -np.expm1(-rate2 * dt))
     np.testing.assert_array_equal(got, np.flatnonzero(ref))
 
 
@@ -185,3 +189,14 @@ def test_an_ambush_targets_the_first_nearest_sdf_post_within_reach(seed, n_units
     ok = du <= reach
     ref = int(units[np.flatnonzero(ok)[np.argmin(du[ok])]]) if ok.any() else -1
     assert nearest_within(ux, uy, units, np.int32(x), np.int32(y), reach, kxb, ky) == ref
+
+
+@given(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 1)), max_size=40), st.integers(0, 5))
+@settings(max_examples=100, deadline=None)
+def test_the_sleepers_are_the_active_cells_of_the_syrian_theatre(rows, spare):
+    cells = CellArrays(len(rows) + spare)
+    idx = cells.add(len(rows))
+    for i, (state, theatre) in zip(idx, rows, strict=True):
+        cells.state[i], cells.theatre[i] = state, theatre
+    np.testing.assert_array_equal(active_sleepers(cells.state, cells.theatre, cells.n),
+                                  cells.active_in(Theatre.SYRIA))

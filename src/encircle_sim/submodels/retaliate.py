@@ -41,6 +41,7 @@ from encircle_sim.agents import new_cell_agent
 from encircle_sim.state import CellState, Theatre
 from encircle_sim.submodels import engage, move
 from encircle_sim.submodels.retaliate_kernels import (
+    active_sleepers,
     attackers,
     flee_goals,
     nearest_within,
@@ -63,7 +64,7 @@ def register_calls(model, callers: np.ndarray) -> None:
     """Sleepers in the callers' network components are stirred for ``call_days``."""
     c = model.cells
     comps = np.unique(model.network.component[callers])
-    sleepers = c.active_in(Theatre.SYRIA)
+    sleepers = active_sleepers(c.state, c.theatre, c.n)
     reached = sleepers[np.isin(model.network.component[sleepers], comps)]
     until = model.steps + int(round(model.spec.retaliation.call_days / model.dt_days))
     c.called_until[reached] = np.maximum(c.called_until[reached], until)
@@ -95,7 +96,7 @@ def join_syria(model, i: int) -> None:
 
 def _link_to_sleepers(model, j: int) -> None:
     c = model.cells
-    sleepers = c.active_in(Theatre.SYRIA)
+    sleepers = active_sleepers(c.state, c.theatre, c.n)
     sleepers = sleepers[sleepers != j]
     if len(sleepers):
         ds = model.nav.distance_km(c.x[sleepers], c.y[sleepers], c.x[j], c.y[j])
@@ -139,7 +140,7 @@ def step(model, threat: np.ndarray) -> None:
     """Move the Syrian cells and draw their attacks for this step."""
     sc, c, u, nav = model.spec, model.cells, model.units, model.nav
     ret, ins, rng = sc.retaliation, sc.insurgents, model.streams.retaliate
-    syr = c.active_in(Theatre.SYRIA)
+    syr = active_sleepers(c.state, c.theatre, c.n)
     if len(syr) == 0 or len(model.town_xy) == 0:
         return
     km_x_between, km_y = nav._km_x_between, nav.km_y
@@ -167,12 +168,12 @@ def step(model, threat: np.ndarray) -> None:
     pressure = model.pressure_syria
     if sc.theatres.coupled:
         pressure = max(pressure, model.pressure)
-    called = c.called_until[syr] >= model.steps
     model.excitation *= np.exp(-model.dt_days / ret.excitation_days)
     # the rate takes two values (called or not): the per-step probability of each
     rate = ret.base_rate_per_day * (1.0 + ret.pressure_gain * pressure) * np.array(
         [1.0, 1.0 + ret.call_boost]) + model.excitation / max(n_near, 1)
-    attack = attackers(near_town, called, rng.random(len(syr)), -np.expm1(-rate * model.dt_days))
+    attack = attackers(syr, near_town, c.called_until, model.steps, rng.random(len(syr)),
+                       -np.expm1(-rate * model.dt_days))
     model.excitation += len(attack) * ret.excitation / ret.excitation_days
     sdf = np.flatnonzero(u.alive & u.syria) if len(attack) else None
     raids = []

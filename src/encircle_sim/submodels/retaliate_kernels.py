@@ -14,10 +14,12 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from encircle_sim.state import CellState
+from encircle_sim.state import CellState, Theatre
 
 HIDDEN = np.int8(CellState.HIDDEN)
 MOVING = np.int8(CellState.MOVING)
+ATTACKING = np.int8(CellState.ATTACKING)
+SYRIA = np.int8(Theatre.SYRIA)
 
 
 @numba.njit(cache=True)
@@ -27,6 +29,19 @@ def _km(x1, y1, x2, y2, km_x_between, km_y):
     dx = (x1 - x2) * km_x_between[y1 + y2]
     dy = (y1 - y2) * km_y
     return np.sqrt(dx * dx + dy * dy)
+
+
+@numba.njit(cache=True)
+def active_sleepers(state, theatre, n):
+    """The active cells (state <= ATTACKING) of the Syrian theatre among the first n, in order
+    (``CellArrays.active_in(Theatre.SYRIA)``)."""
+    out = np.empty(n, np.intp)
+    m = 0
+    for i in range(n):
+        if state[i] <= ATTACKING and theatre[i] == SYRIA:
+            out[m] = i
+            m += 1
+    return out[:m]
 
 
 @numba.njit(cache=True)
@@ -97,13 +112,15 @@ def settle(syr, nx, ny, tx, ty, far, moving, spread_km, x, y, moved, state, km_x
 
 
 @numba.njit(cache=True)
-def attackers(near_town, called, draws, p_attack):
-    """Positions k of the sleepers that attack: near their town and draws[k] <
-    p_attack[called[k]] (p_attack: the step's probability without and with a call)."""
+def attackers(syr, near_town, called_until, step, draws, p_attack):
+    """Positions k of the sleepers ``syr[k]`` that attack: near their town and draws[k] <
+    p_attack[called], called = called_until >= step (p_attack: the step's probability without
+    and with a call)."""
     out = np.empty(len(near_town), np.intp)
     m = 0
     for k in range(len(near_town)):
-        if near_town[k] and draws[k] < p_attack[1 if called[k] else 0]:
+        called = called_until[syr[k]] >= step
+        if near_town[k] and draws[k] < p_attack[1 if called else 0]:
             out[m] = k
             m += 1
     return out[:m]
