@@ -254,3 +254,50 @@ def test_distance_matrix_is_the_flat_earth_distance_at_the_middle_row(ny, n, m, 
             kx = float(nav.km_x[(int(y1[i]) + int(y2[j])) // 2])
             dx, dy = int(x1[i] - x2[j]) * kx, int(y1[i] - y2[j]) * 4.5
             assert d[i, j] == math.sqrt(dx * dx + dy * dy)
+
+
+@given(worlds(), st.integers(1, 3))
+@settings(max_examples=60, deadline=None)
+def test_a_route_cache_smaller_than_the_goals_in_use_moves_agents_the_same(world, size):
+    # with room for 1 to 3 fields, agents on route fields to more goals than that wait their
+    # turn (their fields are computed a few at a time): the same moves as with room for all
+    import encircle_sim.navigation as navigation
+
+    nav, (x, y, gx, gy, budget, road, routed), max_moves = world
+    want = reference_advance(nav, x, y, gx, gy, budget, road, max_moves, routed.copy())
+    small = pickle.loads(pickle.dumps(nav))
+    saved = navigation.ROUTE_CACHE_SIZE, navigation.ROUTE_SLOTS_FIRST
+    navigation.ROUTE_CACHE_SIZE, navigation.ROUTE_SLOTS_FIRST = size, 1
+    try:
+        small._empty_route_cache()
+        got = small.advance(x, y, gx, gy, budget, road, max_moves=max_moves, routed=routed)
+        assert len(small._slot_goal) <= size
+    finally:
+        navigation.ROUTE_CACHE_SIZE, navigation.ROUTE_SLOTS_FIRST = saved
+    for a, b in zip(got, want, strict=True):
+        assert same_bits(a, b)
+
+
+def test_the_route_cache_gives_up_the_least_recently_used_field_and_pickles_its_order(
+        monkeypatch):
+    import encircle_sim.navigation as navigation
+
+    monkeypatch.setattr(navigation, "ROUTE_CACHE_SIZE", 3)
+    monkeypatch.setattr(navigation, "ROUTE_SLOTS_FIRST", 2)
+    nav = open_desert(lakes=[(6, j) for j in range(0, 11)])
+    nav._empty_route_cache()
+    goals = [(8, 2), (9, 5), (10, 8), (2, 2)]
+    fields = {g: nav.route_field(*g) for g in goals[:3]}
+    nav.route_field(*goals[0])                     # (8, 2) used again: (9, 5) is now the oldest
+    nav.route_field(*goals[3])                     # room for 3: (9, 5) gives way
+    ny = nav.shape[1]
+    cached = {(int(k) // ny, int(k) % ny) for k in nav._slot_goal if k >= 0}
+    assert cached == {(8, 2), (10, 8), (2, 2)}
+    # a route field is the least-cost distance: 0 at the goal, round the lake wall elsewhere
+    assert fields[(8, 2)][8, 2] == 0 and fields[(8, 2)][4, 2] > 4 * 5.0
+    state = nav.__getstate__()
+    assert list(state["_routes"]) == [10 * ny + 8, 8 * ny + 2, 2 * ny + 2]   # oldest first
+    again = pickle.loads(pickle.dumps(nav))
+    assert list(again.__getstate__()["_routes"]) == list(state["_routes"])
+    for g in [(8, 2), (10, 8)]:
+        assert same_bits(again.route_field(*g), fields[g])
