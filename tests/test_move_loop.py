@@ -301,3 +301,45 @@ def test_the_route_cache_gives_up_the_least_recently_used_field_and_pickles_its_
     assert list(again.__getstate__()["_routes"]) == list(state["_routes"])
     for g in [(8, 2), (10, 8)]:
         assert same_bits(again.route_field(*g), fields[g])
+
+
+def numpy_distance_km(nav: Navigator, x1, y1, x2, y2):
+    """``distance_km``'s rule over numpy arrays (its implementation before the compiled loops):
+    the row between two squares is (y1 + y2) // 2; broadcasts as numpy does."""
+    y1, y2 = np.asarray(y1).astype(np.intp), np.asarray(y2).astype(np.intp)
+    dx = (np.asarray(x1) - np.asarray(x2)) * nav.km_x[(y1 + y2) // 2]
+    dy = (y1 - y2) * nav.km_y
+    return np.sqrt(dx * dx + dy * dy)
+
+
+@given(st.integers(1, 12), st.integers(0, 9), st.integers(0, 9),
+       st.sampled_from(["pairs", "one_to_many", "many_to_one", "outer", "outer_swapped"]),
+       st.integers(0, 2**32 - 1), st.sampled_from([np.int32, np.int64]))
+@settings(max_examples=120, deadline=None)
+def test_distance_km_in_every_common_shape_is_numpys(ny, n, m, shape, seed, dtype):
+    rng = np.random.default_rng(seed)
+    nav = open_desert(nx=12, ny=ny, km_x=rng.uniform(3.0, 6.0, ny), km_y=4.5)
+
+    def squares(k):
+        return rng.integers(0, 12, k).astype(dtype), rng.integers(0, ny, k).astype(dtype)
+
+    (x1, y1), (x2, y2) = squares(n), squares(n if shape == "pairs" else m)
+    if shape == "one_to_many":
+        x1, y1 = x1[:1], y1[:1]
+    elif shape == "many_to_one":
+        x2, y2 = x2[:1], y2[:1]
+    elif shape == "outer":
+        x1, y1, x2, y2 = x1[:, None], y1[:, None], x2[None, :], y2[None, :]
+    elif shape == "outer_swapped":
+        x1, y1, x2, y2 = x1[None, :], y1[None, :], x2[:, None], y2[:, None]
+    try:
+        want = numpy_distance_km(nav, x1, y1, x2, y2)
+    except ValueError:   # shapes numpy does not broadcast: nor does distance_km
+        with pytest.raises(ValueError):
+            nav.distance_km(x1, y1, x2, y2)
+        return
+    got = nav.distance_km(x1, y1, x2, y2)
+    assert same_bits(got, want)
+    swapped = nav.distance_km(x2, y2, x1, y1)
+    assert same_bits(swapped, numpy_distance_km(nav, x2, y2, x1, y1))
+    assert same_bits(swapped, got)   # distance is symmetric, to the bit

@@ -30,7 +30,11 @@ from scipy import ndimage
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from encircle_sim.navigation_kernels import advance_agents, distance_matrix_km
+from encircle_sim.navigation_kernels import (
+    advance_agents,
+    distance_matrix_km,
+    distance_pairs_km,
+)
 
 ROUTE_CACHE_SIZE = 512  # route fields kept per navigator (one float32 grid each)
 
@@ -66,6 +70,8 @@ ROUTE_SLOTS_FIRST = 16
 def _kernel_array(a: np.ndarray) -> np.ndarray:
     """``a`` contiguous and writeable: the one memory layout the compiled loop is compiled for
     (another would make numba compile it again)."""
+    if a.flags.c_contiguous and a.flags.writeable:   # (np.require costs several us a call)
+        return a
     return np.require(a, requirements="CW")
 
 
@@ -344,6 +350,9 @@ class Navigator:
 
     def distance_km(self, x1, y1, x2, y2) -> np.ndarray:
         """Local flat-earth distance in km between cells (accurate over tens of km)."""
+        compiled = self._distance_compiled(x1, y1, x2, y2)
+        if compiled is not None:
+            return compiled
         # rows as np.intp: indexing with other integer types converts the whole index first
         y1, y2 = _index_type(y1), _index_type(y2)
         rows = y1 + y2                    # the row between them: (y1 + y2) // 2
@@ -356,6 +365,42 @@ class Navigator:
         dx *= dx                          # in place: the matrices are large, the same sums
         dx += dy * dy
         return np.sqrt(dx, out=dx)
+
+    def _distance_compiled(self, x1, y1, x2, y2) -> np.ndarray | None:
+        """``distance_km`` by a compiled loop where the arguments are integer arrays in the
+        common shapes (1-d of one length, or length 1; an outer product, (n, 1) with (1, m) or
+        the other way round: the same figures, as squares do not mind the sign of a difference),
+        None otherwise (numpy then does it)."""
+        args = (x1, y1, x2, y2)
+        for a in args:
+            if type(a) is not np.ndarray or a.dtype.kind != "i":
+                return None
+        ndim = x1.ndim
+        if not (y1.ndim == x2.ndim == y2.ndim == ndim):
+            return None
+        if ndim == 1:
+            n = max(len(x1), len(y1), len(x2), len(y2))
+            if any(len(a) not in (1, n) for a in args):
+                return None
+            out = np.empty(n)
+            ok = distance_pairs_km(*(a.astype(np.intp, copy=False) for a in args),
+                                   self._km_x_between, self.km_y, out)
+        elif ndim == 2:
+            s1, s2 = x1.shape, x2.shape
+            if y1.shape != s1 or y2.shape != s2 or 0 in s1 or 0 in s2:
+                return None
+            if s1[1] == 1 and s2[0] == 1:        # (n, 1) with (1, m)
+                first, second = (x1, y1), (x2, y2)
+            elif s1[0] == 1 and s2[1] == 1:      # (1, m) with (n, 1)
+                first, second = (x2, y2), (x1, y1)
+            else:
+                return None
+            pts = [a.ravel().astype(np.intp, copy=False) for a in (*first, *second)]
+            out = np.empty((len(pts[0]), len(pts[2])))
+            ok = distance_matrix_km(*pts, self._km_x_between, self.km_y, out)
+        else:
+            return None
+        return out if ok else None
 
     def waypoints(self, x: np.ndarray, y: np.ndarray, gx: np.ndarray, gy: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray]:

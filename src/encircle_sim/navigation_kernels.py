@@ -181,3 +181,23 @@ def distance_matrix_km(x1, y1, x2, y2, km_x_between, km_y, out):
             dy = (b - y2[j]) * km_y
             out[i, j] = np.sqrt(dx * dx + dy * dy)
     return True
+
+
+@numba.njit(cache=True)
+def distance_pairs_km(x1, y1, x2, y2, km_x_between, km_y, out):
+    """``Navigator.distance_km`` pair by pair: ``out[i]`` between squares (x1[i], y1[i]) and
+    (x2[i], y2[i]), all 1-d integer arrays of length len(out) or 1 (then broadcast, as numpy
+    does). Returns False, ``out`` unfinished, if a row y1 + y2 is out of the table."""
+    rows = len(km_x_between)
+    s1, t1 = len(x1) > 1, len(y1) > 1
+    s2, t2 = len(x2) > 1, len(y2) > 1
+    for i in range(len(out)):
+        a, b = x1[i if s1 else 0], y1[i if t1 else 0]
+        c, d = x2[i if s2 else 0], y2[i if t2 else 0]
+        r = b + d
+        if r < 0 or r >= rows:
+            return False
+        dx = (a - c) * km_x_between[r]
+        dy = (b - d) * km_y
+        out[i] = np.sqrt(dx * dx + dy * dy)
+    return True
