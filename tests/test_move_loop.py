@@ -313,7 +313,8 @@ def numpy_distance_km(nav: Navigator, x1, y1, x2, y2):
 
 
 @given(st.integers(1, 12), st.integers(0, 9), st.integers(0, 9),
-       st.sampled_from(["pairs", "one_to_many", "many_to_one", "outer", "outer_swapped"]),
+       st.sampled_from(["pairs", "one_to_many", "many_to_one", "outer", "outer_swapped",
+                        "to_a_square", "to_a_python_square"]),
        st.integers(0, 2**32 - 1), st.sampled_from([np.int32, np.int64]))
 @settings(max_examples=120, deadline=None)
 def test_distance_km_in_every_common_shape_is_numpys(ny, n, m, shape, seed, dtype):
@@ -328,6 +329,10 @@ def test_distance_km_in_every_common_shape_is_numpys(ny, n, m, shape, seed, dtyp
         x1, y1 = x1[:1], y1[:1]
     elif shape == "many_to_one":
         x2, y2 = x2[:1], y2[:1]
+    elif shape in ("to_a_square", "to_a_python_square") and m:
+        x2, y2 = x2[0], y2[0]      # numpy integers, or Python ints
+        if shape == "to_a_python_square":
+            x2, y2 = int(x2), int(y2)
     elif shape == "outer":
         x1, y1, x2, y2 = x1[:, None], y1[:, None], x2[None, :], y2[None, :]
     elif shape == "outer_swapped":

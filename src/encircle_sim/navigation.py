@@ -367,35 +367,46 @@ class Navigator:
         return np.sqrt(dx, out=dx)
 
     def _distance_compiled(self, x1, y1, x2, y2) -> np.ndarray | None:
-        """``distance_km`` by a compiled loop where the arguments are integer arrays in the
-        common shapes (1-d of one length, or length 1; an outer product, (n, 1) with (1, m) or
-        the other way round: the same figures, as squares do not mind the sign of a difference),
-        None otherwise (numpy then does it)."""
-        args = (x1, y1, x2, y2)
-        for a in args:
-            if type(a) is not np.ndarray or a.dtype.kind != "i":
-                return None
-        ndim = x1.ndim
-        if not (y1.ndim == x2.ndim == y2.ndim == ndim):
-            return None
-        if ndim == 1:
-            n = max(len(x1), len(y1), len(x2), len(y2))
-            if any(len(a) not in (1, n) for a in args):
-                return None
-            out = np.empty(n)
-            ok = distance_pairs_km(*(a.astype(np.intp, copy=False) for a in args),
-                                   self._km_x_between, self.km_y, out)
-        elif ndim == 2:
-            s1, s2 = x1.shape, x2.shape
-            if y1.shape != s1 or y2.shape != s2 or 0 in s1 or 0 in s2:
-                return None
-            if s1[1] == 1 and s2[0] == 1:        # (n, 1) with (1, m)
-                first, second = (x1, y1), (x2, y2)
-            elif s1[0] == 1 and s2[1] == 1:      # (1, m) with (n, 1)
-                first, second = (x2, y2), (x1, y1)
+        """``distance_km`` by a compiled loop where the arguments are integers in the common
+        shapes (1-d arrays of one length, or of length 1, or integer scalars, at least one an
+        array; an outer product, (n, 1) with (1, m) or the other way round: the same figures,
+        as squares do not mind the sign of a difference), None otherwise (numpy then does it)."""
+        args = [x1, y1, x2, y2]
+        ndim, scalars = None, False
+        for i, a in enumerate(args):
+            if type(a) is np.ndarray:
+                if a.dtype.kind != "i" or (ndim is not None and a.ndim != ndim):
+                    return None
+                ndim = a.ndim
+                if a.dtype != np.intp:
+                    args[i] = a.astype(np.intp)
+                elif not a.flags.c_contiguous:
+                    args[i] = np.ascontiguousarray(a)
+            elif isinstance(a, (int, np.integer)) and type(a) is not bool:
+                args[i] = np.array([a], np.intp)   # broadcast like a 1-d array of length 1
+                scalars = True
             else:
                 return None
-            pts = [a.ravel().astype(np.intp, copy=False) for a in (*first, *second)]
+        if scalars and ndim != 1:
+            return None
+        if ndim == 1:
+            n = max(len(a) for a in args)
+            for a in args:
+                if len(a) != n and len(a) != 1:
+                    return None
+            out = np.empty(n)
+            ok = distance_pairs_km(*args, self._km_x_between, self.km_y, out)
+        elif ndim == 2:
+            s1, s2 = args[0].shape, args[2].shape
+            if args[1].shape != s1 or args[3].shape != s2 or 0 in s1 or 0 in s2:
+                return None
+            if s1[1] == 1 and s2[0] == 1:        # (n, 1) with (1, m)
+                pts = args
+            elif s1[0] == 1 and s2[1] == 1:      # (1, m) with (n, 1)
+                pts = args[2:] + args[:2]
+            else:
+                return None
+            pts = [a.ravel() for a in pts]
             out = np.empty((len(pts[0]), len(pts[2])))
             ok = distance_matrix_km(*pts, self._km_x_between, self.km_y, out)
         else:
