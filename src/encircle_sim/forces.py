@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from encircle_sim.forces_kernels import standing_goals
 from encircle_sim.operation import Phase
 from encircle_sim.state import Task, UnitArrays
 
@@ -38,34 +39,6 @@ HIDING_GROUND_CONCEALMENT = 0.5
 # --------------------------------------------------------------------------------------------
 
 
-def _patrol_lane(u: UnitArrays, i: np.ndarray) -> None:
-    """Advance along the lane when the current waypoint is reached; bounce at the ends."""
-    none = i[u.lane_len[i] == 0]
-    u.goal_x[none], u.goal_y[none] = u.home_x[none], u.home_y[none]
-    k = i[u.lane_len[i] > 0]
-    if len(k) == 0:
-        return
-    j, n, start = u.lane_idx[k], u.lane_len[k], u.lane_start[k]
-    px, py = u.lane_xy[start + j, 0], u.lane_xy[start + j, 1]
-    arrived = (u.x[k] == px) & (u.y[k] == py) & (n > 1)
-    nxt = j + u.lane_dir[k]
-    bounce = arrived & ((nxt < 0) | (nxt >= n))
-    u.lane_dir[k[bounce]] *= -1
-    nxt = np.where(bounce, np.minimum(np.maximum(j + u.lane_dir[k], 0), n - 1), nxt)
-    j = np.where(arrived, nxt, j)
-    u.lane_idx[k] = j
-    u.goal_x[k], u.goal_y[k] = u.lane_xy[start + j, 0], u.lane_xy[start + j, 1]
-
-
-def _hold_post(u: UnitArrays, i: np.ndarray) -> None:
-    """Stand at the middle of the unit's lane sector (its cordon post)."""
-    k = i[u.lane_len[i] > 0]
-    mid = u.lane_start[k] + u.lane_len[k] // 2
-    u.goal_x[k], u.goal_y[k] = u.lane_xy[mid, 0], u.lane_xy[mid, 1]
-    none = i[u.lane_len[i] == 0]
-    u.goal_x[none], u.goal_y[none] = u.home_x[none], u.home_y[none]
-
-
 def _nearest(cells_xy: np.ndarray, x: np.ndarray, y: np.ndarray, nav) -> np.ndarray:
     d = nav.distance_km(cells_xy[None, :, 0], cells_xy[None, :, 1], x[:, None], y[:, None])
     return cells_xy[np.argmin(d, axis=1)]
@@ -80,15 +53,11 @@ def plan_goals(model) -> None:
     alive = u.alive
     task = u.task
 
-    holding_cordon = phase in (Phase.ADVANCE, Phase.ASSAULT)
-    lane_tasks = alive & ((task == Task.BORDER_SCREEN)
-                          | ((task == Task.PERIMETER) & (not holding_cordon)))
-    _patrol_lane(u, np.flatnonzero(lane_tasks))
-    if holding_cordon:
-        _hold_post(u, np.flatnonzero(alive & (task == Task.PERIMETER)))
-
-    hold = alive & ((task == Task.BLOCK) | (task == Task.RESERVE))
-    u.goal_x[hold], u.goal_y[hold] = u.home_x[hold], u.home_y[hold]
+    # lanes (patrolled, or held at their middle post from phase 2 on) and held positions: one
+    # compiled loop over the units (``forces_kernels.standing_goals``)
+    standing_goals(alive, task, phase in (Phase.ADVANCE, Phase.ASSAULT), u.x, u.y, u.home_x,
+                   u.home_y, u.lane_xy, u.lane_start, u.lane_len, u.lane_idx, u.lane_dir,
+                   u.goal_x, u.goal_y)
 
     hunt = np.flatnonzero(alive & (task == Task.HUNT))
     if len(hunt):

@@ -1,0 +1,116 @@
+"""The compiled goal setting of lane, post and holding tasks (``forces_kernels.standing_goals``)
+against the rule in numpy (``reference_goals`` below: the implementation ``plan_goals`` had
+before it was compiled, kept here only as the reference), on random units and lanes; and a few
+cases whose outcome follows from the rule alone."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from encircle_sim.forces_kernels import standing_goals
+from encircle_sim.state import Task, UnitArrays
+
+
+def _patrol_lane(u: UnitArrays, i: np.ndarray) -> None:
+    none = i[u.lane_len[i] == 0]
+    u.goal_x[none], u.goal_y[none] = u.home_x[none], u.home_y[none]
+    k = i[u.lane_len[i] > 0]
+    if len(k) == 0:
+        return
+    j, n, start = u.lane_idx[k], u.lane_len[k], u.lane_start[k]
+    px, py = u.lane_xy[start + j, 0], u.lane_xy[start + j, 1]
+    arrived = (u.x[k] == px) & (u.y[k] == py) & (n > 1)
+    nxt = j + u.lane_dir[k]
+    bounce = arrived & ((nxt < 0) | (nxt >= n))
+    u.lane_dir[k[bounce]] *= -1
+    nxt = np.where(bounce, np.minimum(np.maximum(j + u.lane_dir[k], 0), n - 1), nxt)
+    j = np.where(arrived, nxt, j)
+    u.lane_idx[k] = j
+    u.goal_x[k], u.goal_y[k] = u.lane_xy[start + j, 0], u.lane_xy[start + j, 1]
+
+
+def _hold_post(u: UnitArrays, i: np.ndarray) -> None:
+    k = i[u.lane_len[i] > 0]
+    mid = u.lane_start[k] + u.lane_len[k] // 2
+    u.goal_x[k], u.goal_y[k] = u.lane_xy[mid, 0], u.lane_xy[mid, 1]
+    none = i[u.lane_len[i] == 0]
+    u.goal_x[none], u.goal_y[none] = u.home_x[none], u.home_y[none]
+
+
+def reference_goals(u: UnitArrays, holding_cordon: bool) -> None:
+    alive, task = u.alive, u.task
+    lane_tasks = alive & ((task == Task.BORDER_SCREEN)
+                          | ((task == Task.PERIMETER) & (not holding_cordon)))
+    _patrol_lane(u, np.flatnonzero(lane_tasks))
+    if holding_cordon:
+        _hold_post(u, np.flatnonzero(alive & (task == Task.PERIMETER)))
+    hold = alive & ((task == Task.BLOCK) | (task == Task.RESERVE))
+    u.goal_x[hold], u.goal_y[hold] = u.home_x[hold], u.home_y[hold]
+
+
+def compiled_goals(u: UnitArrays, holding_cordon: bool) -> None:
+    standing_goals(u.alive, u.task, holding_cordon, u.x, u.y, u.home_x, u.home_y, u.lane_xy,
+                   u.lane_start, u.lane_len, u.lane_idx, u.lane_dir, u.goal_x, u.goal_y)
+
+
+def random_units(seed: int, n: int) -> UnitArrays:
+    rng = np.random.default_rng(seed)
+    u = UnitArrays(n)
+    u.strength = rng.integers(0, 3, n)
+    u.task = rng.integers(0, 6, n).astype(np.int8)
+    u.lanes = [None if rng.random() < 0.2 else rng.integers(0, 4, (rng.integers(0, 5), 2))
+               for _ in range(n)]
+    u.pack_lanes()
+    u.lane_idx = np.array([rng.integers(0, max(m, 1)) for m in u.lane_len], np.int32)
+    u.lane_dir = rng.choice(np.array([-1, 1], np.int32), n)
+    u.x, u.y = rng.integers(0, 4, n).astype(np.int32), rng.integers(0, 4, n).astype(np.int32)
+    u.home_x, u.home_y = rng.integers(0, 9, n).astype(np.int32), rng.integers(0, 9, n).astype(
+        np.int32)
+    u.goal_x, u.goal_y = rng.integers(0, 9, n).astype(np.int32), rng.integers(0, 9, n).astype(
+        np.int32)
+    return u
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(0, 30), st.booleans(), st.integers(1, 6))
+@settings(max_examples=150, deadline=None)
+def test_compiled_goals_are_the_rule_in_numpy(seed, n, holding_cordon, steps):
+    mine, ref = random_units(seed, n), random_units(seed, n)
+    rng = np.random.default_rng(seed + 1)
+    for _ in range(steps):   # lanes walked over several steps: units move onto their goals
+        compiled_goals(mine, holding_cordon)
+        reference_goals(ref, holding_cordon)
+        for name in ("goal_x", "goal_y", "lane_idx", "lane_dir"):
+            a, b = getattr(mine, name), getattr(ref, name)
+            assert a.dtype == b.dtype and np.array_equal(a, b), name
+        there = rng.random(n) < 0.7
+        for u in (mine, ref):
+            u.x[there], u.y[there] = u.goal_x[there], u.goal_y[there]
+
+
+def test_a_lane_patrol_walks_to_the_end_and_turns_back():
+    u = UnitArrays(1)
+    u.strength[:] = 1
+    u.task[:] = Task.BORDER_SCREEN
+    u.lanes = [np.array([[0, 0], [1, 0], [2, 0]])]
+    u.pack_lanes()
+    seen = []
+    for _ in range(6):
+        compiled_goals(u, holding_cordon=False)
+        seen.append(int(u.goal_x[0]))
+        u.x[:], u.y[:] = u.goal_x, u.goal_y          # arrives within the step
+    # standing on lane point 0 it heads for 1, then 2, turns at the end: 1, 0, turns: 1, 2
+    assert seen == [1, 2, 1, 0, 1, 2]
+
+
+def test_cordon_posts_stand_at_the_lane_middle_and_holders_at_home():
+    u = UnitArrays(3)
+    u.strength[:] = [1, 1, 0]
+    u.task[:] = [Task.PERIMETER, Task.BLOCK, Task.PERIMETER]
+    u.lanes = [np.array([[0, 0], [1, 0], [2, 0], [3, 0]]), None, np.array([[5, 5]])]
+    u.pack_lanes()
+    u.home_x[:], u.home_y[:] = [7, 8, 9], [1, 2, 3]
+    u.goal_x[:], u.goal_y[:] = -1, -1
+    compiled_goals(u, holding_cordon=True)
+    assert (u.goal_x.tolist(), u.goal_y.tolist()) == ([2, 8, -1], [0, 2, -1])  # dead: left alone
