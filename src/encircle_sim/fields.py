@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from encircle_sim.fields_kernels import splat_into
+from encircle_sim.fields_kernels import splat_by_radius, splat_into
 
 
 @dataclass(frozen=True)
@@ -66,3 +66,17 @@ def splat(shape: tuple[int, int], x: np.ndarray, y: np.ndarray, weight: np.ndarr
     inside = (cx >= 0) & (cx < nx) & (cy >= 0) & (cy < ny)
     flat = cx[inside] * ny + cy[inside]
     return np.bincount(flat, weights=w[inside], minlength=nx * ny).reshape(shape)
+
+
+def splat_by_radius_into(total: np.ndarray, radius: np.ndarray, x: np.ndarray, y: np.ndarray,
+                         weight: np.ndarray, kernels: dict[float, Kernel]) -> None:
+    """For each (radius r, kernel) of ``kernels`` in turn: ``total += splat(the points whose
+    radius is r, with that kernel)``, by one compiled loop (the same sums as those calls)."""
+    ks = list(kernels.values())
+    if not ks:
+        return
+    starts = np.cumsum([0] + [len(k.dx) for k in ks])
+    splat_by_radius(total, np.ascontiguousarray(radius, np.float64), x.astype(np.intp),
+                    y.astype(np.intp), np.ascontiguousarray(weight, np.float64),
+                    np.array(list(kernels), np.float64), starts,
+                    *(np.concatenate([getattr(k, a) for k in ks]) for a in ("dx", "dy", "weight")))
