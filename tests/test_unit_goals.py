@@ -9,7 +9,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from encircle_sim.forces_kernels import standing_goals
+from encircle_sim.forces_kernels import axes_kept_up, mark_on_station, standing_goals
 from encircle_sim.state import Task, UnitArrays
 
 
@@ -114,3 +114,52 @@ def test_cordon_posts_stand_at_the_lane_middle_and_holders_at_home():
     u.goal_x[:], u.goal_y[:] = -1, -1
     compiled_goals(u, holding_cordon=True)
     assert (u.goal_x.tolist(), u.goal_y.tolist()) == ([2, 8, -1], [0, 2, -1])  # dead: left alone
+
+
+def numpy_distance(km_x, km_y, x1, y1, x2, y2):
+    """The flat-earth distance of ``Navigator.distance_km``: the row between is (y1 + y2) // 2."""
+    dx = (x1 - x2) * km_x[(y1 + y2) // 2]
+    dy = (y1 - y2) * km_y
+    return np.sqrt(dx * dx + dy * dy)
+
+
+def between(km_x):
+    return km_x[np.arange(2 * len(km_x) - 1) // 2]
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(0, 40))
+@settings(max_examples=100, deadline=None)
+def test_on_station_is_at_the_goal_or_a_hunt_unit_within_its_area(seed, n):
+    rng = np.random.default_rng(seed)
+    u = random_units(seed, n)
+    u.x, u.y = rng.integers(0, 9, n).astype(np.int32), rng.integers(0, 9, n).astype(np.int32)
+    u.on_station = rng.random(n) < 0.3
+    km_x, km_y = rng.uniform(3.0, 6.0, 9), float(rng.uniform(3.0, 6.0))
+    u.area_r_km = rng.choice([0.0, 5.0, 12.0, 30.0], n)
+    # distances exactly at the radius count as inside
+    u.area_r_km[:n // 4] = numpy_distance(km_x, km_y, u.x, u.y, u.home_x, u.home_y)[:n // 4]
+    want = u.on_station | (((u.x == u.goal_x) & (u.y == u.goal_y))
+                           | ((u.task == Task.HUNT)
+                              & (numpy_distance(km_x, km_y, u.x, u.y, u.home_x, u.home_y)
+                                 <= u.area_r_km)))
+    mark_on_station(u.on_station, u.task, u.x, u.y, u.goal_x, u.goal_y, u.home_x, u.home_y,
+                    u.area_r_km, between(km_x), km_y)
+    assert np.array_equal(u.on_station, want)
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(0, 40), st.integers(1, 4))
+@settings(max_examples=100, deadline=None)
+def test_an_axis_is_ready_when_half_its_units_keep_up(seed, n, n_axes):
+    rng = np.random.default_rng(seed)
+    u = random_units(seed, n)
+    u.axis = rng.integers(-1, n_axes, n).astype(np.int16)
+    km_x, km_y = rng.uniform(3.0, 6.0, 9), float(rng.uniform(3.0, 6.0))
+    tol = float(rng.choice([0.0, 4.0, 10.0, 25.0]))
+    on = np.flatnonzero(u.alive & (u.task == Task.AXIS) & (u.axis >= 0))
+    d = numpy_distance(km_x, km_y, u.x[on], u.y[on], u.goal_x[on], u.goal_y[on])
+    total = np.bincount(u.axis[on], minlength=n_axes)
+    close = np.bincount(u.axis[on], weights=d <= tol, minlength=n_axes)
+    want = [bool(t > 0 and 2 * c >= t) for t, c in zip(total, close, strict=True)]
+    got = axes_kept_up(n_axes, u.alive, u.task, u.axis, u.x, u.y, u.goal_x, u.goal_y, tol,
+                       between(km_x), km_y)
+    assert got.tolist() == want

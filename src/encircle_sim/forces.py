@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from encircle_sim.forces_kernels import standing_goals
+from encircle_sim.forces_kernels import axes_kept_up, mark_on_station, standing_goals
 from encircle_sim.operation import Phase
 from encircle_sim.state import Task, UnitArrays
 
@@ -126,10 +126,10 @@ def hiding_ground(model) -> np.ndarray:
 
 def update_on_station(model) -> None:
     """A unit in transit is on station once it reaches its first goal (lane point, hunt area)."""
-    u = model.units
-    at_goal = (u.x == u.goal_x) & (u.y == u.goal_y)
-    in_area = model.nav.distance_km(u.x, u.y, u.home_x, u.home_y) <= u.area_r_km
-    u.on_station |= at_goal | ((u.task == Task.HUNT) & in_area)
+    u, nav = model.units, model.nav
+    # on_station |= at_goal | (hunt & distance_km(x, y, home) <= area_r_km), compiled
+    mark_on_station(u.on_station, u.task, u.x, u.y, u.goal_x, u.goal_y, u.home_x, u.home_y,
+                    u.area_r_km, nav._km_x_between, nav.km_y)
 
 
 def axis_ready(model) -> list[bool]:
@@ -140,8 +140,7 @@ def axis_ready(model) -> list[bool]:
     if n_axes == 0:
         return []
     tol = AXIS_KEEP_UP_SPACINGS * model.spec.operation.axis_spacing_km + model.spec.map.cell_km
-    on = np.flatnonzero(u.alive & (u.task == Task.AXIS) & (u.axis >= 0))
-    d = model.nav.distance_km(u.x[on], u.y[on], u.goal_x[on], u.goal_y[on])
-    total = np.bincount(u.axis[on], minlength=n_axes)
-    close = np.bincount(u.axis[on], weights=d <= tol, minlength=n_axes)
-    return [bool(t > 0 and 2 * c >= t) for t, c in zip(total, close, strict=True)]
+    # per axis: units (alive, task axis) and those within tol of their goal, compiled
+    ready = axes_kept_up(n_axes, u.alive, u.task, u.axis, u.x, u.y, u.goal_x, u.goal_y,
+                         float(tol), model.nav._km_x_between, model.nav.km_y)
+    return ready.tolist()

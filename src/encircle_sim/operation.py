@@ -321,12 +321,10 @@ class OperationPlan:
         """Move each axis front toward its objective if its units have kept up."""
         if self.phase not in (Phase.ADVANCE, Phase.ASSAULT):
             return
-        km_x = float(np.mean(self.grid.km_per_cell_x))
-        km_y = float(self.grid.km_per_cell_y)
         for ax, ready in zip(self.axes, units_near_front, strict=True):
             if not ready or ax.objective is None:
                 continue
-            dxy = (ax.objective - ax.front) * np.array([km_x, km_y])
+            dxy = (ax.objective - ax.front) * self._km   # [mean km_x, km_y], as at build
             dist = float(np.hypot(*dxy))
             if dist < 1e-6:
                 continue
