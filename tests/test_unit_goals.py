@@ -9,7 +9,12 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from encircle_sim.forces_kernels import axes_kept_up, mark_on_station, standing_goals
+from encircle_sim.forces_kernels import (
+    axes_kept_up,
+    axis_line_goals,
+    mark_on_station,
+    standing_goals,
+)
 from encircle_sim.state import Task, UnitArrays
 
 
@@ -163,3 +168,41 @@ def test_an_axis_is_ready_when_half_its_units_keep_up(seed, n, n_axes):
     got = axes_kept_up(n_axes, u.alive, u.task, u.axis, u.x, u.y, u.goal_x, u.goal_y, tol,
                        between(km_x), km_y)
     assert got.tolist() == want
+
+
+def reference_axis_goals(u, base, target, start, km, snap_x, snap_y):
+    """The rule in numpy (``plan_goals``'s implementation before it was compiled)."""
+    idx = np.flatnonzero(u.alive & (u.task == Task.AXIS) & (u.axis >= 0))
+    dxy = (target - start) * km
+    norm = np.hypot(dxy[:, 0], dxy[:, 1])
+    perp = np.where(norm[:, None] > 0, np.column_stack([-dxy[:, 1], dxy[:, 0]])
+                    / np.maximum(norm, 1e-12)[:, None], np.array([1.0, 0.0]))
+    a = u.axis[idx]
+    gx = base[a, 0] + u.slot[idx] * perp[a, 0] / km[0]
+    gy = base[a, 1] + u.slot[idx] * perp[a, 1] / km[1]
+    gx, gy = np.rint(gx).astype(np.int32), np.rint(gy).astype(np.int32)
+    nx, ny = snap_x.shape
+    sq = np.minimum(np.maximum(gx, 0), nx - 1).astype(np.intp) * ny + np.minimum(
+        np.maximum(gy, 0), ny - 1)
+    u.goal_x[idx], u.goal_y[idx] = snap_x.ravel()[sq], snap_y.ravel()[sq]
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(0, 30), st.integers(1, 4))
+@settings(max_examples=100, deadline=None)
+def test_axis_units_stand_in_line_abreast_as_the_rule_in_numpy(seed, n, n_axes):
+    rng = np.random.default_rng(seed)
+    mine = random_units(seed, n)
+    mine.axis = rng.integers(-1, n_axes, n).astype(np.int16)
+    mine.slot = rng.normal(0.0, 15.0, n)
+    ref = random_units(seed, n)
+    ref.axis, ref.slot = mine.axis.copy(), mine.slot.copy()
+    start = rng.uniform(0, 20, (n_axes, 2))
+    target = np.where(rng.random((n_axes, 1)) < 0.2, start, rng.uniform(0, 20, (n_axes, 2)))
+    base = rng.uniform(-3, 23, (n_axes, 2))      # lines partly off the grid: clipped
+    km = np.array([rng.uniform(3.0, 6.0), rng.uniform(3.0, 6.0)])
+    snap_x, snap_y = rng.integers(0, 20, (20, 15)), rng.integers(0, 15, (20, 15))
+    reference_axis_goals(ref, base, target, start, km, snap_x, snap_y)
+    norm = np.hypot((target[:, 0] - start[:, 0]) * km[0], (target[:, 1] - start[:, 1]) * km[1])
+    axis_line_goals(mine.alive, mine.task, mine.axis, mine.slot, base, target, start, norm,
+                    float(km[0]), float(km[1]), snap_x, snap_y, mine.goal_x, mine.goal_y)
+    assert np.array_equal(mine.goal_x, ref.goal_x) and np.array_equal(mine.goal_y, ref.goal_y)

@@ -22,7 +22,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from encircle_sim.forces_kernels import axes_kept_up, mark_on_station, standing_goals
+from encircle_sim.forces_kernels import (
+    axes_kept_up,
+    axis_line_goals,
+    mark_on_station,
+    standing_goals,
+)
 from encircle_sim.operation import Phase
 from encircle_sim.state import Task, UnitArrays
 
@@ -69,26 +74,19 @@ def plan_goals(model) -> None:
                                                model.streams.move, len(redo))
             u.goal_x[redo], u.goal_y[redo] = gx, gy
 
-    axis_units = alive & (task == Task.AXIS)
     assault = alive & ((task == Task.AXIS) | (task == Task.RESERVE)) & (phase == Phase.ASSAULT)
-    idx = np.flatnonzero(axis_units & (u.axis >= 0) & ~assault)
-    if len(idx) and plan.axes:
-        # every axis: where its line stands (start, then the front) and the line's direction
-        km = np.array([np.mean(nav.km_x), nav.km_y])
+    if plan.axes and phase != Phase.ASSAULT:
+        # every axis: where its line stands (start, then the front) and the line's direction;
+        # the units' places in the line by one compiled loop (``axis_line_goals``)
+        km_x, km_y = plan.km_per_square
         waiting = phase in (Phase.PERIMETER, Phase.NONE)
-        base = np.array([ax.start if waiting else ax.front for ax in plan.axes])
+        base = np.array([ax.start if waiting else ax.front for ax in plan.axes], float)
         target = np.array([ax.objective if ax.objective is not None else plan.pocket_centre()
-                           for ax in plan.axes])
-        start = np.array([ax.start for ax in plan.axes])
-        dxy = (target - start) * km
-        norm = np.hypot(dxy[:, 0], dxy[:, 1])
-        perp = np.where(norm[:, None] > 0, np.column_stack([-dxy[:, 1], dxy[:, 0]])
-                        / np.maximum(norm, 1e-12)[:, None], np.array([1.0, 0.0]))
-        a = u.axis[idx]
-        gx = base[a, 0] + u.slot[idx] * perp[a, 0] / km[0]
-        gy = base[a, 1] + u.slot[idx] * perp[a, 1] / km[1]
-        gx, gy = nav.snap(np.rint(gx).astype(np.int32), np.rint(gy).astype(np.int32))
-        u.goal_x[idx], u.goal_y[idx] = gx, gy
+                           for ax in plan.axes], float)
+        start = np.array([ax.start for ax in plan.axes], float)
+        norm = np.hypot((target[:, 0] - start[:, 0]) * km_x, (target[:, 1] - start[:, 1]) * km_y)
+        axis_line_goals(alive, task, u.axis, u.slot, base, target, start, norm, km_x, km_y,
+                        *nav.snap_index(), u.goal_x, u.goal_y)
 
     idx = np.flatnonzero(assault)
     if len(idx):

@@ -91,3 +91,29 @@ def axes_kept_up(n_axes, alive, task, axis, x, y, goal_x, goal_y, tol_km, km_x_b
     for a in range(n_axes):
         ready[a] = total[a] > 0 and 2 * close[a] >= total[a]
     return ready
+
+
+@numba.njit(cache=True)
+def axis_line_goals(alive, task, axis, slot, base, target, start, norm, km_x, km_y, snap_x,
+                    snap_y, goal_x, goal_y):
+    """Goals of living axis units (axis >= 0) in line abreast: with d = (target - start) x
+    (km_x, km_y) the axis's direction in km and ``norm`` its length (np.hypot, given), the
+    line's unit normal is (-d_y, d_x) / max(norm, 1e-12) (or (1, 0) if norm is 0), and a
+    unit's goal is the square ``rint(base + slot x normal / (km_x, km_y))`` snapped as
+    ``Navigator.snap`` does (clipped to the grid, then the nearest open ground)."""
+    nx, ny = snap_x.shape
+    for i in range(len(alive)):
+        a = axis[i]
+        if not (alive[i] and task[i] == AXIS and a >= 0):
+            continue
+        if norm[a] > 0:
+            m = norm[a] if norm[a] >= 1e-12 or norm[a] != norm[a] else 1e-12
+            px = -((target[a, 1] - start[a, 1]) * km_y) / m
+            py = ((target[a, 0] - start[a, 0]) * km_x) / m
+        else:
+            px, py = 1.0, 0.0
+        gx = np.int32(np.rint(base[a, 0] + slot[i] * px / km_x))
+        gy = np.int32(np.rint(base[a, 1] + slot[i] * py / km_y))
+        sx = min(max(gx, 0), nx - 1)
+        sy = min(max(gy, 0), ny - 1)
+        goal_x[i], goal_y[i] = snap_x[sx, sy], snap_y[sx, sy]

@@ -314,14 +314,19 @@ class Navigator:
     def snap(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Clip to the grid and move squares agents cannot stand on to the nearest one they can
         (``open_ground``)."""
-        if self._snap_index is None:
-            _, (ix, iy) = ndimage.distance_transform_edt(~self.open_ground, return_indices=True)
-            self._snap_index = (ix.astype(np.intp), iy.astype(np.intp))  # for fast lookups
+        self.snap_index()
         nx, ny = self.shape
         # clipped to the grid (np.minimum/np.maximum: np.clip's per-call overhead is larger)
         sq = (np.minimum(np.maximum(x, 0), nx - 1).astype(np.intp) * ny
               + np.minimum(np.maximum(y, 0), ny - 1))
         return self._snap_index[0].ravel()[sq], self._snap_index[1].ravel()[sq]
+
+    def snap_index(self) -> tuple[np.ndarray, np.ndarray]:
+        """(x, y) of the open-ground square nearest each square, (nx, ny) each (``snap``)."""
+        if self._snap_index is None:
+            _, (ix, iy) = ndimage.distance_transform_edt(~self.open_ground, return_indices=True)
+            self._snap_index = (ix.astype(np.intp), iy.astype(np.intp))  # for fast lookups
+        return self._snap_index
 
     def random_points_in_disc(self, cx, cy, radius_km, rng: np.random.Generator, size
                               ) -> tuple[np.ndarray, np.ndarray]:

@@ -185,6 +185,11 @@ class OperationPlan:
         self.route_xy = np.array(routes, float).reshape(-1, 2)
         self._km = np.array([km_x, km_y])
 
+    @property
+    def km_per_square(self) -> tuple[float, float]:
+        """(km east-west, on the grid's mean, km north-south) of one square."""
+        return float(self._km[0]), float(self._km[1])
+
     # ---------------------------------------------------------------------------------------
     def add_coverage(self, coverage: np.ndarray) -> None:
         """Add one step's search coverage; cells reaching ``clear_coverage`` leave the pocket."""
