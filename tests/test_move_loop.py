@@ -348,3 +348,21 @@ def test_distance_km_in_every_common_shape_is_numpys(ny, n, m, shape, seed, dtyp
     swapped = nav.distance_km(x2, y2, x1, y1)
     assert same_bits(swapped, numpy_distance_km(nav, x2, y2, x1, y1))
     assert same_bits(swapped, got)   # distance is symmetric, to the bit
+
+
+@given(worlds(), st.sampled_from([(7,), (3, 4), (0,), (1, 1)]),
+       st.sampled_from([np.int32, np.int64]), st.integers(0, 2**32 - 1))
+@settings(max_examples=60, deadline=None)
+def test_snap_clips_to_the_grid_then_takes_the_nearest_open_ground(world, shape, dtype, seed):
+    nav = world[0]
+    rng = np.random.default_rng(seed)
+    nx, ny = nav.shape
+    x = rng.integers(-3, nx + 3, shape).astype(dtype)
+    y = rng.integers(-3, ny + 3, shape).astype(dtype)
+    sx, sy = nav.snap(x, y)
+    # the rule in numpy: clip, then the nearest open-ground square's index (scipy's EDT)
+    ix, iy = nav.snap_index()
+    cx, cy = np.clip(x, 0, nx - 1), np.clip(y, 0, ny - 1)
+    assert same_bits(sx, ix[cx, cy].astype(np.intp)) and same_bits(sy, iy[cx, cy].astype(np.intp))
+    if nav.open_ground.any():
+        assert nav.open_ground[sx, sy].all()

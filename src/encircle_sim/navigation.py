@@ -34,6 +34,7 @@ from encircle_sim.navigation_kernels import (
     advance_agents,
     distance_matrix_km,
     distance_pairs_km,
+    snap_squares,
 )
 
 ROUTE_CACHE_SIZE = 512  # route fields kept per navigator (one float32 grid each)
@@ -314,12 +315,18 @@ class Navigator:
     def snap(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Clip to the grid and move squares agents cannot stand on to the nearest one they can
         (``open_ground``)."""
-        self.snap_index()
+        ix, iy = self.snap_index()
+        if (type(x) is np.ndarray and type(y) is np.ndarray and x.shape == y.shape
+                and x.ndim > 0 and x.dtype.kind == y.dtype.kind == "i"):
+            # the compiled loop, square by square
+            out_x, out_y = np.empty(x.shape, np.intp), np.empty(x.shape, np.intp)
+            snap_squares(x.ravel(), y.ravel(), ix, iy, out_x.reshape(-1), out_y.reshape(-1))
+            return out_x, out_y
         nx, ny = self.shape
         # clipped to the grid (np.minimum/np.maximum: np.clip's per-call overhead is larger)
         sq = (np.minimum(np.maximum(x, 0), nx - 1).astype(np.intp) * ny
               + np.minimum(np.maximum(y, 0), ny - 1))
-        return self._snap_index[0].ravel()[sq], self._snap_index[1].ravel()[sq]
+        return ix.ravel()[sq], iy.ravel()[sq]
 
     def snap_index(self) -> tuple[np.ndarray, np.ndarray]:
         """(x, y) of the open-ground square nearest each square, (nx, ny) each (``snap``)."""

@@ -201,3 +201,14 @@ def distance_pairs_km(x1, y1, x2, y2, km_x_between, km_y, out):
         dy = (b - d) * km_y
         out[i] = np.sqrt(dx * dx + dy * dy)
     return True
+
+
+@numba.njit(cache=True)
+def snap_squares(x, y, snap_x, snap_y, out_x, out_y):
+    """``Navigator.snap`` square by square: (x, y) clipped to the grid, then the open-ground
+    square nearest it, ``(snap_x, snap_y)[x, y]``."""
+    nx, ny = snap_x.shape
+    for i in range(len(x)):
+        sx = min(max(x[i], 0), nx - 1)
+        sy = min(max(y[i], 0), ny - 1)
+        out_x[i], out_y[i] = snap_x[sx, sy], snap_y[sx, sy]
