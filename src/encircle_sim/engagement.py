@@ -29,6 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from encircle_sim import engagement_kernels as kernels
+
 
 def sweep_width_km(sensor_km: np.ndarray | float, p_detect: np.ndarray | float) -> np.ndarray:
     """Effective sweep width of a definite-range sensor: W = 2 r p."""
@@ -54,9 +56,8 @@ def search_hazards(dist_km: np.ndarray, patrol_km: np.ndarray, effort_km2: np.nd
     Returns:
         (targets, searchers) hazards; sum over searchers and use 1 - exp(-h) for probability.
     """
-    area = np.pi * np.asarray(patrol_km, float) ** 2
-    inside = dist_km <= patrol_km[None, :]
-    return np.where(inside, (effort_km2 / area)[None, :] * exposure[:, None], 0.0)
+    return kernels.search_hazards(np.asarray(dist_km, float), np.asarray(patrol_km, float),
+                                  np.asarray(effort_km2, float), np.asarray(exposure, float))
 
 
 def detection_draw(hazard: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -96,52 +97,39 @@ def fight(blue: np.ndarray, red: np.ndarray, alpha: np.ndarray, beta: np.ndarray
             hour, so area and aimed fire kill alike against ``area_fighters`` fighters.
         until_decided: ignore ``hours`` limits and fight until one side is gone (for tests).
     """
-    b = np.asarray(blue, np.int64).copy()
-    r = np.asarray(red, np.int64).copy()
+    b = np.array(blue, np.int64)
+    r = np.array(red, np.int64)
     b0, r0 = b.copy(), r.copy()
     alpha, beta = _per_contact(alpha, b, float), _per_contact(beta, b, float)
     red_first, blue_first = _per_contact(red_first, b, float), _per_contact(blue_first, b, float)
     area = _per_contact(area_fire, b, bool)
     dt = hours / slices
-    going = (b > 0) & (r > 0)
+    still = (b > 0) & (r > 0)
     broke = np.zeros(b.shape, bool)
     pinned = np.zeros(b.shape, bool)
+    going = np.flatnonzero(still)
     k = 0
-    while going.any() and (until_decided or k < slices):
-        i = going.nonzero()[0]
-        sel = slice(None) if len(i) == len(going) else i   # all going: views, no copies
-        fb = blue_first[sel] if k == 0 else 1.0
-        fr = red_first[sel] if k == 0 else 1.0
-        # aimed fire: each of b soldiers hits; area fire: each of r fighters is hit
-        p_aimed = -np.expm1(-alpha[sel] * fb * dt)
-        p_area = -np.expm1(-alpha[sel] * fb * b[sel] * dt / area_fighters)
-        shooters = np.where(area[sel], r[sel], b[sel])
-        p_b = _unit_interval(np.where(area[sel], p_area, p_aimed))
-        p_r = _unit_interval(-np.expm1(-beta[sel] * fr * dt))
-        hits_on_red = rng.binomial(shooters, p_b)
-        hits_on_blue = rng.binomial(r[sel], p_r)
-        weaker = r[sel] * p_r < shooters * p_b   # red expects to hit fewer than it loses
-        r[sel] = np.maximum(r[sel] - hits_on_red, 0)
-        b[sel] = np.maximum(b[sel] - hits_on_blue, 0)
-        going[sel] = (b[sel] > 0) & (r[sel] > 0)
+    while len(going) and (until_decided or k < slices):
+        # aimed fire: each of B soldiers hits; area fire: each of R fighters is hit
+        shooters, fighters, x = kernels.slice_exponents(
+            b, r, alpha, beta, blue_first, red_first, area, going, k == 0, dt, area_fighters)
+        p = kernels.hit_probabilities(np.expm1(x))   # numpy's expm1: see engagement_kernels
+        m, this = len(going), going
+        hits_on_red = rng.binomial(shooters, p[:m])
+        hits_on_blue = rng.binomial(fighters, p[m:])
+        going = kernels.take_hits(b, r, still, this, hits_on_red, hits_on_blue)
         if k == 0:
-            leave = going[sel] & weaker & (rng.random(len(i)) < break_contact)
-            broke[i[leave]] = True
-            pinned[i[going[sel] & weaker & ~leave]] = True
-            going[i[leave]] = False
+            u = rng.random(m)
+            going = kernels.break_off(still, broke, pinned, this, shooters, fighters, p,
+                                      u, break_contact)
         k += 1
     return FightResult(b0 - b, r0 - r, broke, pinned)
 
 
 def _per_contact(value, like: np.ndarray, dtype) -> np.ndarray:
-    """``value`` (a number or one per contact) as one value per contact."""
-    value = np.asarray(value, dtype)
-    return value if value.shape == like.shape else np.broadcast_to(value, like.shape)
-
-
-def _unit_interval(p: np.ndarray) -> np.ndarray:
-    """Probabilities clipped to [0, 1] (``np.clip`` without its per-call overhead)."""
-    return np.minimum(np.maximum(p, 0.0), 1.0)
+    """``value`` (a number or one per contact) as one value per contact (a contiguous array)."""
+    value = np.ascontiguousarray(value, dtype)
+    return value if value.shape == like.shape else np.full(like.shape, value, dtype)
 
 
 def deitchman_blue_wins(blue0: float, red0: float, b: float, a: float) -> bool:

@@ -33,6 +33,7 @@ import numpy as np
 from encircle_sim.cover import ground_exposure
 from encircle_sim.engagement import civilian_casualties, fight
 from encircle_sim.state import CellState, Theatre
+from encircle_sim.submodels.engage_kernels import take_losses
 
 #: An ambush lasts contact_hours divided by this ...
 AMBUSH_HOURS_DIVISOR = 3
@@ -64,8 +65,8 @@ def fight_contacts(model, pairs: list[tuple[int, int]], *, kind: str, fire_mult:
     "interdiction" (a contact), "ambush" or "raid" (the cell strikes first); returns the cells
     captured."""
     ambush = kind in ("ambush", "raid")
-    pairs = [(i, j) for i, j in pairs if j >= 0 and model.cells.active[i]
-             and model.units.strength[j] > 0]
+    active, strength = model.cells.active, model.units.strength
+    pairs = [(i, j) for i, j in pairs if j >= 0 and active[i] and strength[j] > 0]
     if not pairs:
         return []
     sc, c, u = model.spec, model.cells, model.units
@@ -89,19 +90,16 @@ def fight_contacts(model, pairs: list[tuple[int, int]], *, kind: str, fire_mult:
         res = fight(blue, red, alpha, beta, hours=eng.contact_hours, slices=eng.rounds,
                     rng=model.streams.engage, break_contact=eng.break_contact, area_fire=area,
                     area_fighters=eng.area_fire_fighters)
-    # the same unit may be in several contacts: subtract losses in turn
-    np.subtract.at(u.strength, ui, res.blue_losses)
-    np.maximum(u.strength, 0, out=u.strength)
-    np.add.at(u.casualties, ui, res.blue_losses)
-    c.fighters[ci] = np.maximum(c.fighters[ci] - res.red_losses, 0)
+    # the same unit may be in several contacts: its losses add up
+    model.metrics.sf_casualties += take_losses(
+        u.strength, u.casualties, c.fighters, model.metrics.fighters_killed, c.theatre, ui, ci,
+        res.blue_losses, res.red_losses)
     shooter_hours = (blue + red) * eng.contact_hours
     civ = civilian_casualties(model.density[c.x[ci], c.y[ci]], shooter_hours,
                               eng.collateral_per_1000, model.streams.engage)
-    model.metrics.sf_casualties += int(res.blue_losses.sum())
     model.metrics.civilian_casualties += int(civ.sum())
     model.metrics.count_collateral(civ, c.theatre[ci])
     model.metrics.engagements += len(pairs)
-    np.add.at(model.metrics.fighters_killed, c.theatre[ci], res.red_losses)
     c.replan[ci] = True
     mark_contact(model, ci)
     if kind == "ambush":

@@ -1,0 +1,225 @@
+"""The compiled engagement arithmetic (``engagement_kernels`` behind ``engagement.fight`` and
+``engagement.search_hazards``, ``submodels/engage_kernels`` behind ``engage.fight_contacts``)
+against the rules it carries out, on hypothesis-generated inputs.
+
+The oracles are the rules written with whole-array numpy operations (the implementations these
+functions had before they were compiled, kept here only as references): results must be the
+same to the bit, and a fight must leave its random generator in the same state (the same draws,
+in the same order, of the same sizes). Besides, invariants of the rules themselves.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from encircle_sim import engagement_kernels as kernels
+from encircle_sim.engagement import fight, search_hazards
+from encircle_sim.submodels.engage_kernels import take_losses
+
+
+def reference_fight(blue, red, alpha, beta, *, hours, slices, rng, red_first=1.0,
+                    blue_first=1.0, break_contact=0.0, area_fire=False, area_fighters=1.0,
+                    until_decided=False):
+    """Stochastic Lanchester contacts over whole arrays (``fight``'s numpy implementation)."""
+    b = np.asarray(blue, np.int64).copy()
+    r = np.asarray(red, np.int64).copy()
+    b0, r0 = b.copy(), r.copy()
+
+    def per_contact(value, dtype):
+        value = np.asarray(value, dtype)
+        return value if value.shape == b.shape else np.broadcast_to(value, b.shape)
+
+    alpha, beta = per_contact(alpha, float), per_contact(beta, float)
+    red_first, blue_first = per_contact(red_first, float), per_contact(blue_first, float)
+    area = per_contact(area_fire, bool)
+    dt = hours / slices
+    going = (b > 0) & (r > 0)
+    broke = np.zeros(b.shape, bool)
+    pinned = np.zeros(b.shape, bool)
+    k = 0
+    while going.any() and (until_decided or k < slices):
+        i = going.nonzero()[0]
+        fb = blue_first[i] if k == 0 else 1.0
+        fr = red_first[i] if k == 0 else 1.0
+        p_aimed = -np.expm1(-alpha[i] * fb * dt)
+        p_area = -np.expm1(-alpha[i] * fb * b[i] * dt / area_fighters)
+        shooters = np.where(area[i], r[i], b[i])
+        p_b = np.minimum(np.maximum(np.where(area[i], p_area, p_aimed), 0.0), 1.0)
+        p_r = np.minimum(np.maximum(-np.expm1(-beta[i] * fr * dt), 0.0), 1.0)
+        hits_on_red = rng.binomial(shooters, p_b)
+        hits_on_blue = rng.binomial(r[i], p_r)
+        weaker = r[i] * p_r < shooters * p_b
+        r[i] = np.maximum(r[i] - hits_on_red, 0)
+        b[i] = np.maximum(b[i] - hits_on_blue, 0)
+        going[i] = (b[i] > 0) & (r[i] > 0)
+        if k == 0:
+            leave = going[i] & weaker & (rng.random(len(i)) < break_contact)
+            broke[i[leave]] = True
+            pinned[i[going[i] & weaker & ~leave]] = True
+            going[i[leave]] = False
+        k += 1
+    return b0 - b, r0 - r, broke, pinned
+
+
+def reference_search_hazards(dist_km, patrol_km, effort_km2, exposure):
+    """h = effort / (pi patrol^2) x exposure inside each searcher's disc, else 0 (numpy)."""
+    area = np.pi * patrol_km**2
+    inside = dist_km <= patrol_km[None, :]
+    return np.where(inside, (effort_km2 / area)[None, :] * exposure[:, None], 0.0)
+
+
+def reference_take_losses(strength, casualties, fighters, killed, theatre, units, cells,
+                          blue_losses, red_losses):
+    """A batch's losses written back with numpy (``fight_contacts``'s former lines)."""
+    np.subtract.at(strength, units, blue_losses)
+    np.maximum(strength, 0, out=strength)
+    np.add.at(casualties, units, blue_losses)
+    fighters[cells] = np.maximum(fighters[cells] - red_losses, 0)
+    np.add.at(killed, theatre[cells], red_losses)
+    return int(blue_losses.sum())
+
+
+rates = st.floats(0.0, 3.0, allow_subnormal=False)
+multipliers = st.floats(0.0, 4.0, allow_subnormal=False)
+
+
+@st.composite
+def contacts(draw):
+    """A batch of contacts: sizes, rates per contact or one for all, fight settings (a fight
+    to the finish with blue's fire fast enough to end in a few hundred slices)."""
+    n = draw(st.integers(0, 12))
+    until_decided = draw(st.booleans())
+
+    def per_contact(values):
+        return np.array(draw(st.lists(values, min_size=n, max_size=n))) \
+            if draw(st.booleans()) else draw(values)
+
+    blue = np.array(draw(st.lists(st.integers(0, 70), min_size=n, max_size=n)), np.int64)
+    red = np.array(draw(st.lists(st.integers(0, 70), min_size=n, max_size=n)), np.int64)
+    kwargs = dict(
+        alpha=per_contact(st.floats(0.5, 3.0) if until_decided else rates),
+        beta=per_contact(rates),
+        red_first=per_contact(multipliers),
+        blue_first=per_contact(st.floats(0.1, 4.0) if until_decided else multipliers),
+        area_fire=per_contact(st.booleans()),
+        hours=draw(st.floats(1.0, 4.0) if until_decided else st.floats(0.05, 4.0)),
+        slices=draw(st.integers(1, 8)),
+        break_contact=draw(st.sampled_from([0.0, 1.0]) | st.floats(0.0, 1.0)),
+        area_fighters=draw(st.floats(1.0, 20.0) if until_decided else st.floats(1.0, 60.0)),
+        until_decided=until_decided,
+    )
+    return blue, red, kwargs, draw(st.integers(0, 2**32 - 1))
+
+
+def _both(blue, red, kw, seed):
+    """(kernel result, its rng), (reference result, its rng) on equal generators."""
+    kw = dict(kw)
+    alpha, beta = kw.pop("alpha"), kw.pop("beta")
+    rng_a, rng_b = np.random.default_rng(seed), np.random.default_rng(seed)
+    res = fight(blue, red, alpha, beta, rng=rng_a, **kw)
+    ref = reference_fight(blue, red, alpha, beta, rng=rng_b, **kw)
+    return (res, rng_a), (ref, rng_b)
+
+
+@given(contacts())
+@settings(max_examples=300, deadline=None)
+def test_the_compiled_fight_draws_and_counts_as_the_rule_does(batch):
+    blue, red, kw, seed = batch
+    (res, rng_a), (ref, rng_b) = _both(blue, red, kw, seed)
+    got = (res.blue_losses, res.red_losses, res.broke_contact, res.pinned)
+    for name, a, b in zip(("blue_losses", "red_losses", "broke", "pinned"), got, ref,
+                          strict=True):
+        assert np.array_equal(a, b), name
+    # the same draws, of the same sizes, in the same order: the generators are left alike
+    assert rng_a.bit_generator.state == rng_b.bit_generator.state
+
+
+@given(contacts(), st.booleans())
+@settings(max_examples=200, deadline=None)
+def test_a_slice_aims_with_the_rules_hit_probabilities_to_the_bit(batch, first):
+    """One slice's shooters and hit probabilities, bit for bit: a change in the order of the
+    float operations moves a probability by an ulp, which a fight's draws seldom show."""
+    blue, red, kw, seed = batch
+    n = len(blue)
+    going = np.flatnonzero(np.random.default_rng(seed).random(n) < 0.7)
+    each = {k: np.broadcast_to(np.asarray(kw[k], float), (n,)).copy()
+            for k in ("alpha", "beta", "red_first", "blue_first")}
+    area = np.broadcast_to(np.asarray(kw["area_fire"], bool), (n,)).copy()
+    dt, af = kw["hours"] / kw["slices"], kw["area_fighters"]
+    shooters, fighters, x = kernels.slice_exponents(
+        blue, red, each["alpha"], each["beta"], each["blue_first"], each["red_first"], area,
+        going, first, dt, af)
+    p = kernels.hit_probabilities(np.expm1(x))
+    i = going
+    fb = each["blue_first"][i] if first else 1.0
+    fr = each["red_first"][i] if first else 1.0
+    p_aimed = -np.expm1(-each["alpha"][i] * fb * dt)
+    p_area = -np.expm1(-each["alpha"][i] * fb * blue[i] * dt / af)
+    p_b = np.minimum(np.maximum(np.where(area[i], p_area, p_aimed), 0.0), 1.0)
+    p_r = np.minimum(np.maximum(-np.expm1(-each["beta"][i] * fr * dt), 0.0), 1.0)
+    assert np.array_equal(shooters, np.where(area[i], red[i], blue[i]))
+    assert np.array_equal(fighters, red[i])
+    assert np.array_equal(p, np.concatenate([p_b, p_r]))
+
+
+@given(contacts())
+@settings(max_examples=200, deadline=None)
+def test_a_fight_loses_no_more_than_each_side_had_and_breaks_off_or_pins_not_both(batch):
+    blue, red, kw, seed = batch
+    (res, _), _ = _both(blue, red, kw, seed)
+    assert ((res.blue_losses >= 0) & (res.blue_losses <= blue)).all()
+    assert ((res.red_losses >= 0) & (res.red_losses <= red)).all()
+    assert not (res.broke_contact & res.pinned).any()
+    untouched = (blue == 0) | (red == 0)       # no fight where a side is missing
+    assert not res.blue_losses[untouched].any() and not res.red_losses[untouched].any()
+    if kw["break_contact"] == 0.0:
+        assert not res.broke_contact.any()
+    if kw["break_contact"] == 1.0:
+        assert not res.pinned.any()
+    if kw["until_decided"]:                    # fought to the finish unless red broke off
+        decided = (res.blue_losses == blue) | (res.red_losses == red) | res.broke_contact
+        assert decided.all()
+
+
+@given(st.integers(0, 30), st.integers(0, 12), st.integers(0, 2**32 - 1))
+@settings(max_examples=200, deadline=None)
+def test_the_compiled_search_hazards_equal_the_rule(targets, searchers, seed):
+    rng = np.random.default_rng(seed)
+    patrol = rng.uniform(0.5, 30.0, searchers)
+    # distances on a 0.5 km lattice hit the disc's edge (dist == patrol) now and then
+    patrol[: searchers // 2] = np.round(patrol[: searchers // 2] * 2) / 2
+    dist = np.round(rng.uniform(0.0, 40.0, (targets, searchers)) * 2) / 2
+    effort = rng.uniform(0.0, 200.0, searchers)
+    exposure = rng.uniform(0.0, 1.0, targets)
+    got = search_hazards(dist, patrol, effort, exposure)
+    want = reference_search_hazards(dist, patrol, effort, exposure)
+    assert got.shape == want.shape == (targets, searchers)
+    assert np.array_equal(got, want)
+    assert (got[dist > patrol[None, :]] == 0).all()     # nothing outside a searcher's disc
+
+
+@given(st.integers(1, 10), st.integers(1, 15), st.integers(0, 12), st.integers(0, 2**32 - 1))
+@settings(max_examples=200, deadline=None)
+def test_the_compiled_losses_are_written_back_as_the_rule_does(n_units, n_cells, n, seed):
+    """Units and cells may be in several contacts of a batch (the draws repeat indices)."""
+    rng = np.random.default_rng(seed)
+    units = rng.integers(0, n_units, n)
+    cells = rng.integers(0, n_cells, n)
+    blue_losses = rng.integers(0, 30, n)
+    red_losses = rng.integers(0, 30, n)
+    tables = (rng.integers(-2, 40, n_units), rng.integers(0, 100, n_units),
+              rng.integers(0, 40, n_cells), rng.integers(0, 100, 2))
+    theatre = rng.integers(0, 2, n_cells).astype(np.int8)
+    mine = [t.copy() for t in tables]
+    ref = [t.copy() for t in tables]
+    lost = take_losses(*mine, theatre, units, cells, blue_losses, red_losses)
+    lost_ref = reference_take_losses(*ref, theatre, units, cells, blue_losses, red_losses)
+    assert lost == lost_ref == blue_losses.sum()
+    for name, a, b in zip(("strength", "casualties", "fighters", "killed"), mine, ref,
+                          strict=True):
+        assert np.array_equal(a, b), name
+    assert (mine[0] >= 0).all()
+    assert mine[1].sum() - tables[1].sum() == blue_losses.sum()
+    assert mine[3].sum() - tables[3].sum() == red_losses.sum()
