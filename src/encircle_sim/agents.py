@@ -8,10 +8,13 @@ every step by :func:`sync_agents`; in between, the tables are ahead of the grid.
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 from mesa import Agent
 from mesa.discrete_space import CellAgent, FixedAgent
 
+from encircle_sim.agents_kernels import squares_to_sync
 from encircle_sim.state import CellState, Side, Task, Theatre
 
 
@@ -154,23 +157,39 @@ def new_cell_agent(model, i: int) -> InsurgentCell:
     return agent
 
 
+#: Each Mesa grid's cells in a flat list (see :func:`squares_of`), built once per grid.
+_SQUARES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def squares_of(grid) -> list:
+    """The cells of a Mesa grid in a flat list, square (x, y) at ``x * ny + y``, and ``None``
+    last (so that index -1 means "off the grid"). Built once per grid: a list index is several
+    times cheaper than ``grid[(x, y)]``."""
+    squares = _SQUARES.get(grid)
+    if squares is None:
+        nx, ny = grid.dimensions
+        squares = [grid[(x, y)] for x in range(nx) for y in range(ny)]
+        squares.append(None)
+        _SQUARES[grid] = squares
+    return squares
+
+
 def sync_agents(model) -> None:
-    """Copy the table positions to Mesa's grid for agents that moved or left it."""
+    """Copy the table positions to Mesa's grid: the active cells that moved go to their square,
+    ended cells leave the grid, every unit is put on its square (off the grid once it has no
+    strength left) unless it is there already. Moves go through Mesa's ``agent.cell``."""
     c, u, grid = model.cells, model.units, model.grid
-    n = c.n
-    act = c.active
-    moved = (act & ((c.x[:n] != c.prev_x[:n]) | (c.y[:n] != c.prev_y[:n]))).nonzero()[0]
-    for i, x, y in zip(moved.tolist(), c.x[moved].tolist(), c.y[moved].tolist(), strict=True):
-        model.cell_agents[i].cell = grid[(x, y)]
-    for i in (~act).nonzero()[0].tolist():
-        if model.cell_agents[i].cell is not None:
-            model.cell_agents[i].cell = None
-    # plain Python values: comparing numpy scalars one by one is several times slower
-    for agent, alive, x, y in zip(model.unit_agents, (u.strength > 0).tolist(), u.x.tolist(),
-                                  u.y.tolist(), strict=True):
-        cell = agent.cell
-        if not alive:
-            if cell is not None:
-                agent.cell = None
-        elif cell is None or cell.coordinate != (x, y):
-            agent.cell = grid[(x, y)]
+    squares = squares_of(grid)
+    moved, moved_square, ended, unit_square = squares_to_sync(
+        c.n, c.state, c.x, c.y, c.prev_x, c.prev_y, u.strength, u.x, u.y, grid.dimensions[1])
+    cell_agents = model.cell_agents
+    for i, k in zip(moved.tolist(), moved_square.tolist(), strict=True):
+        cell_agents[i].cell = squares[k]
+    for i in ended.tolist():
+        agent = cell_agents[i]
+        if agent.cell is not None:
+            agent.cell = None
+    for agent, k in zip(model.unit_agents, unit_square.tolist(), strict=True):
+        square = squares[k]   # None for k == -1
+        if agent.cell is not square:
+            agent.cell = square

@@ -25,7 +25,9 @@ import numpy as np
 import pandas as pd
 from mesa import DataCollector
 
-from encircle_sim.state import CellState, EscapeRoute, Theatre
+from encircle_sim import census_kernels as K
+from encircle_sim.census_kernels import cell_census
+from encircle_sim.state import Theatre
 
 
 @dataclass(frozen=True)
@@ -145,23 +147,27 @@ def column_value(name: str, model) -> Any:
     return model.metrics.row[name]
 
 
-def cell_counts(model, theatre: Theatre) -> dict[str, int]:
-    """How the cells of one theatre stand: active, killed, dissolved, captured, escaped."""
+def census(model) -> np.ndarray:
+    """The cells of both theatres counted by state (``census_kernels.cell_census``: one row
+    per theatre, columns ACTIVE, FIGHTERS, KILLED, ...)."""
     c = model.cells
     n = c.n
-    mine = c.theatre[:n] == theatre
-    st = c.state[:n]
-    gone = st == CellState.NEUTRALISED
-    def count(mask: np.ndarray) -> int:
-        return int(np.count_nonzero(mask))
+    return cell_census(n, c.state, c.theatre, c.dissolved, c.escaped_via, c.fighters, c.supply,
+                       float(model.spec.insurgents.low_supply_days), model.network.connected[:n],
+                       c.joined_from, c.recruited)
 
+
+def cell_counts(model, theatre: Theatre, counts: np.ndarray | None = None) -> dict[str, int]:
+    """How the cells of one theatre stand: active, killed, dissolved, captured, escaped
+    (from ``counts``, the model's :func:`census`, if already taken)."""
+    row = (census(model) if counts is None else counts)[theatre].tolist()
     return {
-        "active": count(mine & (st <= CellState.ATTACKING)),
-        "killed": count(mine & gone & ~c.dissolved[:n]),
-        "dissolved": count(mine & gone & c.dissolved[:n]),
-        "captured": count(mine & (st == CellState.CAPTURED)),
-        "escaped_cordon": count(mine & (c.escaped_via[:n] == EscapeRoute.CORDON)),
-        "escaped_border": count(mine & (c.escaped_via[:n] == EscapeRoute.BORDER)),
+        "active": row[K.ACTIVE],
+        "killed": row[K.KILLED],
+        "dissolved": row[K.DISSOLVED],
+        "captured": row[K.CAPTURED],
+        "escaped_cordon": row[K.ESCAPED_CORDON],
+        "escaped_border": row[K.ESCAPED_BORDER],
     }
 
 
@@ -204,47 +210,42 @@ class StepMetrics:
 
     def values(self) -> dict[str, Any]:
         m = self.model
-        c = m.cells
-        n = c.n
-        active = c.state[:n] <= CellState.ATTACKING
-        pocket = active & (c.theatre[:n] == Theatre.IRAQ)
-        syria = active & (c.theatre[:n] == Theatre.SYRIA)
-        iraq_counts, syria_counts = cell_counts(m, Theatre.IRAQ), cell_counts(m, Theatre.SYRIA)
+        counts = census(m)
+        iraq, syria = counts.tolist()
         gaps, gap_km = (0, 0.0)
         if m.plan.active:
             u = m.units
-            iraq = u.alive & ~u.syria
-            gaps, gap_km, _ = m.plan.cordon_gaps(u.x[iraq], u.y[iraq])
+            on_cordon = u.alive & ~u.syria
+            gaps, gap_km, _ = m.plan.cordon_gaps(u.x[on_cordon], u.y[on_cordon])
         row = {
             "step": int(m.steps),
             "day": round(float(m.day), 4),
             "phase": int(m.plan.phase),
             "phase_name": m.phase_label,
-            "iraq_cells_active": int(pocket.sum()),
-            "iraq_fighters_active": int(c.fighters[:n][pocket].sum()),
-            "iraq_killed": iraq_counts["killed"],
-            "iraq_dissolved": iraq_counts["dissolved"],
-            "iraq_captured": iraq_counts["captured"],
-            "escaped_cordon": iraq_counts["escaped_cordon"],
-            "escaped_border": iraq_counts["escaped_border"],
-            "syria_cells_active": int(syria.sum()),
-            "syria_fighters_active": int(c.fighters[:n][syria].sum()),
-            "syria_killed": syria_counts["killed"],
-            "syria_captured": syria_counts["captured"],
-            "syria_joined": int((c.joined_from[:n] >= 0).sum()),
-            "syria_recruited": int(c.recruited[:n].sum()),
+            "iraq_cells_active": iraq[K.ACTIVE],
+            "iraq_fighters_active": iraq[K.FIGHTERS],
+            "iraq_killed": iraq[K.KILLED],
+            "iraq_dissolved": iraq[K.DISSOLVED],
+            "iraq_captured": iraq[K.CAPTURED],
+            "escaped_cordon": iraq[K.ESCAPED_CORDON],
+            "escaped_border": iraq[K.ESCAPED_BORDER],
+            "syria_cells_active": syria[K.ACTIVE],
+            "syria_fighters_active": syria[K.FIGHTERS],
+            "syria_killed": syria[K.KILLED],
+            "syria_captured": syria[K.CAPTURED],
+            "syria_joined": iraq[K.JOINED] + syria[K.JOINED],
+            "syria_recruited": iraq[K.RECRUITED] + syria[K.RECRUITED],
             "iraq_fighters_killed_total": int(self.fighters_killed[Theatre.IRAQ]),
             "iraq_fighters_captured_total": int(self.fighters_captured[Theatre.IRAQ]),
             "sf_casualties_total": int(self.sf_casualties),
             "civilian_casualties_total": int(self.civilian_casualties),
             "attacks_syria_total": int(self.attacks.sum()),
         }
-        row.update({col: int(v) for col, v in zip(self.town_columns, self.attacks, strict=True)})
+        row.update(zip(self.town_columns, self.attacks.tolist(), strict=True))
         row.update({
             "caches_destroyed_total": int(self.caches_destroyed),
             "hideouts_destroyed_total": int(self.hideouts_destroyed),
-            "low_supply_cells": int((pocket & (c.supply[:n]
-                                     < m.spec.insurgents.low_supply_days)).sum()),
+            "low_supply_cells": iraq[K.LOW_SUPPLY],
             "links_cut_total": int(self.links_cut),
             "pocket_area_km2": round(m.plan.pocket_area_km2, 1),
             "cordon_gaps": int(gaps),
@@ -253,7 +254,7 @@ class StepMetrics:
             "pressure": round(float(max(m.pressure, m.pressure_syria)), 4),
             "days_since_contact": round(float(m.day - m.last_contact_day), 4),
             "excitation": round(float(m.excitation), 4),
-            "connected_cells": int(m.network.connected[:n][active].sum()),
+            "connected_cells": iraq[K.CONNECTED] + syria[K.CONNECTED],
             "detections_step": int(self.detections),
             "engagements_total": int(self.engagements),
             "ambushes_total": int(self.ambushes),

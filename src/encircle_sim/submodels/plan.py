@@ -22,35 +22,33 @@ from __future__ import annotations
 
 import numpy as np
 
+from encircle_sim.census_kernels import alarm_census
 from encircle_sim.operation import PHASE_LABELS, Phase
-from encircle_sim.state import Theatre
 
 
-def alarm(model, threat: np.ndarray, theatre: Theatre) -> float:
-    """The share of a theatre's active cells perceiving a threat above flee_threat."""
-    c = model.cells
-    idx = c.active_in(theatre)
-    if len(idx) == 0:
-        return 0.0
-    return float((threat[c.x[idx], c.y[idx]] > model.spec.insurgents.flee_threat).mean())
+def alarm(alarmed: int, active: int) -> float:
+    """The share of a theatre's ``active`` cells that perceive a threat above flee_threat
+    (``alarmed`` of them); 0 when none is active."""
+    return alarmed / active if active else 0.0
 
 
 def step(model, threat: np.ndarray) -> None:
     """Update pressure, move to the next phase when this one is done, stop when it is over."""
     c, plan = model.cells, model.plan
-    pocket_active = len(c.active_in(Theatre.IRAQ))
+    # per theatre: cells created, active, and active perceiving a threat above flee_threat
+    (_, pocket_active, pocket_alarmed), (syria_created, syria_active, syria_alarmed) = \
+        alarm_census(c.n, c.state, c.theatre, c.x, c.y, threat,
+                     float(model.spec.insurgents.flee_threat)).tolist()
     initial = model.iraq_cells_initial
     lost = initial - pocket_active
     share_left = pocket_active / initial if initial else 0.0
     w = model.spec.retaliation.pressure_area_weight
     if plan.active and initial:
         losses = (1 - w) * lost / initial + w * (1.0 - plan.pocket_share)
-        model.pressure = max(losses, alarm(model, threat, Theatre.IRAQ))
-    syria_active = len(c.active_in(Theatre.SYRIA))
-    syria_created = int((c.theatre[: c.n] == Theatre.SYRIA).sum())
+        model.pressure = max(losses, alarm(pocket_alarmed, pocket_active))
     if syria_created:
         model.pressure_syria = max(1.0 - syria_active / syria_created,
-                                   alarm(model, threat, Theatre.SYRIA))
+                                   alarm(syria_alarmed, syria_active))
     if plan.active and plan.phase not in (Phase.NONE, Phase.ENDED):
         reason = plan.phase_end(model.day, share_left, model.day - model.last_contact_day)
         if initial and pocket_active == 0:
@@ -66,7 +64,7 @@ def step(model, threat: np.ndarray) -> None:
             plan.enter(nxt, model.steps, model.day)
             model.last_contact_day = model.day   # a new phase has not been quiet yet
             model.events.add("phase", None, None, phase=PHASE_LABELS[nxt], reason=reason)
-    over = model.steps >= model.max_steps or not c.active.any()
+    over = model.steps >= model.max_steps or pocket_active + syria_active == 0
     if plan.phase == Phase.ENDED and not model.spec.theatres.syria:
         over = True
     if over:
