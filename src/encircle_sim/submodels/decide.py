@@ -54,9 +54,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from encircle_sim.cover import shelter
 from encircle_sim.geography import COUNTRY_SYRIA
 from encircle_sim.state import Action, Theatre
+from encircle_sim.submodels import decide_kernels as kernels
 from encircle_sim.submodels import retaliate
 from encircle_sim.submodels.retaliate import CALL_PRESSURE_RISE
 
@@ -117,17 +117,14 @@ def choose_actions(inp: ChoiceInputs, spec, call_appetite: float,
                    rng: np.random.Generator) -> np.ndarray:
     """The logit choice rule of the module docstring, for all planning cells at once."""
     n = len(inp.idx)
-    util = np.full((n, len(Action)), -np.inf)
-    util[:, Action.HIDE] = 0.0
-    util[:, Action.RELOCATE] = inp.best_move_score_gain - RELOCATE_COST - inp.move_risk
-    util[:, Action.SLIP] = np.where(inp.pressed, inp.breakout_value, -np.inf)
-    util[:, Action.AMBUSH] = np.where(
-        inp.ambush_ok, spec.ambush_appetite * (1.0 - inp.threat / AMBUSH_THREAT_SCALE), -np.inf)
-    util[:, Action.CALL] = np.where(inp.can_call,
-                                    call_appetite * inp.pressure_rise - inp.threat, -np.inf)
+    noise = np.zeros((0, len(Action)))
     if spec.choice_temperature > 0 and n:
-        util = util + spec.choice_temperature * rng.gumbel(size=util.shape)
-    return np.argmax(util, axis=1).astype(np.int8)
+        noise = rng.gumbel(size=(n, len(Action)))
+    return kernels.choose_options(
+        inp.threat, inp.best_move_score_gain, RELOCATE_COST, inp.move_risk, inp.pressed,
+        inp.breakout_value, inp.ambush_ok, float(spec.ambush_appetite), AMBUSH_THREAT_SCALE,
+        inp.can_call, float(call_appetite), inp.pressure_rise, float(spec.choice_temperature),
+        noise)
 
 
 def choose(model, threat: np.ndarray) -> Choices:
@@ -178,85 +175,40 @@ def choose(model, threat: np.ndarray) -> Choices:
     return Choices(active, action, goal_x, goal_y, budget, ambushes)
 
 
-def smallest_columns(d: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
-    """Columns of the ``m`` smallest values of each row of ``d``, in the order of
-    ``np.argsort(d, axis=1, kind="stable")[:, :m]`` (ties by column), and those values."""
-    d = d.copy()
-    rows = np.arange(len(d))
-    cols = np.empty((len(d), m), np.intp)
-    values = np.empty((len(d), m))
-    for j in range(m):
-        cols[:, j] = col = d.argmin(axis=1)
-        values[:, j] = d[rows, col]
-        d[rows, col] = np.inf
-    return cols, values
-
-
 def _plan(model, threat, idx, t_here, low, budget):
-    """New plans of cells ``idx``: (action, goal x, goal y, ambush target unit)."""
+    """New plans of cells ``idx``: (action, goal x, goal y, ambush target unit).
+
+    The figures of the docstring's table, cell by cell in ``decide_kernels`` (compiled); the
+    random draws (candidate squares, then the choice's noise) stay here, with numpy."""
     sc, c, u, nav = model.spec, model.cells, model.units, model.nav
     ins, net = sc.insurgents, sc.networks
     x, y = c.x[idx].astype(np.intp), c.y[idx].astype(np.intp)  # intp: fast grid lookups
-    rows = np.arange(len(idx))
+    km = nav._km_x_between, nav.km_y
     caches = model.caches
     stocked = np.flatnonzero(caches.intact & (caches.stock > 0))
-
-    def near_cache(px, py):
-        if len(stocked) == 0:
-            return np.zeros(px.shape, bool)
-        d = nav.distance_km(px[..., None], py[..., None], caches.x[stocked], caches.y[stocked])
-        return (d <= net.resupply_km).any(axis=-1)
-
-    short = low.nonzero()[0]
-
-    def score(px, py, cover=None):
-        cover = shelter(model, px, py) if cover is None else cover
-        s = SHELTER_VALUE * cover - threat[px, py] * (1.0 - cover)
-        pull = np.zeros(px.shape)  # SUPPLY_PULL near a cache, for cells short of supply
-        if len(short):
-            pull[short] = np.where(near_cache(px[short], py[short]), SUPPLY_PULL, 0.0)
-        return s + pull
 
     # relocation: random squares and the nearest hideouts it can reach before it plans again
     reach = budget * model.plan_steps
     gx, gy = nav.random_points_in_disc(x[:, None], y[:, None], reach[:, None], model.streams.decide,
                                        (len(idx), RELOCATE_CANDIDATES))
     intact = np.flatnonzero(model.hideouts.intact)
-    if len(intact):
-        hx, hy = model.hideouts.x[intact], model.hideouts.y[intact]
-        dh = nav.distance_matrix(x, y, hx, hy)
-        m = min(HIDEOUT_CANDIDATES, len(intact))
-        nearest, d_nearest = smallest_columns(dh, m)
-        within = d_nearest <= reach[:, None]
-        gx = np.concatenate([gx, np.where(within, hx[nearest], x[:, None])], axis=1)
-        gy = np.concatenate([gy, np.where(within, hy[nearest], y[:, None])], axis=1)
-    ok = model.plan.area[gx, gy] & (nav.bank[gx, gy] == nav.bank[x, y][:, None])
-    cand = np.where(ok, score(gx, gy), -np.inf)
-    best = np.argmax(cand, axis=1)
-    here = shelter(model, x, y)
-    gain = cand[rows, best] - score(x, y, here)
-    moving = 1.0 - model.concealment[x, y]          # a mover keeps its terrain, not its hideout
-    move_risk = t_here * np.maximum(moving - (1.0 - here), 0.0)
-    reloc_x, reloc_y = gx[rows, best], gy[rows, best]
+    gain, move_risk, reloc_x, reloc_y, near_cache = kernels.relocation(
+        x, y, t_here, low, reach, gx, gy, model.hideouts.x[intact], model.hideouts.y[intact],
+        min(HIDEOUT_CANDIDATES, len(intact)), caches.x[stocked], caches.y[stocked],
+        float(net.resupply_km), SUPPLY_PULL, SHELTER_VALUE, threat, model.concealment,
+        model.hideout_at, float(net.hideout_concealment), model.plan.area, nav.bank, *km)
 
     # pressure on each cell, and what holds it to its ground
     connected = model.network.connected[idx]
-    net_links = model.network
-    alive = net_links.alive
-    links_now = (np.bincount(net_links.a[alive], minlength=c.n)[: c.n]
-                 + np.bincount(net_links.b[alive], minlength=c.n)[: c.n])[idx]
-    links_lost = np.where(c.links0[idx] > 0,
-                          1.0 - links_now / np.maximum(c.links0[idx], 1), 0.0)
-    home = c.home_cache[idx]
-    cache_lost = np.zeros(len(idx), bool)
-    cache_lost[home >= 0] = ~caches.intact[home[home >= 0]]
-    pressure = t_here + ins.loss_weight * (0.5 * links_lost + 0.5 * cache_lost)
-    holds = ins.attachment * 0.5 * (near_cache(x, y).astype(float) + connected)
+    links = model.network
+    pressure = kernels.pressure(idx, c.n, t_here, links.a, links.b, links.alive, c.links0,
+                                c.home_cache, caches.intact, float(ins.loss_weight))
+    holds = ins.attachment * 0.5 * (near_cache.astype(float) + connected)
     pressed = pressure >= ins.slip_threat
 
     # breaking out: the exit with the best mix of low cover by forces, distance and a known route
     exit_value = np.full(len(idx), -np.inf)
-    exit_x, exit_y = x.copy(), y.copy()
+    exit_x, exit_y = x, y
     exits = model.plan.exit_xy
     if len(exits) and pressed.any():
         if len(exits) > EXITS_CONSIDERED_MAX:
@@ -265,31 +217,19 @@ def _plan(model, threat, idx, t_here, low, budget):
         into_syria = model.country[exits[:, 0], exits[:, 1]] == COUNTRY_SYRIA
         risk = risk + np.where(into_syria, sc.border.sealing, 0.0)
         on_route = into_syria & model.plan.on_route(exits)
-        d = nav.distance_matrix(x, y, exits[:, 0], exits[:, 1])
         slip_reach = np.maximum(budget * ins.slip_horizon_days / model.dt_days, 1e-6)
-        value = (1.0 - risk[None, :] - d / slip_reach[:, None]
-                 + np.where(on_route, sc.border.route_bonus, 0.0)[None, :])
-        known = connected[:, None] | (d <= ins.perception_km) | on_route[None, :]
-        value = np.where(known, value, -np.inf)
-        j = np.argmax(value, axis=1)
-        exit_value = value[rows, j]
-        exit_x, exit_y = exits[j, 0], exits[j, 1]
+        exit_value, exit_x, exit_y = kernels.best_exits(
+            x, y, pressed, connected, exits[:, 0], exits[:, 1], risk, on_route,
+            float(sc.border.route_bonus), slip_reach, float(ins.perception_km), *km)
     breakout = pressure - ins.slip_threat - holds - move_risk + exit_value
 
     # ambush: the weakest unit within range that the cell can take on
     alive_u = np.flatnonzero(u.alive & ~u.syria)
-    ambush_ok = np.zeros(len(idx), bool)
-    target = np.full(len(idx), -1)
-    if len(alive_u):
-        du = nav.distance_matrix(x, y, u.x[alive_u], u.y[alive_u])
-        eng = u.engaged()[alive_u].astype(float)
-        fits = (du <= ins.ambush_range_km) & (
-            eng[None, :] <= c.fighters[idx][:, None] / ins.ambush_odds)
-        fits &= ~low[:, None]
-        cand_u = np.where(fits, eng[None, :], np.inf)
-        jj = np.argmin(cand_u, axis=1)
-        ambush_ok = np.isfinite(cand_u[rows, jj])
-        target = np.where(ambush_ok, alive_u[jj], -1)
+    target = kernels.weakest_in_reach(x, y, c.fighters[idx], low, u.x[alive_u], u.y[alive_u],
+                                      u.engaged()[alive_u].astype(float),
+                                      float(ins.ambush_range_km), float(ins.ambush_odds), *km)
+    ambush_ok = target >= 0
+    target = np.where(ambush_ok, alive_u[target], -1) if len(alive_u) else target
 
     ret = sc.retaliation
     rise = model.pressure - c.call_pressure[idx]
