@@ -54,9 +54,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from encircle_sim.cover import shelter
 from encircle_sim.geography import COUNTRY_SYRIA
 from encircle_sim.state import Action, Theatre
+from encircle_sim.submodels import decide_kernels as kernels
 from encircle_sim.submodels import retaliate
 from encircle_sim.submodels.retaliate import CALL_PRESSURE_RISE
 
@@ -117,17 +117,14 @@ def choose_actions(inp: ChoiceInputs, spec, call_appetite: float,
                    rng: np.random.Generator) -> np.ndarray:
     """The logit choice rule of the module docstring, for all planning cells at once."""
     n = len(inp.idx)
-    util = np.full((n, len(Action)), -np.inf)
-    util[:, Action.HIDE] = 0.0
-    util[:, Action.RELOCATE] = inp.best_move_score_gain - RELOCATE_COST - inp.move_risk
-    util[:, Action.SLIP] = np.where(inp.pressed, inp.breakout_value, -np.inf)
-    util[:, Action.AMBUSH] = np.where(
-        inp.ambush_ok, spec.ambush_appetite * (1.0 - inp.threat / AMBUSH_THREAT_SCALE), -np.inf)
-    util[:, Action.CALL] = np.where(inp.can_call,
-                                    call_appetite * inp.pressure_rise - inp.threat, -np.inf)
+    noise = np.zeros((0, len(Action)))
     if spec.choice_temperature > 0 and n:
-        util = util + spec.choice_temperature * rng.gumbel(size=util.shape)
-    return np.argmax(util, axis=1).astype(np.int8)
+        noise = rng.gumbel(size=(n, len(Action)))
+    return kernels.choose_options(
+        inp.threat, inp.best_move_score_gain, RELOCATE_COST, inp.move_risk, inp.pressed,
+        inp.breakout_value, inp.ambush_ok, float(spec.ambush_appetite), AMBUSH_THREAT_SCALE,
+        inp.can_call, float(call_appetite), inp.pressure_rise, float(spec.choice_temperature),
+        noise)
 
 
 def choose(model, threat: np.ndarray) -> Choices:
@@ -136,36 +133,18 @@ def choose(model, threat: np.ndarray) -> Choices:
     active = c.active_in(Theatre.IRAQ)
     if len(active) == 0:
         return Choices.none()
-    x, y = c.x[active], c.y[active]
-    t_here = threat[x, y] + c.exposed[active]
-    low = c.supply[active] < ins.low_supply_days
-    budget = (ins.speed_kmh * np.where(low, ins.low_supply_speed, 1.0)
-              * ins.move_hours_per_day * model.dt_days)
-
     # keep to the plan: a relocation reached becomes hiding; ambushes and calls last one step
-    action = c.action[active].copy()
-    goal_x, goal_y = c.goal_x[active].copy(), c.goal_y[active].copy()
-    arrived = (x == goal_x) & (y == goal_y)
-    done = ((action == Action.RELOCATE) & arrived) | (action == Action.AMBUSH) | (
-        action == Action.CALL)
-    action[done] = Action.HIDE
-    hiding = action == Action.HIDE
-    goal_x[hiding], goal_y[hiding] = x[hiding], y[hiding]
-
-    due = ((model.steps >= c.plan_until[active]) | c.replan[active]
-           | (t_here > c.planned_threat[active] + REPLAN_THREAT_RISE))
+    t_here, low, budget, action, goal_x, goal_y, k = kernels.keep_to_plan(
+        active, c.x, c.y, threat, c.exposed, c.supply, c.action, c.goal_x, c.goal_y,
+        c.plan_until, c.replan, c.planned_threat, model.steps, float(ins.low_supply_days),
+        float(ins.speed_kmh), float(ins.low_supply_speed), float(ins.move_hours_per_day),
+        float(model.dt_days), REPLAN_THREAT_RISE)
     ambushes: list[tuple[int, int]] = []
-    k = np.flatnonzero(due)
+    new_action = reloc_x = reloc_y = exit_x = exit_y = _NO_PLANS
     if len(k):
-        new_action, gx, gy, targets = _plan(model, threat, active[k], t_here[k], low[k],
-                                            budget[k])
-        action[k], goal_x[k], goal_y[k] = new_action, gx, gy
         idx = active[k]
-        horizon = np.where(new_action == Action.SLIP,
-                           int(round(ins.slip_horizon_days / model.dt_days)), model.plan_steps)
-        c.plan_until[idx] = model.steps + np.maximum(horizon, 1)
-        c.planned_threat[idx] = t_here[k]
-        c.replan[idx] = False
+        new_action, reloc_x, reloc_y, exit_x, exit_y, targets = _plan(
+            model, threat, idx, t_here[k], low[k], budget[k])
         calls = idx[new_action == Action.CALL]
         c.call_pressure[calls] = model.pressure
         if len(calls):
@@ -173,133 +152,95 @@ def choose(model, threat: np.ndarray) -> Choices:
             model.metrics.calls += len(calls)
         ambushes = [(int(idx[i]), int(targets[i]))
                     for i in np.flatnonzero(new_action == Action.AMBUSH)]
-    c.action[active] = action
-    c.goal_x[active], c.goal_y[active] = goal_x, goal_y
+    kernels.record_plans(active, k, new_action, reloc_x, reloc_y, exit_x, exit_y, action, goal_x,
+                         goal_y, t_here, c.x, c.y, model.steps,
+                         int(round(ins.slip_horizon_days / model.dt_days)), model.plan_steps,
+                         c.action, c.goal_x, c.goal_y, c.plan_until, c.planned_threat, c.replan)
     return Choices(active, action, goal_x, goal_y, budget, ambushes)
 
 
-def smallest_columns(d: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
-    """Columns of the ``m`` smallest values of each row of ``d``, in the order of
-    ``np.argsort(d, axis=1, kind="stable")[:, :m]`` (ties by column), and those values."""
-    d = d.copy()
-    rows = np.arange(len(d))
-    cols = np.empty((len(d), m), np.intp)
-    values = np.empty((len(d), m))
-    for j in range(m):
-        cols[:, j] = col = d.argmin(axis=1)
-        values[:, j] = d[rows, col]
-        d[rows, col] = np.inf
-    return cols, values
+#: No new plans (the arguments of ``record_plans`` when no cell plans).
+_NO_PLANS = np.zeros(0, np.int64)
+
+
+def _snap_tables(nav) -> tuple[np.ndarray, np.ndarray]:
+    """The nearest open square (x, y) of each square, as ``nav.snap`` looks it up."""
+    if nav._snap_index is None:
+        nav.snap(np.zeros(1, np.intp), np.zeros(1, np.intp))    # builds it
+    return nav._snap_index
+
+
+class _Exits:
+    """The exits a cell considers (the operation area's outer edge, thinned evenly), which of
+    them lead into Syria and which lie on a known border route: fixed for one operation plan,
+    so worked out once for it (``OperationPlan.on_route`` is the dear part). One plan is kept:
+    the last asked for."""
+
+    _last: tuple = ((), ())
+
+    @classmethod
+    def of(cls, model) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(x, y, into Syria, on a known route) of the exits ``model``'s cells consider."""
+        plan = model.plan
+        key = (plan.exit_xy, plan.route_xy, model.country, plan.scenario.border.route_km)
+        last_key, value = cls._last
+        if not (last_key and all(a is b for a, b in zip(key[:3], last_key[:3], strict=True))
+                and key[3] == last_key[3]):
+            exits = plan.exit_xy
+            if len(exits) > EXITS_CONSIDERED_MAX:
+                exits = exits[:: len(exits) // EXITS_CONSIDERED_MAX + 1]
+            into_syria = model.country[exits[:, 0], exits[:, 1]] == COUNTRY_SYRIA
+            value = (np.ascontiguousarray(exits[:, 0]), np.ascontiguousarray(exits[:, 1]),
+                     into_syria, into_syria & plan.on_route(exits))
+            cls._last = (key, value)
+        return value
 
 
 def _plan(model, threat, idx, t_here, low, budget):
-    """New plans of cells ``idx``: (action, goal x, goal y, ambush target unit)."""
+    """New plans of cells ``idx``: (action, relocation square x, y, exit x, y, ambush target
+    unit or -1).
+
+    The figures of the docstring's table, cell by cell in ``decide_kernels`` (compiled); the
+    random draws (candidate squares, then the choice's noise) stay here, with numpy."""
     sc, c, u, nav = model.spec, model.cells, model.units, model.nav
-    ins, net = sc.insurgents, sc.networks
+    ins, net, ret, theatres = sc.insurgents, sc.networks, sc.retaliation, sc.theatres
     x, y = c.x[idx].astype(np.intp), c.y[idx].astype(np.intp)  # intp: fast grid lookups
-    rows = np.arange(len(idx))
-    caches = model.caches
-    stocked = np.flatnonzero(caches.intact & (caches.stock > 0))
-
-    def near_cache(px, py):
-        if len(stocked) == 0:
-            return np.zeros(px.shape, bool)
-        d = nav.distance_km(px[..., None], py[..., None], caches.x[stocked], caches.y[stocked])
-        return (d <= net.resupply_km).any(axis=-1)
-
-    short = low.nonzero()[0]
-
-    def score(px, py, cover=None):
-        cover = shelter(model, px, py) if cover is None else cover
-        s = SHELTER_VALUE * cover - threat[px, py] * (1.0 - cover)
-        pull = np.zeros(px.shape)  # SUPPLY_PULL near a cache, for cells short of supply
-        if len(short):
-            pull[short] = np.where(near_cache(px[short], py[short]), SUPPLY_PULL, 0.0)
-        return s + pull
+    km = nav._km_x_between, nav.km_y
+    caches, hideouts, links = model.caches, model.hideouts, model.network
 
     # relocation: random squares and the nearest hideouts it can reach before it plans again
     reach = budget * model.plan_steps
-    gx, gy = nav.random_points_in_disc(x[:, None], y[:, None], reach[:, None], model.streams.decide,
-                                       (len(idx), RELOCATE_CANDIDATES))
-    intact = np.flatnonzero(model.hideouts.intact)
-    if len(intact):
-        hx, hy = model.hideouts.x[intact], model.hideouts.y[intact]
-        dh = nav.distance_matrix(x, y, hx, hy)
-        m = min(HIDEOUT_CANDIDATES, len(intact))
-        nearest, d_nearest = smallest_columns(dh, m)
-        within = d_nearest <= reach[:, None]
-        gx = np.concatenate([gx, np.where(within, hx[nearest], x[:, None])], axis=1)
-        gy = np.concatenate([gy, np.where(within, hy[nearest], y[:, None])], axis=1)
-    ok = model.plan.area[gx, gy] & (nav.bank[gx, gy] == nav.bank[x, y][:, None])
-    cand = np.where(ok, score(gx, gy), -np.inf)
-    best = np.argmax(cand, axis=1)
-    here = shelter(model, x, y)
-    gain = cand[rows, best] - score(x, y, here)
-    moving = 1.0 - model.concealment[x, y]          # a mover keeps its terrain, not its hideout
-    move_risk = t_here * np.maximum(moving - (1.0 - here), 0.0)
-    reloc_x, reloc_y = gx[rows, best], gy[rows, best]
+    size = (len(idx), RELOCATE_CANDIDATES)     # as nav.random_points_in_disc draws them
+    u_radius, u_angle = model.streams.decide.random(size), model.streams.decide.random(size)
+    gx, gy = kernels.random_squares(x, y, reach, u_radius, u_angle, nav.km_x, nav.km_y,
+                                    *_snap_tables(nav))
+    gain, move_risk, reloc_x, reloc_y, near_cache = kernels.relocation(
+        x, y, t_here, low, reach, gx, gy, hideouts.x, hideouts.y, hideouts.intact,
+        HIDEOUT_CANDIDATES, caches.x, caches.y, caches.intact & (caches.stock > 0),
+        float(net.resupply_km), SUPPLY_PULL, SHELTER_VALUE, threat, model.concealment,
+        model.hideout_at, float(net.hideout_concealment), model.plan.area, nav.bank, *km)
 
-    # pressure on each cell, and what holds it to its ground
-    connected = model.network.connected[idx]
-    net_links = model.network
-    alive = net_links.alive
-    links_now = (np.bincount(net_links.a[alive], minlength=c.n)[: c.n]
-                 + np.bincount(net_links.b[alive], minlength=c.n)[: c.n])[idx]
-    links_lost = np.where(c.links0[idx] > 0,
-                          1.0 - links_now / np.maximum(c.links0[idx], 1), 0.0)
-    home = c.home_cache[idx]
-    cache_lost = np.zeros(len(idx), bool)
-    cache_lost[home >= 0] = ~caches.intact[home[home >= 0]]
-    pressure = t_here + ins.loss_weight * (0.5 * links_lost + 0.5 * cache_lost)
-    holds = ins.attachment * 0.5 * (near_cache(x, y).astype(float) + connected)
-    pressed = pressure >= ins.slip_threat
+    # pressure on each cell, what holds it to its ground, and whether it may call
+    pressure, holds, pressed, rise, can_call, connected = kernels.pressures(
+        idx, t_here, near_cache, links.connected, links.a, links.b, links.alive, c.links0,
+        c.home_cache, caches.intact, c.call_pressure, float(model.pressure),
+        bool(ret.enabled and theatres.syria and theatres.coupled), float(ins.loss_weight),
+        float(ins.attachment), float(ins.slip_threat), CALL_PRESSURE_RISE)
 
     # breaking out: the exit with the best mix of low cover by forces, distance and a known route
-    exit_value = np.full(len(idx), -np.inf)
-    exit_x, exit_y = x.copy(), y.copy()
-    exits = model.plan.exit_xy
-    if len(exits) and pressed.any():
-        if len(exits) > EXITS_CONSIDERED_MAX:
-            exits = exits[:: len(exits) // EXITS_CONSIDERED_MAX + 1]
-        risk = np.minimum(threat[exits[:, 0], exits[:, 1]], EXIT_RISK_CAP)
-        into_syria = model.country[exits[:, 0], exits[:, 1]] == COUNTRY_SYRIA
-        risk = risk + np.where(into_syria, sc.border.sealing, 0.0)
-        on_route = into_syria & model.plan.on_route(exits)
-        d = nav.distance_matrix(x, y, exits[:, 0], exits[:, 1])
-        slip_reach = np.maximum(budget * ins.slip_horizon_days / model.dt_days, 1e-6)
-        value = (1.0 - risk[None, :] - d / slip_reach[:, None]
-                 + np.where(on_route, sc.border.route_bonus, 0.0)[None, :])
-        known = connected[:, None] | (d <= ins.perception_km) | on_route[None, :]
-        value = np.where(known, value, -np.inf)
-        j = np.argmax(value, axis=1)
-        exit_value = value[rows, j]
-        exit_x, exit_y = exits[j, 0], exits[j, 1]
-    breakout = pressure - ins.slip_threat - holds - move_risk + exit_value
+    ex, ey, into_syria, on_route = _Exits.of(model)
+    breakout, exit_x, exit_y = kernels.breakout(
+        x, y, pressed, connected, pressure, holds, move_risk, budget, ex, ey, into_syria,
+        on_route, threat, float(ins.slip_threat), float(ins.slip_horizon_days),
+        float(model.dt_days), EXIT_RISK_CAP, float(sc.border.sealing),
+        float(sc.border.route_bonus), float(ins.perception_km), *km)
 
     # ambush: the weakest unit within range that the cell can take on
-    alive_u = np.flatnonzero(u.alive & ~u.syria)
-    ambush_ok = np.zeros(len(idx), bool)
-    target = np.full(len(idx), -1)
-    if len(alive_u):
-        du = nav.distance_matrix(x, y, u.x[alive_u], u.y[alive_u])
-        eng = u.engaged()[alive_u].astype(float)
-        fits = (du <= ins.ambush_range_km) & (
-            eng[None, :] <= c.fighters[idx][:, None] / ins.ambush_odds)
-        fits &= ~low[:, None]
-        cand_u = np.where(fits, eng[None, :], np.inf)
-        jj = np.argmin(cand_u, axis=1)
-        ambush_ok = np.isfinite(cand_u[rows, jj])
-        target = np.where(ambush_ok, alive_u[jj], -1)
+    target = kernels.weakest_in_reach(idx, x, y, c.fighters, low, u.x, u.y, u.alive & ~u.syria,
+                                      u.engaged(), float(ins.ambush_range_km),
+                                      float(ins.ambush_odds), *km)
 
-    ret = sc.retaliation
-    rise = model.pressure - c.call_pressure[idx]
-    can_call = (connected & ret.enabled & sc.theatres.syria & sc.theatres.coupled
-                & (rise >= CALL_PRESSURE_RISE))
-    inp = ChoiceInputs(idx, t_here, gain, move_risk, pressed & np.isfinite(breakout), breakout,
-                       ambush_ok, can_call, rise)
+    inp = ChoiceInputs(idx, t_here, gain, move_risk, np.isfinite(breakout), breakout,
+                       target >= 0, can_call, rise)
     action = choose_actions(inp, ins, ret.call_appetite, model.streams.decide)
-    goal_x, goal_y = x.copy(), y.copy()
-    rel, slip = action == Action.RELOCATE, action == Action.SLIP
-    goal_x[rel], goal_y[rel] = reloc_x[rel], reloc_y[rel]
-    goal_x[slip], goal_y[slip] = exit_x[slip], exit_y[slip]
-    return action, goal_x, goal_y, target
+    return action, reloc_x, reloc_y, exit_x, exit_y, target
