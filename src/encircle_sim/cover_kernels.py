@@ -3,7 +3,7 @@
 The rule (what hides a cell, and how much) is stated in ``cover.py``; these kernels compute it
 one cell or square at a time instead of over whole arrays, with the numpy version's float64
 operations in the same order (no fast-math), so results are identical to the bit (the
-fingerprint test pins them; tests/test_cover_kernels.py checks them against the numpy
+fingerprint test pins them; tests/test_detect_kernels.py checks them against the numpy
 expressions). Compiled once and cached on disk (``cache=True``).
 """
 
