@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from encircle_sim.cover import MOVING_CONCEALMENT_SHARE
-from encircle_sim.cover_kernels import cover_of, shelter_of
+from encircle_sim.cover_kernels import cover_of, km_between, shelter_of, within_km
 from encircle_sim.engagement import search_hazards
 from encircle_sim.navigation import Navigator
 from encircle_sim.submodels.detect_kernels import (
@@ -254,3 +254,19 @@ def test_shelter_is_the_rule_to_the_bit(w, m):
                out.reshape(-1))
     hideout = np.where(w["hideout_at"][x, y] >= 0, w["hideout_c"], 0.0)
     assert same_bits(out, 1.0 - (1.0 - w["concealment"][x, y]) * (1.0 - hideout))
+
+
+@given(worlds(), st.integers(0, 10**6), st.integers(0, 10**6))
+@settings(max_examples=200, deadline=None)
+def test_within_a_radius_is_decided_by_the_distance(w, p, q):
+    # the compiled shortcut (farther than r along one axis alone) must decide as
+    # Navigator.distance_km <= r does, at the boundary too
+    nav, nx, ny = w["nav"], w["nx"], w["ny"]
+    ax, ay, bx, by = p % nx, (p // nx) % ny, q % nx, (q // nx) % ny
+    d = float(nav.distance_km(ax, ay, bx, by))
+    assert km_between(ax, ay, bx, by, nav.km_x, nav.km_y) == d
+    dx = abs((ax - bx) * nav.km_x[(ay + by) // 2])
+    dy = abs((ay - by) * nav.km_y)
+    for r in (d, dx, dy, 0.0, 5.0):
+        for r_ in (np.nextafter(r, -1.0), r, np.nextafter(r, np.inf)):
+            assert within_km(ax, ay, bx, by, nav.km_x, nav.km_y, r_) == (d <= r_)

@@ -27,6 +27,20 @@ def km_between(ax, ay, bx, by, km_x, km_y):
 
 
 @numba.njit(cache=True)
+def within_km(ax, ay, bx, by, km_x, km_y, r):
+    """``km_between(ax, ay, bx, by, ...) <= r``, the same decision, without the square root for
+    a square farther than r along one axis alone (the distance is at least |dx| and |dy|: in
+    floating point too, sqrt(dx dx) = |dx| exactly and adding dy dy >= 0 cannot lower it)."""
+    dy = (ay - by) * km_y
+    if abs(dy) > r:
+        return False
+    dx = (ax - bx) * km_x[(ay + by) // 2]
+    if abs(dx) > r:
+        return False
+    return np.sqrt(dx * dx + dy * dy) <= r
+
+
+@numba.njit(cache=True)
 def cover_of(idx, cx, cy, moved, theatre, state, town, concealment, hideout_at, town_xy, km_x,
              km_y, hideout_concealment, blend_concealment, spread_km, terrain, cover):
     """For each cell ``i = idx[t]``, into ``terrain[t]`` and ``cover[t]``:
@@ -52,8 +66,8 @@ def cover_of(idx, cx, cy, moved, theatre, state, town, concealment, hideout_at, 
                 raise IndexError("a cell's town is out of the town table")
             if k < 0:
                 k += n_towns
-            if not moved[i] and state[i] == HIDDEN and km_between(
-                    x, y, town_xy[k, 0], town_xy[k, 1], km_x, km_y) <= spread_km:
+            if not moved[i] and state[i] == HIDDEN and within_km(
+                    x, y, town_xy[k, 0], town_xy[k, 1], km_x, km_y, spread_km):
                 c = blend_concealment
         cover[t] = c
 

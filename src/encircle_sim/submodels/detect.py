@@ -103,7 +103,8 @@ def search(model) -> list[tuple[int, int]]:
 def search_sites(model) -> None:
     """Searching units find and destroy caches and hideouts."""
     net = model.spec.networks
-    found = _found(model, model.caches, 1.0 - net.cache_concealment)
+    effort = model.units.search_effort_km2(model.step_hours)
+    found = _found(model, model.caches, 1.0 - net.cache_concealment, effort)
     for k in found:
         model.caches.intact[k] = False
         model.caches.destroyed_step[k] = model.steps
@@ -111,7 +112,7 @@ def search_sites(model) -> None:
                          caches=[int(k)], stock=float(model.caches.stock[k]))
         model.cache_agents[k].remove()
     model.metrics.caches_destroyed += len(found)
-    found = _found(model, model.hideouts, 1.0 - net.hideout_concealment)
+    found = _found(model, model.hideouts, 1.0 - net.hideout_concealment, effort)
     if len(found) == 0:
         return
     c = model.cells
@@ -129,13 +130,14 @@ def search_sites(model) -> None:
     model.metrics.hideouts_destroyed += len(found)
 
 
-def _found(model, sites, exposure: float) -> np.ndarray:
-    """Indices of intact ``sites`` that searching units find this step."""
+def _found(model, sites, exposure: float, effort_km2: np.ndarray) -> np.ndarray:
+    """Indices of intact ``sites`` that searching units find this step (``effort_km2``: the
+    units' search effort, before the phase's intensity)."""
     u, nav = model.units, model.nav
     search_mult, _ = model.plan.intensity()
     intact, h = site_hazards(sites.intact, sites.x, sites.y, float(exposure), u.strength, u.x,
-                             u.y, u.syria, u.patrol_km, u.search_effort_km2(model.step_hours),
-                             float(search_mult), nav.km_x, nav.km_y)
+                             u.y, u.syria, u.patrol_km, effort_km2, float(search_mult),
+                             nav.km_x, nav.km_y)
     if len(h) == 0:
         return intact[:0]
     return intact[detection_draw(h, model.streams.detect)]

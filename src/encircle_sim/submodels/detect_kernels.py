@@ -17,7 +17,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from encircle_sim.cover_kernels import cover_of, km_between
+from encircle_sim.cover_kernels import cover_of, km_between, within_km
 
 #: numpy's unrolled block of pairwise summation (PW_BLOCKSIZE in numpy's loops_utils.h).
 PAIRWISE_BLOCK = 128
@@ -96,34 +96,36 @@ def pairwise_sum(a, lo, n):
 
 
 @numba.njit(cache=True)
-def unit_rates(strength, syria, patrol_km, effort_km2, mult_iraq, mult_syria):
-    """(living units, their hazard per unit exposure): effort x mult / (pi patrol_km^2), mult
-    by the unit's theatre, for the units with strength > 0."""
+def unit_rates(strength, syria, ux, uy, patrol_km, effort_km2, mult_iraq, mult_syria):
+    """The searchers: the living units (strength > 0), their squares, patrol radii and hazard
+    per unit exposure, effort x mult / (pi patrol_km^2), mult by the unit's theatre."""
     units = np.flatnonzero(strength > 0)
-    rate = np.empty(len(units))
-    for k in range(len(units)):
+    m = len(units)
+    x, y = np.empty(m, np.int64), np.empty(m, np.int64)
+    patrol, rate = np.empty(m), np.empty(m)
+    for k in range(m):
         j = units[k]
         mult = mult_syria if syria[j] else mult_iraq
         p = patrol_km[j]
+        x[k], y[k], patrol[k] = ux[j], uy[j], p
         rate[k] = effort_km2[j] * mult / (np.pi * (p * p))
-    return units, rate
+    return units, x, y, patrol, rate
 
 
 @numba.njit(cache=True)
-def ground_hazard(x, y, exposure, units, rate, ux, uy, patrol_km, km_x, km_y, row):
-    """The hazards from every unit on a target at (x, y), into ``row``: rate x exposure from a
-    unit within patrol_km of it, else 0; returns (their numpy sum, the first unit of the largest,
-    or -1 if none is positive)."""
+def ground_hazard(x, y, exposure, ux, uy, patrol_km, rate, km_x, km_y, row):
+    """The hazards from every searcher (``unit_rates``) on a target at (x, y), into ``row``:
+    rate x exposure from a searcher within patrol_km of it, else 0; returns (their numpy sum,
+    the first searcher of the largest, or -1 if none is positive)."""
     best, best_h = -1, 0.0
-    for k in range(len(units)):
-        j = units[k]
+    for k in range(len(rate)):
         h = 0.0
-        if km_between(x, y, ux[j], uy[j], km_x, km_y) <= patrol_km[j]:
+        if within_km(x, y, ux[k], uy[k], km_x, km_y, patrol_km[k]):
             h = rate[k] * exposure
         row[k] = h
         if h > best_h:
             best, best_h = k, h
-    return 0.0 + pairwise_sum(row, 0, len(units)), best
+    return 0.0 + pairwise_sum(row, 0, len(rate)), best
 
 
 @numba.njit(cache=True)
@@ -149,7 +151,8 @@ def cell_hazards(n, cx, cy, moved, theatre, state, town, exposed, concealment, h
     terrain, cover = np.empty(nt), np.empty(nt)
     cover_of(targets, cx, cy, moved, theatre, state, town, concealment, hideout_at, town_xy,
              km_x, km_y, hideout_concealment, blend_concealment, spread_km, terrain, cover)
-    units, rate = unit_rates(strength, syria, patrol_km, effort_km2, search_mult, 1.0)
+    units, sx, sy, sp, rate = unit_rates(strength, syria, ux, uy, patrol_km, effort_km2,
+                                         search_mult, 1.0)
     na = len(air_x)
     ground, air, total = np.empty(nt), np.empty(nt), np.empty(nt)
     best_unit = np.empty(nt, np.intp)
@@ -160,12 +163,12 @@ def cell_hazards(n, cx, cy, moved, theatre, state, town, exposed, concealment, h
         i = targets[t]
         x, y = cx[i], cy[i]
         exposure = (1.0 - terrain[t]) * (1.0 - cover[t])
-        ground[t], best_unit[t] = ground_hazard(x, y, exposure, units, rate, ux, uy, patrol_km,
-                                                km_x, km_y, row)
+        ground[t], best_unit[t] = ground_hazard(x, y, exposure, sx, sy, sp, rate, km_x, km_y,
+                                                row)
         share = moving_share if moved[i] else 1.0
         for a in range(na):
             h = 0.0
-            if km_between(x, y, air_x[a], air_y[a], km_x, km_y) <= air_radius_km[a]:
+            if within_km(x, y, air_x[a], air_y[a], km_x, km_y, air_radius_km[a]):
                 seen = terrain[t] * air_factor[a] * share
                 h = air_rate[a] * ((1.0 - seen) * (1.0 - cover[t]))
             row_air[a] = h
@@ -183,15 +186,15 @@ def site_hazards(intact, sx, sy, exposure, strength, ux, uy, syria, patrol_km, e
     every living unit (``ground_hazard``, effort x search_mult for every unit) summed; the
     hazards are empty if no unit lives."""
     sites = np.flatnonzero(intact)
-    units, rate = unit_rates(strength, syria, patrol_km, effort_km2, search_mult, search_mult)
+    units, px, py, patrol, rate = unit_rates(strength, syria, ux, uy, patrol_km, effort_km2,
+                                             search_mult, search_mult)
     if len(units) == 0:
         return sites, np.empty(0)
     h = np.empty(len(sites))
     row = np.empty(len(units))
     for s in range(len(sites)):
         k = sites[s]
-        h[s], _ = ground_hazard(sx[k], sy[k], exposure, units, rate, ux, uy, patrol_km, km_x,
-                                km_y, row)
+        h[s], _ = ground_hazard(sx[k], sy[k], exposure, px, py, patrol, rate, km_x, km_y, row)
     return sites, h
 
 
