@@ -254,3 +254,115 @@ def test_distance_matrix_is_the_flat_earth_distance_at_the_middle_row(ny, n, m, 
             kx = float(nav.km_x[(int(y1[i]) + int(y2[j])) // 2])
             dx, dy = int(x1[i] - x2[j]) * kx, int(y1[i] - y2[j]) * 4.5
             assert d[i, j] == math.sqrt(dx * dx + dy * dy)
+
+
+@given(worlds(), st.integers(1, 3))
+@settings(max_examples=60, deadline=None)
+def test_a_route_cache_smaller_than_the_goals_in_use_moves_agents_the_same(world, size):
+    # with room for 1 to 3 fields, agents on route fields to more goals than that wait their
+    # turn (their fields are computed a few at a time): the same moves as with room for all
+    import encircle_sim.navigation as navigation
+
+    nav, (x, y, gx, gy, budget, road, routed), max_moves = world
+    want = reference_advance(nav, x, y, gx, gy, budget, road, max_moves, routed.copy())
+    small = pickle.loads(pickle.dumps(nav))
+    saved = navigation.ROUTE_CACHE_SIZE, navigation.ROUTE_SLOTS_FIRST
+    navigation.ROUTE_CACHE_SIZE, navigation.ROUTE_SLOTS_FIRST = size, 1
+    try:
+        small._empty_route_cache()
+        got = small.advance(x, y, gx, gy, budget, road, max_moves=max_moves, routed=routed)
+        assert len(small._slot_goal) <= size
+    finally:
+        navigation.ROUTE_CACHE_SIZE, navigation.ROUTE_SLOTS_FIRST = saved
+    for a, b in zip(got, want, strict=True):
+        assert same_bits(a, b)
+
+
+def test_the_route_cache_gives_up_the_least_recently_used_field_and_pickles_its_order(
+        monkeypatch):
+    import encircle_sim.navigation as navigation
+
+    monkeypatch.setattr(navigation, "ROUTE_CACHE_SIZE", 3)
+    monkeypatch.setattr(navigation, "ROUTE_SLOTS_FIRST", 2)
+    nav = open_desert(lakes=[(6, j) for j in range(0, 11)])
+    nav._empty_route_cache()
+    goals = [(8, 2), (9, 5), (10, 8), (2, 2)]
+    fields = {g: nav.route_field(*g) for g in goals[:3]}
+    nav.route_field(*goals[0])                     # (8, 2) used again: (9, 5) is now the oldest
+    nav.route_field(*goals[3])                     # room for 3: (9, 5) gives way
+    ny = nav.shape[1]
+    cached = {(int(k) // ny, int(k) % ny) for k in nav._slot_goal if k >= 0}
+    assert cached == {(8, 2), (10, 8), (2, 2)}
+    # a route field is the least-cost distance: 0 at the goal, round the lake wall elsewhere
+    assert fields[(8, 2)][8, 2] == 0 and fields[(8, 2)][4, 2] > 4 * 5.0
+    state = nav.__getstate__()
+    assert list(state["_routes"]) == [10 * ny + 8, 8 * ny + 2, 2 * ny + 2]   # oldest first
+    again = pickle.loads(pickle.dumps(nav))
+    assert list(again.__getstate__()["_routes"]) == list(state["_routes"])
+    for g in [(8, 2), (10, 8)]:
+        assert same_bits(again.route_field(*g), fields[g])
+
+
+def numpy_distance_km(nav: Navigator, x1, y1, x2, y2):
+    """``distance_km``'s rule over numpy arrays (its implementation before the compiled loops):
+    the row between two squares is (y1 + y2) // 2; broadcasts as numpy does."""
+    y1, y2 = np.asarray(y1).astype(np.intp), np.asarray(y2).astype(np.intp)
+    dx = (np.asarray(x1) - np.asarray(x2)) * nav.km_x[(y1 + y2) // 2]
+    dy = (y1 - y2) * nav.km_y
+    return np.sqrt(dx * dx + dy * dy)
+
+
+@given(st.integers(1, 12), st.integers(0, 9), st.integers(0, 9),
+       st.sampled_from(["pairs", "one_to_many", "many_to_one", "outer", "outer_swapped",
+                        "to_a_square", "to_a_python_square"]),
+       st.integers(0, 2**32 - 1), st.sampled_from([np.int32, np.int64]))
+@settings(max_examples=120, deadline=None)
+def test_distance_km_in_every_common_shape_is_numpys(ny, n, m, shape, seed, dtype):
+    rng = np.random.default_rng(seed)
+    nav = open_desert(nx=12, ny=ny, km_x=rng.uniform(3.0, 6.0, ny), km_y=4.5)
+
+    def squares(k):
+        return rng.integers(0, 12, k).astype(dtype), rng.integers(0, ny, k).astype(dtype)
+
+    (x1, y1), (x2, y2) = squares(n), squares(n if shape == "pairs" else m)
+    if shape == "one_to_many":
+        x1, y1 = x1[:1], y1[:1]
+    elif shape == "many_to_one":
+        x2, y2 = x2[:1], y2[:1]
+    elif shape in ("to_a_square", "to_a_python_square") and m:
+        x2, y2 = x2[0], y2[0]      # numpy integers, or Python ints
+        if shape == "to_a_python_square":
+            x2, y2 = int(x2), int(y2)
+    elif shape == "outer":
+        x1, y1, x2, y2 = x1[:, None], y1[:, None], x2[None, :], y2[None, :]
+    elif shape == "outer_swapped":
+        x1, y1, x2, y2 = x1[None, :], y1[None, :], x2[:, None], y2[:, None]
+    try:
+        want = numpy_distance_km(nav, x1, y1, x2, y2)
+    except ValueError:   # shapes numpy does not broadcast: nor does distance_km
+        with pytest.raises(ValueError):
+            nav.distance_km(x1, y1, x2, y2)
+        return
+    got = nav.distance_km(x1, y1, x2, y2)
+    assert same_bits(got, want)
+    swapped = nav.distance_km(x2, y2, x1, y1)
+    assert same_bits(swapped, numpy_distance_km(nav, x2, y2, x1, y1))
+    assert same_bits(swapped, got)   # distance is symmetric, to the bit
+
+
+@given(worlds(), st.sampled_from([(7,), (3, 4), (0,), (1, 1)]),
+       st.sampled_from([np.int32, np.int64]), st.integers(0, 2**32 - 1))
+@settings(max_examples=60, deadline=None)
+def test_snap_clips_to_the_grid_then_takes_the_nearest_open_ground(world, shape, dtype, seed):
+    nav = world[0]
+    rng = np.random.default_rng(seed)
+    nx, ny = nav.shape
+    x = rng.integers(-3, nx + 3, shape).astype(dtype)
+    y = rng.integers(-3, ny + 3, shape).astype(dtype)
+    sx, sy = nav.snap(x, y)
+    # the rule in numpy: clip, then the nearest open-ground square's index (scipy's EDT)
+    ix, iy = nav.snap_index()
+    cx, cy = np.clip(x, 0, nx - 1), np.clip(y, 0, ny - 1)
+    assert same_bits(sx, ix[cx, cy].astype(np.intp)) and same_bits(sy, iy[cx, cy].astype(np.intp))
+    if nav.open_ground.any():
+        assert nav.open_ground[sx, sy].all()

@@ -10,7 +10,7 @@ from scipy import ndimage
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from encircle_sim.fields import Kernel, splat
+from encircle_sim.fields import Kernel, splat, splat_by_radius_into
 from encircle_sim.model import navigator_for, region_for
 from encircle_sim.networks import components
 from encircle_sim.scenario_files import load_scenario
@@ -28,6 +28,58 @@ def test_splat_equals_convolution(nx, ny, n, radius, seed):
     np.add.at(dense, (x, y), w)
     expected = ndimage.correlate(dense, kernel.as_array(), mode="constant")
     np.testing.assert_allclose(splat((nx, ny), x, y, w, kernel), expected, atol=1e-12)
+
+
+def bincount_splat(shape, x, y, weight, kernel):
+    """``splat``'s rule in numpy (its implementation before it was compiled): every point's
+    stamp, flattened point by point, summed by ``numpy.bincount``."""
+    nx, ny = shape
+    cx = np.asarray(x)[:, None] + kernel.dx[None, :]
+    cy = np.asarray(y)[:, None] + kernel.dy[None, :]
+    w = np.asarray(weight, float)[:, None] * kernel.weight[None, :]
+    inside = (cx >= 0) & (cx < nx) & (cy >= 0) & (cy < ny)
+    flat = cx[inside] * ny + cy[inside]
+    return np.bincount(flat, weights=w[inside], minlength=nx * ny).reshape(shape)
+
+
+@given(st.integers(1, 30), st.integers(1, 30), st.integers(1, 40), st.floats(3.0, 30.0),
+       st.booleans(), st.sampled_from([np.int32, np.int64]), st.integers(0, 2**32 - 1))
+@settings(max_examples=80, deadline=None)
+def test_compiled_splat_sums_as_bincount_does_to_the_bit(nx, ny, n, radius, cone, dtype, seed):
+    # points may stand off the grid (stamps clipped); weights of any sign and size, so that the
+    # order of the additions shows in the last bits
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-5, nx + 5, n).astype(dtype)
+    y = rng.integers(-5, ny + 5, n).astype(dtype)
+    w = rng.normal(0.0, 1.0, n) * 10.0 ** rng.integers(-8, 8, n)
+    kernel = (Kernel.cone if cone else Kernel.disc)(radius, 5.0, 4.5)
+    got = splat((nx, ny), x, y, w, kernel)
+    want = bincount_splat((nx, ny), x, y, w, kernel)
+    # (bincount gave integer zeros when no stamp touched the grid; splat always floats)
+    assert got.dtype == np.float64 and got.shape == want.shape
+    assert got.tobytes() == want.astype(np.float64).tobytes()
+
+
+@given(st.integers(1, 25), st.integers(1, 25), st.integers(0, 30),
+       st.lists(st.floats(3.0, 20.0), min_size=1, max_size=4, unique=True),
+       st.integers(0, 2**32 - 1))
+@settings(max_examples=80, deadline=None)
+def test_splat_by_radius_adds_each_radius_group_as_splat_does(nx, ny, n, radii, seed):
+    # the rule: for each radius in turn, total += splat(points of that radius, its disc)
+    rng = np.random.default_rng(seed)
+    kernels = {r: Kernel.disc(r, 5.0, 4.5) for r in radii}
+    radius = rng.choice(np.array(radii + [99.0]), n)      # 99: no kernel, no coverage
+    x, y = rng.integers(-3, nx + 3, n), rng.integers(-3, ny + 3, n)
+    w = rng.normal(0.0, 1.0, n) * 10.0 ** rng.integers(-8, 8, n)
+    start = rng.normal(0.0, 1.0, (nx, ny))
+    want = start.copy()
+    for r, kernel in kernels.items():
+        mine = radius == r
+        if mine.any():
+            want += bincount_splat((nx, ny), x[mine], y[mine], w[mine], kernel)
+    got = start.copy()
+    splat_by_radius_into(got, radius, x, y, w, kernels)
+    assert got.tobytes() == want.tobytes()
 
 
 @given(st.integers(1, 60), st.lists(st.tuples(st.integers(0, 59), st.integers(0, 59)),

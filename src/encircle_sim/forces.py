@@ -22,6 +22,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from encircle_sim.forces_kernels import (
+    axes_kept_up,
+    axis_line_goals,
+    mark_on_station,
+    standing_goals,
+)
 from encircle_sim.operation import Phase
 from encircle_sim.state import Task, UnitArrays
 
@@ -38,34 +44,6 @@ HIDING_GROUND_CONCEALMENT = 0.5
 # --------------------------------------------------------------------------------------------
 
 
-def _patrol_lane(u: UnitArrays, i: np.ndarray) -> None:
-    """Advance along the lane when the current waypoint is reached; bounce at the ends."""
-    none = i[u.lane_len[i] == 0]
-    u.goal_x[none], u.goal_y[none] = u.home_x[none], u.home_y[none]
-    k = i[u.lane_len[i] > 0]
-    if len(k) == 0:
-        return
-    j, n, start = u.lane_idx[k], u.lane_len[k], u.lane_start[k]
-    px, py = u.lane_xy[start + j, 0], u.lane_xy[start + j, 1]
-    arrived = (u.x[k] == px) & (u.y[k] == py) & (n > 1)
-    nxt = j + u.lane_dir[k]
-    bounce = arrived & ((nxt < 0) | (nxt >= n))
-    u.lane_dir[k[bounce]] *= -1
-    nxt = np.where(bounce, np.minimum(np.maximum(j + u.lane_dir[k], 0), n - 1), nxt)
-    j = np.where(arrived, nxt, j)
-    u.lane_idx[k] = j
-    u.goal_x[k], u.goal_y[k] = u.lane_xy[start + j, 0], u.lane_xy[start + j, 1]
-
-
-def _hold_post(u: UnitArrays, i: np.ndarray) -> None:
-    """Stand at the middle of the unit's lane sector (its cordon post)."""
-    k = i[u.lane_len[i] > 0]
-    mid = u.lane_start[k] + u.lane_len[k] // 2
-    u.goal_x[k], u.goal_y[k] = u.lane_xy[mid, 0], u.lane_xy[mid, 1]
-    none = i[u.lane_len[i] == 0]
-    u.goal_x[none], u.goal_y[none] = u.home_x[none], u.home_y[none]
-
-
 def _nearest(cells_xy: np.ndarray, x: np.ndarray, y: np.ndarray, nav) -> np.ndarray:
     d = nav.distance_km(cells_xy[None, :, 0], cells_xy[None, :, 1], x[:, None], y[:, None])
     return cells_xy[np.argmin(d, axis=1)]
@@ -80,15 +58,11 @@ def plan_goals(model) -> None:
     alive = u.alive
     task = u.task
 
-    holding_cordon = phase in (Phase.ADVANCE, Phase.ASSAULT)
-    lane_tasks = alive & ((task == Task.BORDER_SCREEN)
-                          | ((task == Task.PERIMETER) & (not holding_cordon)))
-    _patrol_lane(u, np.flatnonzero(lane_tasks))
-    if holding_cordon:
-        _hold_post(u, np.flatnonzero(alive & (task == Task.PERIMETER)))
-
-    hold = alive & ((task == Task.BLOCK) | (task == Task.RESERVE))
-    u.goal_x[hold], u.goal_y[hold] = u.home_x[hold], u.home_y[hold]
+    # lanes (patrolled, or held at their middle post from phase 2 on) and held positions: one
+    # compiled loop over the units (``forces_kernels.standing_goals``)
+    standing_goals(alive, task, phase in (Phase.ADVANCE, Phase.ASSAULT), u.x, u.y, u.home_x,
+                   u.home_y, u.lane_xy, u.lane_start, u.lane_len, u.lane_idx, u.lane_dir,
+                   u.goal_x, u.goal_y)
 
     hunt = np.flatnonzero(alive & (task == Task.HUNT))
     if len(hunt):
@@ -100,26 +74,19 @@ def plan_goals(model) -> None:
                                                model.streams.move, len(redo))
             u.goal_x[redo], u.goal_y[redo] = gx, gy
 
-    axis_units = alive & (task == Task.AXIS)
     assault = alive & ((task == Task.AXIS) | (task == Task.RESERVE)) & (phase == Phase.ASSAULT)
-    idx = np.flatnonzero(axis_units & (u.axis >= 0) & ~assault)
-    if len(idx) and plan.axes:
-        # every axis: where its line stands (start, then the front) and the line's direction
-        km = np.array([np.mean(nav.km_x), nav.km_y])
+    if plan.axes and phase != Phase.ASSAULT:
+        # every axis: where its line stands (start, then the front) and the line's direction;
+        # the units' places in the line by one compiled loop (``axis_line_goals``)
+        km_x, km_y = plan.km_per_square
         waiting = phase in (Phase.PERIMETER, Phase.NONE)
-        base = np.array([ax.start if waiting else ax.front for ax in plan.axes])
+        base = np.array([ax.start if waiting else ax.front for ax in plan.axes], float)
         target = np.array([ax.objective if ax.objective is not None else plan.pocket_centre()
-                           for ax in plan.axes])
-        start = np.array([ax.start for ax in plan.axes])
-        dxy = (target - start) * km
-        norm = np.hypot(dxy[:, 0], dxy[:, 1])
-        perp = np.where(norm[:, None] > 0, np.column_stack([-dxy[:, 1], dxy[:, 0]])
-                        / np.maximum(norm, 1e-12)[:, None], np.array([1.0, 0.0]))
-        a = u.axis[idx]
-        gx = base[a, 0] + u.slot[idx] * perp[a, 0] / km[0]
-        gy = base[a, 1] + u.slot[idx] * perp[a, 1] / km[1]
-        gx, gy = nav.snap(np.rint(gx).astype(np.int32), np.rint(gy).astype(np.int32))
-        u.goal_x[idx], u.goal_y[idx] = gx, gy
+                           for ax in plan.axes], float)
+        start = np.array([ax.start for ax in plan.axes], float)
+        norm = np.hypot((target[:, 0] - start[:, 0]) * km_x, (target[:, 1] - start[:, 1]) * km_y)
+        axis_line_goals(alive, task, u.axis, u.slot, base, target, start, norm, km_x, km_y,
+                        *nav.snap_index(), u.goal_x, u.goal_y)
 
     idx = np.flatnonzero(assault)
     if len(idx):
@@ -157,10 +124,10 @@ def hiding_ground(model) -> np.ndarray:
 
 def update_on_station(model) -> None:
     """A unit in transit is on station once it reaches its first goal (lane point, hunt area)."""
-    u = model.units
-    at_goal = (u.x == u.goal_x) & (u.y == u.goal_y)
-    in_area = model.nav.distance_km(u.x, u.y, u.home_x, u.home_y) <= u.area_r_km
-    u.on_station |= at_goal | ((u.task == Task.HUNT) & in_area)
+    u, nav = model.units, model.nav
+    # on_station |= at_goal | (hunt & distance_km(x, y, home) <= area_r_km), compiled
+    mark_on_station(u.on_station, u.task, u.x, u.y, u.goal_x, u.goal_y, u.home_x, u.home_y,
+                    u.area_r_km, nav._km_x_between, nav.km_y)
 
 
 def axis_ready(model) -> list[bool]:
@@ -171,8 +138,7 @@ def axis_ready(model) -> list[bool]:
     if n_axes == 0:
         return []
     tol = AXIS_KEEP_UP_SPACINGS * model.spec.operation.axis_spacing_km + model.spec.map.cell_km
-    on = np.flatnonzero(u.alive & (u.task == Task.AXIS) & (u.axis >= 0))
-    d = model.nav.distance_km(u.x[on], u.y[on], u.goal_x[on], u.goal_y[on])
-    total = np.bincount(u.axis[on], minlength=n_axes)
-    close = np.bincount(u.axis[on], weights=d <= tol, minlength=n_axes)
-    return [bool(t > 0 and 2 * c >= t) for t, c in zip(total, close, strict=True)]
+    # per axis: units (alive, task axis) and those within tol of their goal, compiled
+    ready = axes_kept_up(n_axes, u.alive, u.task, u.axis, u.x, u.y, u.goal_x, u.goal_y,
+                         float(tol), model.nav._km_x_between, model.nav.km_y)
+    return ready.tolist()

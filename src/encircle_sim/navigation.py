@@ -15,7 +15,9 @@ Agents whose goal lies on another bank head for the crossing that minimises the 
 the waypoint (greedy descent, cheap and right in open desert). An agent that greedy descent
 leaves stuck (behind a lake, in a river bend) switches to a *route field* for the rest of the
 step: the least-cost distance from every cell to its goal (Dijkstra over the same legal moves,
-weighted by terrain cost), cached per goal cell, down which it cannot get stuck.
+weighted by terrain cost), cached per goal cell (up to ``ROUTE_CACHE_SIZE``, the least recently
+used given up first, in one array the compiled loop reads directly), down which it cannot get
+stuck.
 """
 
 from __future__ import annotations
@@ -28,7 +30,12 @@ from scipy import ndimage
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from encircle_sim.navigation_kernels import FINISHED, distance_matrix_km, move_agents
+from encircle_sim.navigation_kernels import (
+    advance_agents,
+    distance_matrix_km,
+    distance_pairs_km,
+    snap_squares,
+)
 
 ROUTE_CACHE_SIZE = 512  # route fields kept per navigator (one float32 grid each)
 
@@ -57,13 +64,15 @@ class _PaddedSteps(dict):
 
 PADDED_STEPS = _PaddedSteps()
 
-#: No route fields for the move loop: a stack of none (its rows are padded fields, flat).
-_NO_FIELDS = np.zeros((0, 1), np.float32)
+#: Route-field slots a navigator starts with (doubled as needed, up to ROUTE_CACHE_SIZE).
+ROUTE_SLOTS_FIRST = 16
 
 
 def _kernel_array(a: np.ndarray) -> np.ndarray:
     """``a`` contiguous and writeable: the one memory layout the compiled loop is compiled for
     (another would make numba compile it again)."""
+    if a.flags.c_contiguous and a.flags.writeable:   # (np.require costs several us a call)
+        return a
     return np.require(a, requirements="CW")
 
 
@@ -81,7 +90,6 @@ class Navigator:
     crossings_xy: np.ndarray    # int32 (k, 2)
     crossing_banks: np.ndarray  # bool (k, banks + 1): which banks each crossing touches
     open_ground: np.ndarray = field(default=None, repr=False)  # bool (nx, ny), set below
-    _routes: OrderedDict = field(default_factory=OrderedDict, repr=False)
 
     def __post_init__(self):
         # Padded copies (one cell of impassable ground all round) let the move loop index the 8
@@ -119,11 +127,12 @@ class Navigator:
         kx = self.km_x[:, None]
         self._step_km = np.sqrt((OFFSETS[:, 0] * kx) ** 2 + (OFFSETS[:, 1] * self.km_y) ** 2)
         self._flat_tables()
+        self._empty_route_cache()
 
     #: Tables derived from the others (rebuilt, not pickled: a checkpoint stays small).
     _DERIVED = ("_free", "_near_crossing", "_legal_flat", "_next_square", "_next_flat",
                 "_move_cost", "_move_road", "_move_km", "_crossing_flat", "_to_crossing",
-                "_kernel_tables")
+                "_kernel_tables", "_waypoint_flat")
 
     def _flat_tables(self) -> None:
         """The move tables flat, indexed by square (x ny + y) or by move ((x ny + y) 8 + k),
@@ -142,6 +151,7 @@ class Navigator:
         self._move_km = np.broadcast_to(self._step_km, (nx, ny, 8)).ravel()
         self._crossing_flat = self.crossing.ravel()
         self._to_crossing = None   # see _crossing_km
+        self._waypoint_flat = None   # see _waypoint_tables
         # the same tables as the compiled move loop takes them (``move_agents``)
         self._kernel_tables = (
             *(_kernel_array(a) for a in (
@@ -150,20 +160,32 @@ class Navigator:
                 self._crossing_flat, np.asarray(self.km_x, np.float64))),
             float(self.km_y), int(ny), _kernel_array(PADDED_STEPS[ny + 2]))
 
+    #: The route-field cache (pickled as ``_routes``: goal square -> padded field, least
+    #: recently used first).
+    _ROUTE_CACHE = ("_fields", "_route_slot", "_slot_goal", "_field_used", "_clock")
+
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
-        for name in self._DERIVED:
+        for name in self._DERIVED + self._ROUTE_CACHE:
             state.pop(name, None)
+        state["_routes"] = OrderedDict(
+            (int(self._slot_goal[k]), self._padded(k).copy())
+            for k in np.argsort(self._field_used, kind="stable") if self._slot_goal[k] >= 0)
         return state
 
     def __setstate__(self, state: dict) -> None:
+        state = dict(state)
+        routes = state.pop("_routes", {})
         self.__dict__.update(state)
         if "_km_x_between" not in state:   # pickled by an earlier version
             self._km_x_between = self.km_x[np.arange(2 * self.shape[1] - 1) // 2]
         self._flat_tables()
-        for key, found in self._routes.items():   # earlier versions kept them unpadded
-            if found.shape == self.shape:
-                self._routes[key] = np.pad(found, 1, constant_values=np.inf)
+        self._empty_route_cache()
+        for key, found in routes.items():
+            self._clock += 1   # the least recently used first
+            if found.shape == self.shape:   # earlier versions kept them unpadded
+                found = np.pad(found, 1, constant_values=np.inf)
+            self._store_route_field(int(key), found)
 
     # ---- route fields ----------------------------------------------------------------------
     def _move_graph(self):
@@ -192,24 +214,79 @@ class Navigator:
 
     def route_field(self, gx: int, gy: int) -> np.ndarray:
         """Least-cost distance (km of open-desert going) from every cell to (gx, gy); (nx, ny)."""
-        return self._padded_route_field(gx, gy)[1:-1, 1:-1]
+        return self._padded_route_field(gx, gy)[1:-1, 1:-1].copy()
 
     def _padded_route_field(self, gx: int, gy: int) -> np.ndarray:
         """The route field to (gx, gy) with a border of inf all round (nx + 2, ny + 2), cached:
-        the move loop reads the 8 neighbours of any square from it without bounds checks."""
+        the move loop reads the 8 neighbours of any square from it without bounds checks. A
+        view of the cache, good until the next field is computed."""
         key = int(gx) * self.shape[1] + int(gy)
-        found = self._routes.get(key)
-        if found is not None:
-            self._routes.move_to_end(key)
-            return found
-        dist = dijkstra(self._move_graph(), directed=True, indices=key, min_only=True)
-        # the graph's edges point from a cell to its neighbour; distances *to* the goal come from
-        # the transposed graph, which is the same here since costs are symmetric
-        found = np.pad(dist.reshape(self.shape).astype(np.float32), 1, constant_values=np.inf)
-        self._routes[key] = found
-        if len(self._routes) > ROUTE_CACHE_SIZE:
-            self._routes.popitem(last=False)
-        return found
+        self._fetch_route_fields(np.array([key]))
+        return self._padded(self._route_slot[key])
+
+    def _padded(self, slot: int) -> np.ndarray:
+        nx, ny = self.shape
+        return self._fields[slot].reshape(nx + 2, ny + 2)
+
+    # The cache: one float32 array of slots (a padded field, flat, per row) that the move loop
+    # indexes directly, the slot of each goal square (-1: none), the goal of each slot (-1:
+    # free) and when each slot was last read (``_clock``, counted up by every call of the move
+    # loop, which stamps the fields it reads): the least recently used field gives way first.
+    def _empty_route_cache(self) -> None:
+        nx, ny = self.shape
+        self._fields = np.zeros((ROUTE_SLOTS_FIRST, (nx + 2) * (ny + 2)), np.float32)
+        self._route_slot = np.full(nx * ny, -1, np.intp)
+        self._slot_goal = np.full(ROUTE_SLOTS_FIRST, -1, np.intp)
+        self._field_used = np.zeros(ROUTE_SLOTS_FIRST, np.int64)
+        self._clock = 0
+
+    def _fetch_route_fields(self, keys: np.ndarray) -> None:
+        """Make sure the route fields to goal squares ``keys`` (distinct) are cached, as far as
+        there is room: a field read since the clock last moved (in use) is not given up, so when
+        more goals wait than the cache holds, the rest wait for the next call of the move loop."""
+        self._clock += 1
+        slots = self._route_slot[keys]
+        self._field_used[slots[slots >= 0]] = self._clock
+        for key in keys[slots < 0]:
+            if not self._free_slot_ready():
+                return
+            dist = dijkstra(self._move_graph(), directed=True, indices=int(key), min_only=True)
+            # the graph's edges point from a cell to its neighbour; distances *to* the goal come
+            # from the transposed graph, which is the same here since costs are symmetric
+            self._store_route_field(int(key), np.pad(dist.reshape(self.shape).astype(np.float32),
+                                                     1, constant_values=np.inf))
+
+    def _free_slot_ready(self) -> bool:
+        """A free slot, growing the cache up to ROUTE_CACHE_SIZE, else giving up the least
+        recently used field unless it is in use; False if there is no room."""
+        if (self._slot_goal < 0).any():
+            return True
+        size = len(self._slot_goal)
+        if size < ROUTE_CACHE_SIZE:
+            grown = min(2 * size, ROUTE_CACHE_SIZE)
+            self._fields = np.concatenate(
+                [self._fields, np.zeros((grown - size, self._fields.shape[1]), np.float32)])
+            self._slot_goal = np.concatenate([self._slot_goal, np.full(grown - size, -1, np.intp)])
+            self._field_used = np.concatenate([self._field_used,
+                                               np.zeros(grown - size, np.int64)])
+            return True
+        oldest = int(np.argmin(self._field_used))
+        if self._field_used[oldest] >= self._clock:
+            return False
+        self._route_slot[self._slot_goal[oldest]] = -1
+        self._slot_goal[oldest] = -1
+        return True
+
+    def _store_route_field(self, key: int, padded: np.ndarray) -> None:
+        """Put a padded route field into the cache as the most recently used."""
+        slot = self._route_slot[key]
+        if slot < 0:
+            if not self._free_slot_ready():   # (only from __setstate__: nothing in use)
+                return
+            slot = int(np.flatnonzero(self._slot_goal < 0)[0])
+        self._fields[slot] = padded.ravel()
+        self._route_slot[key], self._slot_goal[slot] = slot, key
+        self._field_used[slot] = self._clock
 
     @classmethod
     def from_layers(cls, layers: dict[str, np.ndarray], km_x: np.ndarray, km_y: float) -> Navigator:
@@ -238,14 +315,25 @@ class Navigator:
     def snap(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Clip to the grid and move squares agents cannot stand on to the nearest one they can
         (``open_ground``)."""
-        if self._snap_index is None:
-            _, (ix, iy) = ndimage.distance_transform_edt(~self.open_ground, return_indices=True)
-            self._snap_index = (ix.astype(np.intp), iy.astype(np.intp))  # for fast lookups
+        ix, iy = self.snap_index()
+        if (type(x) is np.ndarray and type(y) is np.ndarray and x.shape == y.shape
+                and x.ndim > 0 and x.dtype.kind == y.dtype.kind == "i"):
+            # the compiled loop, square by square
+            out_x, out_y = np.empty(x.shape, np.intp), np.empty(x.shape, np.intp)
+            snap_squares(x.ravel(), y.ravel(), ix, iy, out_x.reshape(-1), out_y.reshape(-1))
+            return out_x, out_y
         nx, ny = self.shape
         # clipped to the grid (np.minimum/np.maximum: np.clip's per-call overhead is larger)
         sq = (np.minimum(np.maximum(x, 0), nx - 1).astype(np.intp) * ny
               + np.minimum(np.maximum(y, 0), ny - 1))
-        return self._snap_index[0].ravel()[sq], self._snap_index[1].ravel()[sq]
+        return ix.ravel()[sq], iy.ravel()[sq]
+
+    def snap_index(self) -> tuple[np.ndarray, np.ndarray]:
+        """(x, y) of the open-ground square nearest each square, (nx, ny) each (``snap``)."""
+        if self._snap_index is None:
+            _, (ix, iy) = ndimage.distance_transform_edt(~self.open_ground, return_indices=True)
+            self._snap_index = (ix.astype(np.intp), iy.astype(np.intp))  # for fast lookups
+        return self._snap_index
 
     def random_points_in_disc(self, cx, cy, radius_km, rng: np.random.Generator, size
                               ) -> tuple[np.ndarray, np.ndarray]:
@@ -274,6 +362,9 @@ class Navigator:
 
     def distance_km(self, x1, y1, x2, y2) -> np.ndarray:
         """Local flat-earth distance in km between cells (accurate over tens of km)."""
+        compiled = self._distance_compiled(x1, y1, x2, y2)
+        if compiled is not None:
+            return compiled
         # rows as np.intp: indexing with other integer types converts the whole index first
         y1, y2 = _index_type(y1), _index_type(y2)
         rows = y1 + y2                    # the row between them: (y1 + y2) // 2
@@ -286,6 +377,53 @@ class Navigator:
         dx *= dx                          # in place: the matrices are large, the same sums
         dx += dy * dy
         return np.sqrt(dx, out=dx)
+
+    def _distance_compiled(self, x1, y1, x2, y2) -> np.ndarray | None:
+        """``distance_km`` by a compiled loop where the arguments are integers in the common
+        shapes (1-d arrays of one length, or of length 1, or integer scalars, at least one an
+        array; an outer product, (n, 1) with (1, m) or the other way round: the same figures,
+        as squares do not mind the sign of a difference), None otherwise (numpy then does it)."""
+        args = [x1, y1, x2, y2]
+        ndim, scalars = None, False
+        for i, a in enumerate(args):
+            if type(a) is np.ndarray:
+                if a.dtype.kind != "i" or (ndim is not None and a.ndim != ndim):
+                    return None
+                ndim = a.ndim
+                if a.dtype != np.intp:
+                    args[i] = a.astype(np.intp)
+                elif not a.flags.c_contiguous:
+                    args[i] = np.ascontiguousarray(a)
+            elif isinstance(a, (int, np.integer)) and type(a) is not bool:
+                args[i] = np.array([a], np.intp)   # broadcast like a 1-d array of length 1
+                scalars = True
+            else:
+                return None
+        if scalars and ndim != 1:
+            return None
+        if ndim == 1:
+            n = max(len(a) for a in args)
+            for a in args:
+                if len(a) != n and len(a) != 1:
+                    return None
+            out = np.empty(n)
+            ok = distance_pairs_km(*args, self._km_x_between, self.km_y, out)
+        elif ndim == 2:
+            s1, s2 = args[0].shape, args[2].shape
+            if args[1].shape != s1 or args[3].shape != s2 or 0 in s1 or 0 in s2:
+                return None
+            if s1[1] == 1 and s2[0] == 1:        # (n, 1) with (1, m)
+                pts = args
+            elif s1[0] == 1 and s2[1] == 1:      # (1, m) with (n, 1)
+                pts = args[2:] + args[:2]
+            else:
+                return None
+            pts = [a.ravel() for a in pts]
+            out = np.empty((len(pts[0]), len(pts[2])))
+            ok = distance_matrix_km(*pts, self._km_x_between, self.km_y, out)
+        else:
+            return None
+        return out if ok else None
 
     def waypoints(self, x: np.ndarray, y: np.ndarray, gx: np.ndarray, gy: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray]:
@@ -321,6 +459,17 @@ class Navigator:
                                                  self.crossings_xy[None, :, 1])
         return self._to_crossing
 
+    def _waypoint_tables(self) -> tuple:
+        """What the move loop needs to choose waypoints (as ``waypoints`` does): bank by
+        square, the banks each crossing touches, the crossings' squares, ``_crossing_km``."""
+        if self._waypoint_flat is None:
+            ny = self.shape[1]
+            self._waypoint_flat = tuple(_kernel_array(a) for a in (
+                self.bank.ravel().astype(np.intp), self.crossing_banks,
+                self.crossings_xy[:, 0].astype(np.intp) * ny + self.crossings_xy[:, 1],
+                self._crossing_km()))
+        return self._waypoint_flat
+
     def advance(self, x: np.ndarray, y: np.ndarray, gx: np.ndarray, gy: np.ndarray,
                 budget_km: np.ndarray, road_factor: np.ndarray | float = 1.0,
                 max_moves: int = 64, routed: np.ndarray | None = None
@@ -339,55 +488,36 @@ class Navigator:
         not pulled back into it by greedy descent; the caller clears it when a goal changes.
         """
         x, y = x.astype(np.int32), y.astype(np.int32)   # copies: the results
-        travelled = np.zeros(len(x))
-        if len(x) == 0:
+        n = len(x)
+        travelled = np.zeros(n)
+        if n == 0:
             return x, y, travelled
-        gx, gy = np.asarray(gx, np.int32), np.asarray(gy, np.int32)
-        state = np.zeros(len(x), bool) if routed is None else routed
-        budget_all = np.asarray(budget_km, float)
-        idx = ((budget_all > 0) & ((x != gx) | (y != gy))).nonzero()[0]
-        if len(idx) == 0:   # nobody moves
-            state &= (x != gx) | (y != gy)
-            return x, y, travelled
-        # The moving agents' own state. Squares are flat indices (x ny + y). Agents do not
-        # interact here, so each moves as if alone: the compiled loop moves them one by one.
-        ny = self.shape[1]
-        ax, ay, agx, agy = (a[idx].astype(np.intp) for a in (x, y, gx, gy))
-        wpx, wpy = self.waypoints(ax, ay, agx, agy)
-        sq, goal_sq, wp_sq = ax * ny + ay, agx * ny + agy, wpx * ny + wpy
-        budget = budget_all[idx]              # a copy: the caller's budget is left alone
-        road = np.asarray(road_factor, float)
-        road = road[idx] if road.ndim else np.full(len(idx), road)
-        km = np.zeros(len(idx))               # 0: no move made yet this call
-        on_field = state[idx].astype(bool)    # following a route field to the goal
-        start = np.zeros(len(idx), np.intp)   # the move each agent is at
-        # route fields (Dijkstra, in Python) are handed to the compiled loop: first those of
-        # the agents already on one, then those that agents turned to meanwhile, until none is
-        # missing
-        need = on_field.nonzero()[0] if max_moves > 0 else np.empty(0, np.intp)
+        gx, gy = _kernel_array(np.asarray(gx, np.int32)), _kernel_array(np.asarray(gy, np.int32))
+        left = np.array(budget_km, np.float64)           # a copy: the caller's budget is kept
+        road = np.asarray(road_factor, np.float64)
+        road = _kernel_array(road) if road.ndim else np.full(n, road)
+        if routed is None:
+            state = np.zeros(n, bool)
+        elif routed.dtype == bool and routed.flags.c_contiguous and routed.flags.writeable:
+            state = routed
+        else:
+            state = routed.astype(bool)
+        # the moving agents' progress while some wait for a route field (Dijkstra, in Python):
+        # the move number, square and waypoint each is at
+        at = np.empty((3, n), np.intp)
+        resume = False
         while True:
-            fields, field_of = self._stacked_route_fields(goal_sq, need)
-            paused = move_agents(sq, goal_sq, wp_sq, budget, road, km, on_field, start,
-                                 field_of, fields, *self._kernel_tables, max_moves)
-            need = (paused != FINISHED).nonzero()[0]
-            if len(need) == 0:
+            self._clock += 1
+            paused = advance_agents(x, y, gx, gy, left, road, state, travelled, resume, at[0],
+                                    at[1], at[2], self._route_slot, self._fields,
+                                    self._field_used, self._clock, *self._waypoint_tables(),
+                                    *self._kernel_tables, max_moves)
+            if paused == 0:
                 break
-            start[:] = FINISHED
-            start[need] = paused[need]
-        x[idx], y[idx] = np.divmod(sq, ny)
-        travelled[idx] = km
-        state[idx] = on_field
-        state &= (x != gx) | (y != gy)
+            waiting = at[0] >= 0
+            self._fetch_route_fields(np.unique(gx[waiting].astype(np.intp) * self.shape[1]
+                                               + gy[waiting]))
+            resume = True
+        if routed is not None and state is not routed:
+            routed[...] = state
         return x, y, travelled
-
-    def _stacked_route_fields(self, goal_sq: np.ndarray, agents: np.ndarray
-                              ) -> tuple[np.ndarray, np.ndarray]:
-        """The padded route fields to the goals of ``agents``, flat and stacked (one row per
-        goal), and per agent the row of its field (-1: none), for ``move_agents``."""
-        field_of = np.full(len(goal_sq), -1, np.intp)
-        if len(agents) == 0:
-            return _NO_FIELDS, field_of
-        ny = self.shape[1]
-        goals, field_of[agents] = np.unique(goal_sq[agents], return_inverse=True)
-        fields = np.stack([self._padded_route_field(g // ny, g % ny).ravel() for g in goals])
-        return fields, field_of

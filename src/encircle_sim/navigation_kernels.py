@@ -22,41 +22,83 @@ FINISHED = -1
 
 
 @numba.njit(cache=True)
-def move_agents(sq, goal_sq, wp_sq, budget, road, km, on_field, start, field_of, fields,
-                free, near_crossing, legal, next_sq, move_cost, move_road, move_km, crossing,
-                km_x, km_y, ny, pad_steps, max_moves):
-    """Advance each agent from move number ``start[a]`` (``FINISHED``: skip it) until it stops
-    or has made ``max_moves`` loops of the rule; updates sq, wp_sq, budget, km and on_field in
-    place.
+def advance_agents(x, y, gx, gy, left, road, routed, travelled, resume, at_move, at_sq, at_wp,
+                   route_slot, fields, field_used, clock, bank, crossing_banks, crossings_sq,
+                   to_crossing, free, near_crossing, legal, next_sq, move_cost, move_road, move_km,
+                   crossing, km_x, km_y, ny, pad_steps, max_moves):
+    """``Navigator.advance`` agent by agent: x, y, left (the budget), routed and travelled are
+    updated in place; returns how many agents paused for a route field not yet computed.
 
-    An agent on a route field reads it from ``fields[field_of[a]]`` (a padded field, flat). One
-    that needs a field it was not given (``field_of[a] < 0``) pauses: the kernel returns, for it,
-    the move number to resume from (for the others ``FINISHED``), so that the caller can compute
-    the field (Dijkstra, in Python) and call again for the paused agents alone.
+    First call (``resume`` False): an agent moves if its budget is > 0 and it is not at its goal.
+    Its waypoint is its goal, or, if the goal lies on another bank (banks > 0 and different),
+    the crossing c minimising ``to_crossing[here, c] + to_crossing[goal, c]`` (the first of
+    equals) among the crossings touching both banks, or if there are none among those touching
+    its own bank (none either: the goal). Then up to ``max_moves`` loops of the move rule.
+    At the end ``routed[a] &= (x[a], y[a]) != (gx[a], gy[a])``.
+
+    An agent on a route field reads the field to its goal from ``fields[route_slot[goal]]`` (a
+    padded field, flat; ``field_used`` of the slot set to ``clock``). One whose field is not
+    there (slot < 0) pauses: its square, waypoint and move number are kept in ``at_sq``,
+    ``at_wp``, ``at_move`` (for the others ``at_move`` is ``FINISHED``), so that the caller can
+    compute the field (Dijkstra, in Python) and call again with ``resume`` True for the paused
+    agents alone.
 
     Tables are flat, by square (x ny + y) or by move ((x ny + y) 8 + k, k the neighbour).
     """
-    n = len(sq)
-    paused = np.full(n, FINISHED, np.intp)
+    n = len(x)
+    paused = 0
     inf = np.inf
+    n_cross = len(crossings_sq)
     for a in range(n):
-        it = start[a]
-        if it < 0:
-            continue
-        s, w, goal = sq[a], wp_sq[a], goal_sq[a]
-        left, gone, routed = budget[a], km[a], on_field[a]
+        goal = gx[a] * ny + gy[a]
+        if resume:
+            it = at_move[a]
+            if it < 0:
+                continue
+            s, w = at_sq[a], at_wp[a]
+        else:
+            s = x[a] * ny + y[a]
+            if not (left[a] > 0 and s != goal):
+                at_move[a] = FINISHED
+                if s == goal:
+                    routed[a] = False
+                continue
+            it = 0
+            # the waypoint: the goal, or the crossing of least detour if it is across a river
+            w = goal
+            b_here, b_goal = bank[s], bank[goal]
+            if b_here > 0 and b_goal > 0 and b_here != b_goal and n_cross > 0:
+                both_any = False
+                for c in range(n_cross):
+                    if crossing_banks[c, b_here] and crossing_banks[c, b_goal]:
+                        both_any = True
+                        break
+                j, d_j, has = 0, inf, False
+                for c in range(n_cross):
+                    cand = crossing_banks[c, b_here] and (
+                        crossing_banks[c, b_goal] or not both_any)
+                    d = to_crossing[s, c] + to_crossing[goal, c] if cand else inf
+                    if d < d_j:
+                        j, d_j = c, d
+                    has = has or cand
+                if has:
+                    w = crossings_sq[j]
+        gone, on_field = travelled[a], routed[a]
         while it < max_moves:
-            if routed and field_of[a] < 0:
-                paused[a] = it
-                break
+            slot = -1
+            if on_field:
+                slot = route_slot[goal]
+                if slot < 0:
+                    break
             ax, ay = s // ny, s % ny
             base = s * 8
             # the nearest allowed neighbour to the waypoint (the first of equals), and how near
             # the square itself is
             best, d_best = 0, inf
-            if routed:
+            if on_field:
                 # down the route field to the goal: any legal neighbour
-                f = fields[field_of[a]]
+                f = fields[slot]
+                field_used[slot] = clock
                 here = (ax + 1) * (ny + 2) + ay + 1
                 d_now = np.float64(f[here + pad_steps[8]])
                 for k in range(8):
@@ -88,27 +130,37 @@ def move_agents(sq, goal_sq, wp_sq, budget, road, km, on_field, start, field_of,
                 cost = cost if cost <= road[a] else road[a]   # np.minimum, NaN aside
             cost = cost * step_km
             # the first move of a call is made even if dearer than what is left
-            affordable = cost <= left + 1e-9 or gone == 0
+            affordable = cost <= left[a] + 1e-9 or gone == 0
             can = improves and affordable
             done = False
             if can:
                 to = next_sq[move]
                 s = to
-                rest = left - cost
-                left = rest if rest >= 0.0 or rest != rest else 0.0   # np.maximum(rest, 0.0)
+                rest = left[a] - cost
+                left[a] = rest if rest >= 0.0 or rest != rest else 0.0   # np.maximum(rest, 0.0)
                 gone += step_km
                 done = crossing[to] or to == goal
                 if to == w and not done:
                     w = goal                     # at the waypoint: on toward the goal
-            stuck = not improves and affordable and not routed
+            stuck = not improves and affordable and not on_field
             if stuck:
-                routed = True                    # descends the route field from the next move
+                on_field = True                  # descends the route field from the next move
             it += 1
             if not ((can and not done) or stuck):
+                it = FINISHED
                 break
-        sq[a], wp_sq[a], budget[a], km[a], on_field[a] = s, w, left, gone, routed
+        if it >= max_moves:
+            it = FINISHED
+        travelled[a], routed[a] = gone, on_field
+        if it != FINISHED:                       # waiting for its route field
+            at_move[a], at_sq[a], at_wp[a] = it, s, w
+            paused += 1
+            continue
+        at_move[a] = FINISHED
+        x[a], y[a] = s // ny, s % ny
+        if s == goal:
+            routed[a] = False
     return paused
-
 
 
 @numba.njit(cache=True)
@@ -129,3 +181,34 @@ def distance_matrix_km(x1, y1, x2, y2, km_x_between, km_y, out):
             dy = (b - y2[j]) * km_y
             out[i, j] = np.sqrt(dx * dx + dy * dy)
     return True
+
+
+@numba.njit(cache=True)
+def distance_pairs_km(x1, y1, x2, y2, km_x_between, km_y, out):
+    """``Navigator.distance_km`` pair by pair: ``out[i]`` between squares (x1[i], y1[i]) and
+    (x2[i], y2[i]), all 1-d integer arrays of length len(out) or 1 (then broadcast, as numpy
+    does). Returns False, ``out`` unfinished, if a row y1 + y2 is out of the table."""
+    rows = len(km_x_between)
+    s1, t1 = len(x1) > 1, len(y1) > 1
+    s2, t2 = len(x2) > 1, len(y2) > 1
+    for i in range(len(out)):
+        a, b = x1[i if s1 else 0], y1[i if t1 else 0]
+        c, d = x2[i if s2 else 0], y2[i if t2 else 0]
+        r = b + d
+        if r < 0 or r >= rows:
+            return False
+        dx = (a - c) * km_x_between[r]
+        dy = (b - d) * km_y
+        out[i] = np.sqrt(dx * dx + dy * dy)
+    return True
+
+
+@numba.njit(cache=True)
+def snap_squares(x, y, snap_x, snap_y, out_x, out_y):
+    """``Navigator.snap`` square by square: (x, y) clipped to the grid, then the open-ground
+    square nearest it, ``(snap_x, snap_y)[x, y]``."""
+    nx, ny = snap_x.shape
+    for i in range(len(x)):
+        sx = min(max(x[i], 0), nx - 1)
+        sy = min(max(y[i], 0), ny - 1)
+        out_x[i], out_y[i] = snap_x[sx, sy], snap_y[sx, sy]

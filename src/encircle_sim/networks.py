@@ -17,60 +17,18 @@ the sleepers in the caller's component.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-if TYPE_CHECKING:
-    from encircle_sim.state import CacheArrays
-
-
-def resupply(caches: CacheArrays, cx: np.ndarray, cy: np.ndarray, supply: np.ndarray,
-             full: np.ndarray, dist_km: np.ndarray, reach_km: float) -> np.ndarray:
-    """Top up cells near intact caches; returns the new supply of those cells.
-
-    ``dist_km`` is (cells, caches). Each cell draws from its nearest intact stocked cache within
-    reach; a cache short of stock shares it in proportion to demand.
-    """
-    supply = supply.copy()
-    if len(caches) == 0 or len(cx) == 0:
-        return supply
-    usable = caches.intact & (caches.stock > 0)
-    d = np.where(usable[None, :], dist_km, np.inf)
-    nearest = np.argmin(d, axis=1)
-    ok = d[np.arange(len(cx)), nearest] <= reach_km
-    demand = np.where(ok, np.maximum(full - supply, 0.0), 0.0)
-    per_cache = np.bincount(nearest[ok], weights=demand[ok], minlength=len(caches))
-    scale = np.ones(len(caches))
-    short = per_cache > caches.stock
-    scale[short] = caches.stock[short] / per_cache[short]
-    got = demand * scale[nearest]
-    supply += got
-    caches.stock -= np.bincount(nearest, weights=got, minlength=len(caches))
-    np.maximum(caches.stock, 0.0, out=caches.stock)
-    return supply
+from encircle_sim.networks_kernels import component_labels, connected_cells, drop_links
 
 
 def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Connected-component label of each of ``n`` nodes of the undirected graph with edges a-b.
-
-    Min-label propagation with pointer jumping: every node takes the smallest label across its
-    edges, then the label of its label, until nothing changes. A component's label is one of its
-    nodes. For the few hundred nodes here this is several times faster than building a sparse
-    matrix for ``scipy.sparse.csgraph.connected_components`` (which the tests compare it with).
-    """
-    comp = np.arange(n)
-    if len(a) == 0:
-        return comp
-    while True:
-        low = np.minimum(comp[a], comp[b])
-        new = comp.copy()
-        np.minimum.at(new, a, low)
-        np.minimum.at(new, b, low)
-        new = new[new]
-        if np.array_equal(new, comp):
-            return comp
-        comp = new
+    """Connected-component label of each of ``n`` nodes of the undirected graph with edges a-b:
+    the smallest node of its component (compiled union-find, ``networks_kernels``; the tests
+    compare it with ``scipy.sparse.csgraph.connected_components`` and with min-label
+    propagation)."""
+    a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
+    return component_labels(n, a, b, np.ones(len(a), bool))
 
 
 class CommNetwork:
@@ -121,17 +79,13 @@ class CommNetwork:
         captured). Returns the number of links cut this step.
         """
         n = len(active)
-        newly_dead = self.alive & ~(active[self.a] & active[self.b])
-        cut_now = int((newly_dead & (taken[self.a] | taken[self.b])).sum())
+        cut_now, died = drop_links(self.a, self.b, self.alive, active, taken)
         self.cut += cut_now
-        self.alive &= ~newly_dead
-        if self._stale or newly_dead.any() or len(self.component) != n:
-            self.component = components(n, self.a[self.alive], self.b[self.alive])
+        if self._stale or died or len(self.component) != n:
+            self.component = component_labels(n, self.a, self.b, self.alive)
             self._stale = False
-        comp = self.component                 # a component's label is one of its nodes
-        holds_hub = np.zeros(n, bool)
-        holds_hub[comp[hubs & active]] = True
-        self.connected = holds_hub[comp] & active
+        # a component's label is one of its nodes: cells whose component holds an active hub
+        self.connected = connected_cells(self.component, hubs, active)
         return cut_now
 
     def links_of(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -185,6 +185,11 @@ class OperationPlan:
         self.route_xy = np.array(routes, float).reshape(-1, 2)
         self._km = np.array([km_x, km_y])
 
+    @property
+    def km_per_square(self) -> tuple[float, float]:
+        """(km east-west, on the grid's mean, km north-south) of one square."""
+        return float(self._km[0]), float(self._km[1])
+
     # ---------------------------------------------------------------------------------------
     def add_coverage(self, coverage: np.ndarray) -> None:
         """Add one step's search coverage; cells reaching ``clear_coverage`` leave the pocket."""
@@ -321,12 +326,10 @@ class OperationPlan:
         """Move each axis front toward its objective if its units have kept up."""
         if self.phase not in (Phase.ADVANCE, Phase.ASSAULT):
             return
-        km_x = float(np.mean(self.grid.km_per_cell_x))
-        km_y = float(self.grid.km_per_cell_y)
         for ax, ready in zip(self.axes, units_near_front, strict=True):
             if not ready or ax.objective is None:
                 continue
-            dxy = (ax.objective - ax.front) * np.array([km_x, km_y])
+            dxy = (ax.objective - ax.front) * self._km   # [mean km_x, km_y], as at build
             dist = float(np.hypot(*dxy))
             if dist < 1e-6:
                 continue

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from encircle_sim.fields import splat
+from encircle_sim.fields import splat_by_radius_into
 from encircle_sim.forces import axis_ready, plan_goals, update_on_station
 from encircle_sim.state import Action, CellState
 
@@ -83,9 +83,7 @@ def search_coverage(model, idx: np.ndarray) -> np.ndarray:
     per_area = (u.search_effort_km2(model.step_hours)[idx] * search_mult
                 / (np.pi * u.patrol_km[idx] ** 2))
     total = np.zeros(model.nav.shape)
-    for radius, kernel in model.patrol_kernels.items():
-        mine = u.patrol_km[idx] == radius
-        if mine.any():
-            k = idx[mine]
-            total += splat(model.nav.shape, u.x[k], u.y[k], per_area[mine], kernel)
+    # for each patrol radius in turn: total += splat(the units of that radius, its disc)
+    splat_by_radius_into(total, u.patrol_km[idx], u.x[idx], u.y[idx], per_area,
+                         model.patrol_kernels)
     return total

@@ -40,6 +40,14 @@ import numpy as np
 from encircle_sim.agents import new_cell_agent
 from encircle_sim.state import CellState, Theatre
 from encircle_sim.submodels import engage, move
+from encircle_sim.submodels.retaliate_kernels import (
+    active_sleepers,
+    attackers,
+    flee_goals,
+    nearest_within,
+    settle,
+    sleeper_goals,
+)
 
 #: A rise in a group's pressure this large is a shock that makes it call for retaliation:
 #: connected pocket cells call (decide), and the sleepers answer a shock to themselves at once.
@@ -56,7 +64,7 @@ def register_calls(model, callers: np.ndarray) -> None:
     """Sleepers in the callers' network components are stirred for ``call_days``."""
     c = model.cells
     comps = np.unique(model.network.component[callers])
-    sleepers = c.active_in(Theatre.SYRIA)
+    sleepers = active_sleepers(c.state, c.theatre, c.n)
     reached = sleepers[np.isin(model.network.component[sleepers], comps)]
     until = model.steps + int(round(model.spec.retaliation.call_days / model.dt_days))
     c.called_until[reached] = np.maximum(c.called_until[reached], until)
@@ -88,7 +96,7 @@ def join_syria(model, i: int) -> None:
 
 def _link_to_sleepers(model, j: int) -> None:
     c = model.cells
-    sleepers = c.active_in(Theatre.SYRIA)
+    sleepers = active_sleepers(c.state, c.theatre, c.n)
     sleepers = sleepers[sleepers != j]
     if len(sleepers):
         ds = model.nav.distance_km(c.x[sleepers], c.y[sleepers], c.x[j], c.y[j])
@@ -132,32 +140,24 @@ def step(model, threat: np.ndarray) -> None:
     """Move the Syrian cells and draw their attacks for this step."""
     sc, c, u, nav = model.spec, model.cells, model.units, model.nav
     ret, ins, rng = sc.retaliation, sc.insurgents, model.streams.retaliate
-    syr = c.active_in(Theatre.SYRIA)
+    syr = active_sleepers(c.state, c.theatre, c.n)
     if len(syr) == 0 or len(model.town_xy) == 0:
         return
-    tx, ty = model.town_xy[c.town[syr], 0], model.town_xy[c.town[syr], 1]
-    d_town = nav.distance_km(c.x[syr], c.y[syr], tx, ty)
-    budget = np.full(len(syr), ins.speed_kmh * ins.move_hours_per_day * model.dt_days)
+    km_x_between, km_y = nav._km_x_between, nav.km_y
+    budget_km = ins.speed_kmh * ins.move_hours_per_day * model.dt_days
     # joiners travel to their town; sleepers under threat relocate around it
-    goal_x, goal_y = c.x[syr].copy(), c.y[syr].copy()
-    far = d_town > ret.spread_km
-    goal_x[far], goal_y[far] = tx[far], ty[far]
-    t_here = threat[c.x[syr], c.y[syr]]
-    flee = ~far & (t_here > ins.flee_threat)
-    if flee.any():
-        k = np.flatnonzero(flee)
-        cx, cy = nav.random_points_in_disc(tx[k, None], ty[k, None], ret.spread_km, rng,
-                                           (len(k), FLEE_CANDIDATES))
-        best = np.argmin(threat[cx, cy] - model.concealment[cx, cy], axis=1)
-        goal_x[k], goal_y[k] = cx[np.arange(len(k)), best], cy[np.arange(len(k)), best]
+    tx, ty, goal_x, goal_y, far, flee, budget = sleeper_goals(
+        syr, c.x, c.y, c.town, model.town_xy, threat, ret.spread_km, ins.flee_threat, budget_km,
+        km_x_between, km_y)
+    fleeing = flee.nonzero()[0]
+    if len(fleeing):
+        cx, cy = nav.random_points_in_disc(tx[fleeing, None], ty[fleeing, None], ret.spread_km,
+                                           rng, (len(fleeing), FLEE_CANDIDATES))
+        flee_goals(fleeing, cx, cy, threat, model.concealment, goal_x, goal_y)
     moving = far | flee
-    nx_, ny_, _ = move.advance(model, c, syr, goal_x, goal_y, np.where(moving, budget, 0.0))
-    c.moved[syr] = (nx_ != c.x[syr]) | (ny_ != c.y[syr])
-    c.x[syr], c.y[syr] = nx_, ny_
-    c.state[syr] = np.where(moving, CellState.MOVING, CellState.HIDDEN)
-    near_town = nav.distance_km(nx_, ny_, tx, ty) <= ret.spread_km
-    arrived = syr[far & near_town]
-    c.state[arrived] = CellState.HIDDEN
+    nx_, ny_, _ = move.advance(model, c, syr, goal_x, goal_y, budget)
+    near_town, n_near = settle(syr, nx_, ny_, tx, ty, far, moving, ret.spread_km, c.x, c.y,
+                               c.moved, c.state, km_x_between, km_y)
 
     if not ret.enabled:
         return
@@ -168,23 +168,23 @@ def step(model, threat: np.ndarray) -> None:
     pressure = model.pressure_syria
     if sc.theatres.coupled:
         pressure = max(pressure, model.pressure)
-    called = c.called_until[syr] >= model.steps
     model.excitation *= np.exp(-model.dt_days / ret.excitation_days)
-    rate = ret.base_rate_per_day * (1.0 + ret.pressure_gain * pressure) * np.where(
-        called, 1.0 + ret.call_boost, 1.0) + model.excitation / max(int(near_town.sum()), 1)
-    attack = near_town & (rng.random(len(syr)) < -np.expm1(-rate * model.dt_days))
-    model.excitation += int(attack.sum()) * ret.excitation / ret.excitation_days
-    sdf = np.flatnonzero(u.alive & u.syria)
+    # the rate takes two values (called or not): the per-step probability of each
+    rate = ret.base_rate_per_day * (1.0 + ret.pressure_gain * pressure) * np.array(
+        [1.0, 1.0 + ret.call_boost]) + model.excitation / max(n_near, 1)
+    attack = attackers(syr, near_town, c.called_until, model.steps, rng.random(len(syr)),
+                       -np.expm1(-rate * model.dt_days))
+    model.excitation += len(attack) * ret.excitation / ret.excitation_days
+    sdf = np.flatnonzero(u.alive & u.syria) if len(attack) else None
     raids = []
-    for k in np.flatnonzero(attack):
+    for k in attack:
         i = int(syr[k])
         town = int(c.town[i])
         target_unit = -1
         if len(sdf) and rng.random() < ret.sdf_target_share:
-            du = nav.distance_km(u.x[sdf], u.y[sdf], c.x[i], c.y[i])
-            ok = du <= budget[k] + ret.attack_range_km
-            if ok.any():
-                target_unit = int(sdf[np.flatnonzero(ok)[np.argmin(du[ok])]])
+            target_unit = int(nearest_within(u.x, u.y, sdf, c.x[i], c.y[i],
+                                             budget_km + ret.attack_range_km, km_x_between,
+                                             km_y))
         model.metrics.attacks[town] += 1
         c.state[i] = CellState.ATTACKING
         c.exposed[i] += ATTACK_EXPOSURE

@@ -1,0 +1,66 @@
+"""Compiled pieces of the courier graph (numba): links dropped, components, connectivity.
+
+The rules are stated in ``networks.py``; these kernels carry them out link by link and cell by
+cell instead of over whole arrays, with the same results (integers and booleans only;
+tests/test_networks_kernels.py holds the numpy expressions they replace). Compiled once and
+cached on disk (``cache=True``).
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+
+@numba.njit(cache=True)
+def drop_links(a, b, alive, active, taken):
+    """Links alive whose ends are not both active die (``alive`` cleared in place). Returns
+    how many died with a taken end (cut by the forces) and whether any died."""
+    cut, died = 0, False
+    for e in range(len(a)):
+        if alive[e] and not (active[a[e]] and active[b[e]]):
+            alive[e] = False
+            died = True
+            if taken[a[e]] or taken[b[e]]:
+                cut += 1
+    return cut, died
+
+
+@numba.njit(cache=True)
+def _root(parent, i):
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
+
+
+@numba.njit(cache=True)
+def component_labels(n, a, b, alive):
+    """Connected-component label of each of ``n`` nodes of the undirected graph of the edges
+    a[e]-b[e] with alive[e]: the smallest node of its component (union-find, each union under
+    the smaller root)."""
+    parent = np.arange(n)
+    for e in range(len(a)):
+        if alive[e]:
+            ra, rb = _root(parent, a[e]), _root(parent, b[e])
+            if ra < rb:
+                parent[rb] = ra
+            elif rb < ra:
+                parent[ra] = rb
+    for i in range(n):
+        parent[i] = _root(parent, i)
+    return parent
+
+
+@numba.njit(cache=True)
+def connected_cells(comp, hubs, active):
+    """Active cells whose component (labels ``comp``, one of its nodes) holds an active hub."""
+    n = len(comp)
+    holds_hub = np.zeros(n, np.bool_)
+    for i in range(n):
+        if hubs[i] and active[i]:
+            holds_hub[comp[i]] = True
+    connected = np.empty(n, np.bool_)
+    for i in range(n):
+        connected[i] = holds_hub[comp[i]] and active[i]
+    return connected

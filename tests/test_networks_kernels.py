@@ -1,0 +1,217 @@
+"""The compiled pieces of the networks (``networks_kernels.py``, ``submodels/networks_kernels.py``)
+against the rules they carry out, on random cells, caches and courier graphs.
+
+The oracles are the rules' numpy expressions (the implementations ``networks.resupply``,
+``networks.step``'s supply block, ``networks.components`` and ``CommNetwork.update`` had before
+they were compiled, kept here only as the reference): supply, stocks, links, labels and
+connectivity must be the same to the bit. Distances and stocks are drawn on coarse grids so that
+ties between caches, cells exactly at reach and short caches come up often. Besides, the
+invariants: supply is conserved between caches and cells, no stock goes negative, no cell is
+topped up past its full level.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from encircle_sim.navigation import Navigator
+from encircle_sim.networks import CommNetwork, components
+from encircle_sim.networks_kernels import component_labels, connected_cells
+from encircle_sim.state import CellState, Theatre
+from encircle_sim.submodels.networks_kernels import cell_flags, resupply_kernel, use_supply
+
+NX, NY = 30, 24
+
+
+def reference_resupply(intact, stock, supply, full, dist_km, reach_km):
+    """``networks.resupply`` as it was: returns the cells' new supply; ``stock`` in place."""
+    supply = supply.copy()
+    if len(stock) == 0 or len(supply) == 0:
+        return supply
+    usable = intact & (stock > 0)
+    d = np.where(usable[None, :], dist_km, np.inf)
+    nearest = np.argmin(d, axis=1)
+    ok = d[np.arange(len(supply)), nearest] <= reach_km
+    demand = np.where(ok, np.maximum(full - supply, 0.0), 0.0)
+    per_cache = np.bincount(nearest[ok], weights=demand[ok], minlength=len(stock))
+    scale = np.ones(len(stock))
+    short = per_cache > stock
+    scale[short] = stock[short] / per_cache[short]
+    got = demand * scale[nearest]
+    supply += got
+    stock -= np.bincount(nearest, weights=got, minlength=len(stock))
+    np.maximum(stock, 0.0, out=stock)
+    return supply
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(1, 30), st.integers(1, 8))
+@settings(max_examples=200, deadline=None)
+def test_resupply_is_the_rule(seed, n_cells, n_caches):
+    rng = np.random.default_rng(seed)
+    dist = rng.integers(0, 8, (n_cells, n_caches)) * 5.0     # ties and exact reach are common
+    intact = rng.random(n_caches) < 0.8
+    stock = rng.integers(0, 6, n_caches) * 10.0               # some empty, some short
+    full = rng.integers(0, 4, n_cells) * 10.0
+    supply = rng.uniform(0, 30, n_cells)
+    stock0, ref_stock = stock.copy(), stock.copy()
+    ref = reference_resupply(intact, ref_stock, supply, full, dist, 20.0)
+    mine = supply.copy()
+    usable = intact & (stock > 0)
+    resupply_kernel(mine, full, dist, usable, stock, 20.0)
+    np.testing.assert_array_equal(mine, ref)
+    np.testing.assert_array_equal(stock, ref_stock)
+    # invariants: what the caches gave the cells got; no stock below 0; nobody past full
+    assert np.isclose(mine.sum() + stock.sum(), supply.sum() + stock0.sum())
+    assert (stock >= 0).all()
+    assert (mine >= supply).all() and (mine <= np.maximum(full, supply) + 1e-9).all()
+
+
+@st.composite
+def campaigns(draw):
+    """A cell table (pocket and sleepers, some gone) and caches on a small grid."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    n = draw(st.integers(0, 40))
+    n_caches = draw(st.integers(0, 8))
+    capacity = n + draw(st.integers(0, 5))
+    km_x = np.round(rng.uniform(4.0, 6.0, NY), 1)
+    c = SimpleNamespace(
+        state=rng.choice([0, 1, 2, 3, 4, 5, 6], capacity, p=[.4, .1, .1, .1, .1, .1, .1]
+                         ).astype(np.int8),
+        theatre=rng.integers(0, 2, capacity).astype(np.int8),
+        supply=rng.integers(0, 5, capacity) * 0.25,
+        fighters0=rng.integers(0, 12, capacity).astype(np.int64),
+        x=rng.integers(0, NX, capacity).astype(np.int32),
+        y=rng.integers(0, NY, capacity).astype(np.int32), n=n, capacity=capacity)
+    caches = SimpleNamespace(x=rng.integers(0, NX, n_caches).astype(np.int32),
+                             y=rng.integers(0, NY, n_caches).astype(np.int32),
+                             intact=rng.random(n_caches) < 0.8,
+                             stock=rng.integers(0, 5, n_caches) * 3.0)
+    nav = SimpleNamespace(_km_x_between=km_x[np.arange(2 * NY - 1) // 2],
+                          km_y=float(rng.choice([4.0, 5.5])))
+    return c, caches, nav, float(draw(st.sampled_from([0.25, 0.5, 1.0])))
+
+
+def reference_supply_step(c, caches, nav, dt, supply_days, reach_km):
+    """networks.step's supply block as it was (on copies); returns the cells out of supply."""
+    act = np.flatnonzero(c.state[: c.n] <= CellState.ATTACKING)
+    c.supply[act] = np.maximum(c.supply[act] - dt, 0.0)
+    pocket = act[c.theatre[act] == Theatre.IRAQ]
+    if len(pocket) and len(caches.x):
+        d = Navigator.distance_km(nav, c.x[pocket][:, None], c.y[pocket][:, None],
+                                  caches.x[None, :], caches.y[None, :])
+        full = supply_days * c.fighters0[pocket] / np.maximum(c.fighters0[pocket], 1)
+        c.supply[pocket] = reference_resupply(caches.intact, caches.stock, c.supply[pocket],
+                                              full, d, reach_km)
+    sleepers = act[c.theatre[act] == Theatre.SYRIA]
+    c.supply[sleepers] = supply_days
+    return act[c.supply[act] <= 0]
+
+
+@given(campaigns())
+@settings(max_examples=200, deadline=None)
+def test_a_step_of_supply_is_the_rule(campaign):
+    c, caches, nav, dt = campaign
+    ref_c = SimpleNamespace(**{**vars(c), "supply": c.supply.copy()})
+    ref_caches = SimpleNamespace(**{**vars(caches), "stock": caches.stock.copy()})
+    ref_out = reference_supply_step(ref_c, ref_caches, nav, dt, 2.0, 15.0)
+    out = use_supply(c.n, c.state, c.theatre, c.supply, c.fighters0, c.x, c.y, caches.x,
+                     caches.y, caches.intact, caches.stock, dt, 2.0, 15.0, nav._km_x_between,
+                     nav.km_y)
+    np.testing.assert_array_equal(out, ref_out)
+    np.testing.assert_array_equal(c.supply, ref_c.supply)
+    np.testing.assert_array_equal(caches.stock, ref_caches.stock)
+    # invariants: sleepers are full; every active cell out of supply is listed
+    active = c.state[: c.n] <= CellState.ATTACKING
+    assert (c.supply[: c.n][active & (c.theatre[: c.n] == Theatre.SYRIA)] == 2.0).all()
+    assert set(out.tolist()) == set(np.flatnonzero(active & (c.supply[: c.n] <= 0)).tolist())
+
+
+def reference_components(n, a, b):
+    """``networks.components`` as it was: min-label propagation with pointer jumping."""
+    comp = np.arange(n)
+    if len(a) == 0:
+        return comp
+    while True:
+        low = np.minimum(comp[a], comp[b])
+        new = comp.copy()
+        np.minimum.at(new, a, low)
+        np.minimum.at(new, b, low)
+        new = new[new]
+        if np.array_equal(new, comp):
+            return comp
+        comp = new
+
+
+@given(st.integers(1, 60), st.lists(st.tuples(st.integers(0, 59), st.integers(0, 59)),
+                                    max_size=120), st.integers(0, 2**32 - 1))
+@settings(max_examples=200, deadline=None)
+def test_component_labels_are_the_smallest_node_of_each_component(n, edges, seed):
+    edges = [(a, b) for a, b in edges if a < n and b < n]
+    a = np.array([e[0] for e in edges], np.int64)
+    b = np.array([e[1] for e in edges], np.int64)
+    alive = np.random.default_rng(seed).random(len(a)) < 0.7
+    ref = reference_components(n, a[alive], b[alive])
+    np.testing.assert_array_equal(component_labels(n, a, b, alive), ref)
+    np.testing.assert_array_equal(components(n, a, b), reference_components(n, a, b))
+    # invariant: the label is the smallest node carrying it
+    labels = component_labels(n, a, b, alive)
+    for lab in np.unique(labels):
+        assert np.flatnonzero(labels == lab).min() == lab
+    # connectivity on these labels, with hubs and active cells anywhere (inactive ones too may
+    # still carry links here): the rule's numpy expression
+    rng = np.random.default_rng(seed + 1)
+    hubs, active = rng.random(n) < 0.3, rng.random(n) < 0.7
+    holds_hub = np.zeros(n, bool)
+    holds_hub[labels[hubs & active]] = True
+    np.testing.assert_array_equal(connected_cells(labels, hubs, active),
+                                  holds_hub[labels] & active)
+
+
+def reference_update(net, active, taken, hubs):
+    """``CommNetwork.update`` as it was (on a copy of the network's arrays)."""
+    n = len(active)
+    newly_dead = net.alive & ~(active[net.a] & active[net.b])
+    cut_now = int((newly_dead & (taken[net.a] | taken[net.b])).sum())
+    net.alive &= ~newly_dead
+    comp = reference_components(n, net.a[net.alive], net.b[net.alive])
+    holds_hub = np.zeros(n, bool)
+    holds_hub[comp[hubs & active]] = True
+    return cut_now, comp, holds_hub[comp] & active
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(2, 50), st.integers(0, 3))
+@settings(max_examples=150, deadline=None)
+def test_links_cut_components_and_connectivity_are_the_rule(seed, n, steps):
+    rng = np.random.default_rng(seed)
+    net = CommNetwork(n)
+    m = int(rng.integers(0, 3 * n))
+    net.add_edges(rng.integers(0, n, m), rng.integers(0, n, m))
+    hubs = rng.random(n) < 0.2
+    state = np.zeros(n, np.int8)
+    for _ in range(steps + 1):
+        ref = SimpleNamespace(a=net.a.copy(), b=net.b.copy(), alive=net.alive.copy())
+        active, taken = cell_flags(state, n, n)
+        np.testing.assert_array_equal(active, state <= CellState.ATTACKING)
+        np.testing.assert_array_equal(
+            taken, (state == CellState.NEUTRALISED) | (state == CellState.CAPTURED))
+        cut_ref, comp_ref, conn_ref = reference_update(ref, active, taken, hubs)
+        cut = net.update(active, taken, hubs)
+        assert cut == cut_ref
+        np.testing.assert_array_equal(net.alive, ref.alive)
+        np.testing.assert_array_equal(net.component, comp_ref)
+        np.testing.assert_array_equal(net.connected, conn_ref)
+        # some cells leave the campaign: killed, captured, escaped
+        gone = rng.random(n) < 0.2
+        state[gone & (state <= CellState.ATTACKING)] = rng.choice([4, 5, 6], int(
+            (gone & (state <= CellState.ATTACKING)).sum()))
+
+
+def test_cell_flags_are_padded_to_the_table():
+    state = np.array([0, 3, 4, 5, 6, 1], np.int8)
+    active, taken = cell_flags(state, 5, 8)
+    assert active.tolist() == [True, True, False, False, False, False, False, False]
+    assert taken.tolist() == [False, False, True, True, False, False, False, False]

@@ -1,0 +1,202 @@
+"""The compiled pieces of ``retaliate.step`` (``submodels/retaliate_kernels.py``) against the rule
+they carry out, on random sleepers, towns, threat fields and SDF posts.
+
+The oracles are the rule's numpy expressions (the implementation ``retaliate.step`` had before
+it was compiled, kept here only as the reference), with distances from
+``Navigator.distance_km`` itself: every goal, flag, square, state and choice must be the same to
+the bit. Values are drawn on coarse grids so that ties (of threat - concealment, of distances)
+and distances exactly at ``spread_km`` or at an ambush's reach come up often: a kernel that broke
+ties otherwise, or compared with < for <=, fails.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from encircle_sim.navigation import Navigator
+from encircle_sim.state import CellArrays, CellState, Theatre
+from encircle_sim.submodels.retaliate_kernels import (
+    active_sleepers,
+    attackers,
+    flee_goals,
+    nearest_within,
+    settle,
+    sleeper_goals,
+)
+
+NX, NY = 30, 24
+
+
+def distance_table(rng):
+    """What ``Navigator.distance_km`` reads: km per square east-west by row, north-south."""
+    km_x = np.round(rng.uniform(4.0, 6.0, NY), 1)
+    return km_x[np.arange(2 * NY - 1) // 2], float(rng.choice([4.0, 5.5]))
+
+
+def distance_km(km_x_between, km_y, x1, y1, x2, y2):
+    """``Navigator.distance_km`` itself (it reads only these two tables)."""
+    nav = SimpleNamespace(_km_x_between=km_x_between, km_y=km_y)
+    return Navigator.distance_km(nav, x1, y1, x2, y2)
+
+
+@st.composite
+def theatres(draw):
+    """Sleepers (some left inactive in the table) with towns, a threat field and a spread."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    n_cells = draw(st.integers(1, 40))
+    n_towns = draw(st.integers(1, 5))
+    kxb, ky = distance_table(rng)
+    x = rng.integers(0, NX, n_cells).astype(np.int32)
+    y = rng.integers(0, NY, n_cells).astype(np.int32)
+    town = rng.integers(0, n_towns, n_cells).astype(np.int32)
+    town_xy = np.column_stack([rng.integers(0, NX, n_towns),
+                               rng.integers(0, NY, n_towns)]).astype(np.int32)
+    syr = np.sort(rng.choice(n_cells, rng.integers(0, n_cells + 1), replace=False))
+    threat = rng.integers(0, 4, (NX, NY)) / 2.0
+    d = distance_km(kxb, ky, x[syr], y[syr], town_xy[town[syr], 0], town_xy[town[syr], 1])
+    # the spread: often exactly one sleeper's distance to its town (the boundary case)
+    spread = float(d[0]) if len(d) and draw(st.booleans()) else float(rng.uniform(0, 60))
+    return SimpleNamespace(x=x, y=y, town=town, town_xy=town_xy, syr=syr, threat=threat,
+                           spread=spread, flee_threat=0.5, budget=float(rng.uniform(1, 30)),
+                           kxb=kxb, ky=ky, rng=rng)
+
+
+def reference_goals(t):
+    """retaliate.step's numpy expressions: towns, far, flee, goals, budgets."""
+    syr = t.syr
+    tx, ty = t.town_xy[t.town[syr], 0], t.town_xy[t.town[syr], 1]
+    d_town = distance_km(t.kxb, t.ky, t.x[syr], t.y[syr], tx, ty)
+    budget = np.full(len(syr), t.budget)
+    goal_x, goal_y = t.x[syr].copy(), t.y[syr].copy()
+    far = d_town > t.spread
+    goal_x[far], goal_y[far] = tx[far], ty[far]
+    flee = ~far & (t.threat[t.x[syr], t.y[syr]] > t.flee_threat)
+    return tx, ty, goal_x, goal_y, far, flee, np.where(far | flee, budget, 0.0)
+
+
+def call_goals(t):
+    return sleeper_goals(t.syr, t.x, t.y, t.town, t.town_xy, t.threat, t.spread, t.flee_threat,
+                         t.budget, t.kxb, t.ky)
+
+
+@given(theatres())
+@settings(max_examples=150, deadline=None)
+def test_sleeper_goals_are_the_rules(t):
+    got = call_goals(t)
+    for mine, ref in zip(got, reference_goals(t), strict=True):
+        np.testing.assert_array_equal(mine, ref)
+    _, _, goal_x, goal_y, far, flee, budget = got
+    # invariants: a sleeper that stays put keeps its square and has no budget
+    stay = ~(far | flee)
+    assert (goal_x[stay] == t.x[t.syr][stay]).all() and (budget[stay] == 0).all()
+    assert not (far & flee).any()
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(1, 8), st.integers(1, 7), st.booleans())
+@settings(max_examples=150, deadline=None)
+def test_a_fleeing_sleeper_takes_the_first_least_threatened_most_concealed_candidate(
+        seed, n_flee, n_cand, with_nan):
+    rng = np.random.default_rng(seed)
+    threat = rng.integers(0, 3, (NX, NY)) / 4.0        # coarse: ties are common
+    concealment = rng.integers(0, 3, (NX, NY)) / 4.0
+    if with_nan:
+        threat[rng.integers(0, NX, 20), rng.integers(0, NY, 20)] = np.nan
+    n = n_flee + 3
+    k = np.sort(rng.choice(n, n_flee, replace=False))
+    cx = rng.integers(0, NX, (n_flee, n_cand))
+    cy = rng.integers(0, NY, (n_flee, n_cand))
+    goal_x, goal_y = np.zeros(n, np.int32), np.zeros(n, np.int32)
+    ref_x, ref_y = goal_x.copy(), goal_y.copy()
+    flee_goals(k, cx, cy, threat, concealment, goal_x, goal_y)
+    best = np.argmin(threat[cx, cy] - concealment[cx, cy], axis=1)
+    ref_x[k], ref_y[k] = cx[np.arange(len(k)), best], cy[np.arange(len(k)), best]
+    np.testing.assert_array_equal(goal_x, ref_x)
+    np.testing.assert_array_equal(goal_y, ref_y)
+
+
+@given(theatres())
+@settings(max_examples=150, deadline=None)
+def test_settling_writes_squares_states_and_who_is_near_its_town_as_the_rule_does(t):
+    tx, ty, _, _, far, flee, _ = call_goals(t)
+    moving = far | flee
+    syr, rng = t.syr, t.rng
+    # where a move might have taken them: some stay, some reach their town, some anywhere
+    pick = rng.integers(0, 3, len(syr))
+    nx_ = np.where(pick == 0, t.x[syr], np.where(pick == 1, tx, rng.integers(0, NX, len(syr))))
+    ny_ = np.where(pick == 0, t.y[syr], np.where(pick == 1, ty, rng.integers(0, NY, len(syr))))
+    nx_, ny_ = nx_.astype(np.int32), ny_.astype(np.int32)
+    n = len(t.x)
+    x, y = t.x.copy(), t.y.copy()
+    moved = rng.random(n) < 0.5
+    state = rng.integers(0, 4, n).astype(np.int8)
+    ref = SimpleNamespace(x=x.copy(), y=y.copy(), moved=moved.copy(), state=state.copy())
+    near, count = settle(syr, nx_, ny_, tx, ty, far, moving, t.spread, x, y, moved, state,
+                         t.kxb, t.ky)
+    # the reference: retaliate.step's numpy expressions
+    ref.moved[syr] = (nx_ != ref.x[syr]) | (ny_ != ref.y[syr])
+    ref.x[syr], ref.y[syr] = nx_, ny_
+    ref.state[syr] = np.where(moving, CellState.MOVING, CellState.HIDDEN)
+    ref_near = distance_km(t.kxb, t.ky, nx_, ny_, tx, ty) <= t.spread
+    ref.state[syr[far & ref_near]] = CellState.HIDDEN
+    np.testing.assert_array_equal(near, ref_near)
+    assert count == ref_near.sum()
+    for name, mine in (("x", x), ("y", y), ("moved", moved), ("state", state)):
+        np.testing.assert_array_equal(mine, getattr(ref, name), err_msg=name)
+    # cells that are not sleepers are left alone
+    others = np.setdiff1d(np.arange(n), syr)
+    np.testing.assert_array_equal(state[others], ref.state[others])
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(0, 60), st.floats(0, 2), st.floats(0, 3),
+       st.floats(0, 5), st.sampled_from([0.25, 0.5, 1.0]))
+@settings(max_examples=200, deadline=None)
+def test_attack_draws_follow_the_rate_per_sleeper(seed, n, pressure, boost, excitation, dt):
+    rng = np.random.default_rng(seed)
+    near = rng.random(n) < 0.7
+    syr = np.sort(rng.choice(n + 5, n, replace=False))     # the sleepers among all cells
+    called_until = rng.integers(5, 15, n + 5)
+    step = int(rng.integers(5, 15))
+    called = called_until[syr] >= step
+    draws = rng.random(n)
+    base, gain = 0.05, 1.5
+    # the reference: the rate over every sleeper, as retaliate.step wrote it
+    rate = base * (1.0 + gain * pressure) * np.where(called, 1.0 + boost, 1.0) \
+        + excitation / max(int(near.sum()), 1)
+    ref = near & (draws < -np.expm1(-rate * dt))
+    # the kernel with the step's two probabilities (not called, called)
+    rate2 = base * (1.0 + gain * pressure) * np.array([1.0, 1.0 + boost]) \
+        + excitation / max(int(near.sum()), 1)
+    got = attackers(syr, near, called_until, step, draws, -np.expm1(-rate2 * dt))
+    np.testing.assert_array_equal(got, np.flatnonzero(ref))
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(0, 25), st.booleans())
+@settings(max_examples=200, deadline=None)
+def test_an_ambush_targets_the_first_nearest_sdf_post_within_reach(seed, n_units, at_edge):
+    rng = np.random.default_rng(seed)
+    kxb, ky = distance_table(rng)
+    ux = rng.integers(0, NX, n_units + 3).astype(np.int32)
+    uy = rng.integers(0, NY, n_units + 3).astype(np.int32)
+    units = np.sort(rng.choice(n_units + 3, n_units, replace=False))
+    x, y = int(rng.integers(0, NX)), int(rng.integers(0, NY))
+    du = distance_km(kxb, ky, ux[units], uy[units], x, y)
+    reach = float(du[0]) if at_edge and n_units else float(rng.uniform(0, 40))
+    # the reference: retaliate.step's expression
+    ok = du <= reach
+    ref = int(units[np.flatnonzero(ok)[np.argmin(du[ok])]]) if ok.any() else -1
+    assert nearest_within(ux, uy, units, np.int32(x), np.int32(y), reach, kxb, ky) == ref
+
+
+@given(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 1)), max_size=40), st.integers(0, 5))
+@settings(max_examples=100, deadline=None)
+def test_the_sleepers_are_the_active_cells_of_the_syrian_theatre(rows, spare):
+    cells = CellArrays(len(rows) + spare)
+    idx = cells.add(len(rows))
+    for i, (state, theatre) in zip(idx, rows, strict=True):
+        cells.state[i], cells.theatre[i] = state, theatre
+    np.testing.assert_array_equal(active_sleepers(cells.state, cells.theatre, cells.n),
+                                  cells.active_in(Theatre.SYRIA))
