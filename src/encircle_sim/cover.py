@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from encircle_sim.state import CellState, Theatre
+from encircle_sim.cover_kernels import cover_of, shelter_of
 
 #: Share of its square's concealment a cell keeps against air search in a step in which it
 #: moved (cells move by night, which thermal sensors overhead see).
@@ -31,23 +31,15 @@ MOVING_CONCEALMENT_SHARE = 0.5
 
 def terrain_and_cover(model, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(terrain concealment, cover beyond it, moved this step) of cells ``idx``."""
-    c = model.cells
-    x, y = c.x[idx], c.y[idx]
-    moved = c.moved[idx]
-    terrain = model.concealment[x, y]
-    cover = np.zeros(len(idx))
-    iraq = c.theatre[idx] == Theatre.IRAQ
-    in_hideout = iraq & ~moved & (model.hideout_at[x, y] >= 0)
-    cover[in_hideout] = model.spec.networks.hideout_concealment
-    syria = (~iraq).nonzero()[0]
-    if len(syria) and len(model.town_xy):
-        k = idx[syria]
-        town = model.town_xy[c.town[k]]
-        near = model.nav.distance_km(c.x[k], c.y[k], town[:, 0], town[:, 1]) <= \
-            model.spec.retaliation.spread_km
-        blend = near & ~moved[syria] & (c.state[k] == CellState.HIDDEN)
-        cover[syria[blend]] = model.spec.retaliation.blend_concealment
-    return terrain, cover, moved
+    c, nav = model.cells, model.nav
+    idx = np.asarray(idx, np.intp)
+    terrain, cover = np.empty(len(idx)), np.empty(len(idx))
+    cover_of(idx, c.x, c.y, c.moved, c.theatre, c.state, c.town, model.concealment,
+             model.hideout_at, model.town_xy, nav.km_x, nav.km_y,
+             float(model.spec.networks.hideout_concealment),
+             float(model.spec.retaliation.blend_concealment),
+             float(model.spec.retaliation.spread_km), terrain, cover)
+    return terrain, cover, c.moved[idx]
 
 
 def ground_exposure(model, idx: np.ndarray, concealed: tuple | None = None) -> np.ndarray:
@@ -69,6 +61,12 @@ def air_exposure(model, idx: np.ndarray, concealment_factor: float,
 def shelter(model, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """How well a pocket cell staying put on squares (x, y) would be hidden: 1 - its exposure
     there (the terrain's concealment, and an intact hideout's if there is one)."""
-    hideout = np.where(model.hideout_at[x, y] >= 0,
-                       model.spec.networks.hideout_concealment, 0.0)
+    x, y = np.asarray(x), np.asarray(y)
+    hideout = float(model.spec.networks.hideout_concealment)
+    if x.shape == y.shape and x.dtype.kind == y.dtype.kind == "i":
+        out = np.empty(x.shape)
+        shelter_of(x.ravel(), y.ravel(), model.concealment, model.hideout_at, hideout,
+                   out.reshape(-1))
+        return out
+    hideout = np.where(model.hideout_at[x, y] >= 0, hideout, 0.0)
     return 1.0 - (1.0 - model.concealment[x, y]) * (1.0 - hideout)

@@ -33,10 +33,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from encircle_sim.cover import air_exposure, ground_exposure, terrain_and_cover
-from encircle_sim.engagement import detection_draw, search_hazards
-from encircle_sim.state import CellState, Theatre
+from encircle_sim.cover import MOVING_CONCEALMENT_SHARE
+from encircle_sim.engagement import detection_draw
+from encircle_sim.state import Theatre
 from encircle_sim.submodels import engage
+from encircle_sim.submodels.detect_kernels import (
+    cell_hazards,
+    nearest_unit,
+    site_hazards,
+)
 
 #: Share of a cell's exposure (intelligence on it) still valid one step later.
 EXPOSURE_KEPT_PER_STEP = 0.5
@@ -57,43 +62,37 @@ def search(model) -> list[tuple[int, int]]:
     """Draw this step's detections of cells; returns the ground contacts (cell, unit)."""
     c, u, nav = model.cells, model.units, model.nav
     search_mult, _ = model.plan.intensity()
-    targets = np.flatnonzero(c.active & (c.state[: c.n] != CellState.ATTACKING))
-    alive_u = np.flatnonzero(u.alive)
     contacts: list[tuple[int, int]] = []
     model.detected_cells[:] = False
+    airs = model.air_agents
+    # the hazards (detect_kernels.cell_hazards: the rule above, cell by cell)
+    targets, ground, air, total, units, best_unit, best_air = cell_hazards(
+        c.n, c.x, c.y, c.moved, c.theatre, c.state, c.town, c.exposed, model.concealment,
+        model.hideout_at, model.town_xy, float(model.spec.networks.hideout_concealment),
+        float(model.spec.retaliation.blend_concealment),
+        float(model.spec.retaliation.spread_km), MOVING_CONCEALMENT_SHARE,
+        u.strength, u.x, u.y, u.syria, u.patrol_km, u.search_effort_km2(model.step_hours),
+        float(search_mult), np.array([a.x for a in airs], np.intp),
+        np.array([a.y for a in airs], np.intp),
+        np.array([a.spec.radius_km for a in airs], float),
+        np.array([a.effort_km2 / a.area_km2 for a in airs], float),
+        np.array([a.spec.concealment_factor for a in airs], float), nav.km_x, nav.km_y)
     if len(targets) == 0:
         return contacts
-    x, y = c.x[targets], c.y[targets]
-    concealed = terrain_and_cover(model, targets)
-    exposure = ground_exposure(model, targets, concealed)
-    h_ground = np.zeros((len(targets), len(alive_u)))
-    if len(alive_u):
-        d = nav.distance_matrix(x, y, u.x[alive_u], u.y[alive_u])
-        effort = u.search_effort_km2(model.step_hours)[alive_u]
-        effort = effort * np.where(u.syria[alive_u], 1.0, search_mult)
-        h_ground = search_hazards(d, u.patrol_km[alive_u], effort, exposure)
-    h_air = np.zeros((len(targets), len(model.air_agents)))
-    for a, air in enumerate(model.air_agents):
-        da = nav.distance_km(x, y, air.x, air.y)
-        inside = da <= air.spec.radius_km
-        exposure_air = air_exposure(model, targets, air.spec.concealment_factor, concealed)
-        h_air[:, a] = np.where(inside, air.effort_km2 / air.area_km2 * exposure_air, 0.0)
-    h_intel = c.exposed[targets]
-    total = h_ground.sum(axis=1) + h_air.sum(axis=1) + h_intel
     detected = detection_draw(total, model.streams.detect)
     model.detected_cells[targets[detected]] = True
     model.metrics.detections += int(detected.sum())
     for t in np.flatnonzero(detected):
         i = int(targets[t])
-        g, a_ = h_ground[t].sum(), h_air[t].sum()
+        g, a_ = ground[t], air[t]
         pick = model.streams.detect.random() * total[t]
-        if pick >= g and pick < g + a_ and len(model.air_agents):
-            air = model.air_agents[int(np.argmax(h_air[t]))]
-            if model.streams.detect.random() < air.spec.p_strike:
-                engage.air_strike(model, i, air)
+        if pick >= g and pick < g + a_ and len(airs):
+            strike = airs[int(best_air[t])]
+            if model.streams.detect.random() < strike.spec.p_strike:
+                engage.air_strike(model, i, strike)
                 continue
-        if len(alive_u) and h_ground[t].max() > 0:
-            j = int(alive_u[int(np.argmax(h_ground[t]))])
+        if best_unit[t] >= 0:
+            j = int(units[best_unit[t]])
         else:
             j = nearest_unit_within(model, i, NEAREST_UNIT_PATROLS)
         if j >= 0:
@@ -104,7 +103,8 @@ def search(model) -> list[tuple[int, int]]:
 def search_sites(model) -> None:
     """Searching units find and destroy caches and hideouts."""
     net = model.spec.networks
-    found = _found(model, model.caches, 1.0 - net.cache_concealment)
+    effort = model.units.search_effort_km2(model.step_hours)
+    found = _found(model, model.caches, 1.0 - net.cache_concealment, effort)
     for k in found:
         model.caches.intact[k] = False
         model.caches.destroyed_step[k] = model.steps
@@ -112,7 +112,7 @@ def search_sites(model) -> None:
                          caches=[int(k)], stock=float(model.caches.stock[k]))
         model.cache_agents[k].remove()
     model.metrics.caches_destroyed += len(found)
-    found = _found(model, model.hideouts, 1.0 - net.hideout_concealment)
+    found = _found(model, model.hideouts, 1.0 - net.hideout_concealment, effort)
     if len(found) == 0:
         return
     c = model.cells
@@ -130,28 +130,22 @@ def search_sites(model) -> None:
     model.metrics.hideouts_destroyed += len(found)
 
 
-def _found(model, sites, exposure: float) -> np.ndarray:
-    """Indices of intact ``sites`` that searching units find this step."""
+def _found(model, sites, exposure: float, effort_km2: np.ndarray) -> np.ndarray:
+    """Indices of intact ``sites`` that searching units find this step (``effort_km2``: the
+    units' search effort, before the phase's intensity)."""
     u, nav = model.units, model.nav
-    intact = np.flatnonzero(sites.intact)
-    alive_u = np.flatnonzero(u.alive)
-    if len(intact) == 0 or len(alive_u) == 0:
-        return intact[:0]
-    d = nav.distance_matrix(sites.x[intact], sites.y[intact], u.x[alive_u], u.y[alive_u])
     search_mult, _ = model.plan.intensity()
-    effort = u.search_effort_km2(model.step_hours)[alive_u] * search_mult
-    h = search_hazards(d, u.patrol_km[alive_u], effort,
-                       np.full(len(intact), exposure)).sum(axis=1)
+    intact, h = site_hazards(sites.intact, sites.x, sites.y, float(exposure), u.strength, u.x,
+                             u.y, u.syria, u.patrol_km, effort_km2, float(search_mult),
+                             nav.km_x, nav.km_y)
+    if len(h) == 0:
+        return intact[:0]
     return intact[detection_draw(h, model.streams.detect)]
 
 
 def nearest_unit_within(model, i: int, patrol_multiple: float) -> int:
     """The nearest living unit of cell ``i``'s theatre within that many of its patrol radii
     (-1 if none)."""
-    u, c = model.units, model.cells
-    alive = np.flatnonzero(u.alive & (u.syria == (c.theatre[i] == Theatre.SYRIA)))
-    if len(alive) == 0:
-        return -1
-    d = model.nav.distance_km(c.x[i], c.y[i], u.x[alive], u.y[alive])
-    j = int(np.argmin(d))
-    return int(alive[j]) if d[j] <= patrol_multiple * u.patrol_km[alive[j]] else -1
+    u, c, nav = model.units, model.cells, model.nav
+    return int(nearest_unit(c.x[i], c.y[i], c.theatre[i] == Theatre.SYRIA, u.strength, u.x, u.y,
+                            u.syria, u.patrol_km, float(patrol_multiple), nav.km_x, nav.km_y))

@@ -1,0 +1,214 @@
+"""Compiled hazards of detection (numba): the deterministic work of ``detect.py`` between its
+random draws.
+
+The rule is stated in ``detect.py``: a target inside a unit's patrol disc meets the hazard
+``effort / (pi patrol_km^2) x exposure`` from it, an air asset adds ``effort / area x
+exposure_air`` inside its disc, and the hazards add. These kernels compute it target by target
+instead of over (targets, searchers) matrices, with the numpy version's float64 operations in
+the same order (no fast-math). The one reduction, the sum of a target's hazards over searchers,
+is numpy's own pairwise summation (``pairwise_sum``), so the totals are identical to the bit to
+``h.sum(axis=1)`` (the fingerprint test pins them; tests/test_detect_kernels.py checks every
+kernel against the numpy expression). No random number is drawn here: the draws stay numpy's,
+the same calls in the same order. Compiled once and cached on disk (``cache=True``).
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from encircle_sim.cover_kernels import cover_of, km_between, within_km
+
+#: numpy's unrolled block of pairwise summation (PW_BLOCKSIZE in numpy's loops_utils.h).
+PAIRWISE_BLOCK = 128
+# state.CellState.ATTACKING: cells in a lower state (hidden, moving, slipping) are searched for
+ATTACKING = 3
+
+
+@numba.njit(cache=True)
+def block_sum(a, lo, n):
+    """numpy's sum of a run of at most ``PAIRWISE_BLOCK`` terms ``a[lo:lo + n]``: below 8 one by
+    one, else in 8 interleaved partial sums, added pairwise, then the remainder one by one."""
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += a[lo + i]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = 8
+    while i < n - n % 8:
+        r0 += a[lo + i]
+        r1 += a[lo + i + 1]
+        r2 += a[lo + i + 2]
+        r3 += a[lo + i + 3]
+        r4 += a[lo + i + 4]
+        r5 += a[lo + i + 5]
+        r6 += a[lo + i + 6]
+        r7 += a[lo + i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@numba.njit(cache=True)
+def pairwise_sum(a, lo, n):
+    """The sum of ``a[lo:lo + n]`` exactly as numpy adds a contiguous run (pairwise summation):
+    a run of at most ``PAIRWISE_BLOCK`` terms by ``block_sum``; a longer one split in two (the
+    first half rounded down to a multiple of 8), each half summed so, then the two added. The
+    recursion is written as a loop over an explicit stack (numba's disk cache does not keep
+    recursive functions safely)."""
+    if n <= PAIRWISE_BLOCK:
+        return block_sum(a, lo, n)
+    # frame k: a run (run_lo, run_n) whose left half, once summed, waits in left[k]
+    run_lo = np.empty(64, np.int64)
+    run_n = np.empty(64, np.int64)
+    left = np.empty(64)
+    right_next = np.zeros(64, np.bool_)
+    top = 0
+    run_lo[0], run_n[0] = lo, n
+    while True:
+        # descend into the left halves down to a block
+        while run_n[top] > PAIRWISE_BLOCK:
+            half = run_n[top] // 2
+            half -= half % 8
+            right_next[top] = False
+            run_lo[top + 1], run_n[top + 1] = run_lo[top], half
+            top += 1
+        value = block_sum(a, run_lo[top], run_n[top])
+        top -= 1
+        # climb while the finished run was a right half
+        while top >= 0 and right_next[top]:
+            value = left[top] + value
+            top -= 1
+        if top < 0:
+            return value
+        # the finished run was a left half: keep it, sum the right half next
+        left[top] = value
+        right_next[top] = True
+        half = run_n[top] // 2
+        half -= half % 8
+        run_lo[top + 1], run_n[top + 1] = run_lo[top] + half, run_n[top] - half
+        top += 1
+
+
+@numba.njit(cache=True)
+def unit_rates(strength, syria, ux, uy, patrol_km, effort_km2, mult_iraq, mult_syria):
+    """The searchers: the living units (strength > 0), their squares, patrol radii and hazard
+    per unit exposure, effort x mult / (pi patrol_km^2), mult by the unit's theatre."""
+    units = np.flatnonzero(strength > 0)
+    m = len(units)
+    x, y = np.empty(m, np.int64), np.empty(m, np.int64)
+    patrol, rate = np.empty(m), np.empty(m)
+    for k in range(m):
+        j = units[k]
+        mult = mult_syria if syria[j] else mult_iraq
+        p = patrol_km[j]
+        x[k], y[k], patrol[k] = ux[j], uy[j], p
+        rate[k] = effort_km2[j] * mult / (np.pi * (p * p))
+    return units, x, y, patrol, rate
+
+
+@numba.njit(cache=True)
+def ground_hazard(x, y, exposure, ux, uy, patrol_km, rate, km_x, km_y, row):
+    """The hazards from every searcher (``unit_rates``) on a target at (x, y), into ``row``:
+    rate x exposure from a searcher within patrol_km of it, else 0; returns (their numpy sum,
+    the first searcher of the largest, or -1 if none is positive)."""
+    best, best_h = -1, 0.0
+    for k in range(len(rate)):
+        h = 0.0
+        if within_km(x, y, ux[k], uy[k], km_x, km_y, patrol_km[k]):
+            h = rate[k] * exposure
+        row[k] = h
+        if h > best_h:
+            best, best_h = k, h
+    return 0.0 + pairwise_sum(row, 0, len(rate)), best
+
+
+@numba.njit(cache=True)
+def cell_hazards(n, cx, cy, moved, theatre, state, town, exposed, concealment, hideout_at,
+                 town_xy, hideout_concealment, blend_concealment, spread_km, moving_share,
+                 strength, ux, uy, syria, patrol_km, effort_km2, search_mult, air_x, air_y,
+                 air_radius_km, air_rate, air_factor, km_x, km_y):
+    """This step's detection hazards of the cells searched for (active, not attacking: state <
+    ATTACKING among the first ``n``).
+
+    For each such cell, with (terrain, cover) its ``cover_of``: ground exposure (1 - terrain)
+    (1 - cover); the ground hazard summed over living units (``ground_hazard``, effort x the
+    phase's search_mult for Iraqi units); the air hazard, summed over assets, air_rate x (1 -
+    terrain x air_factor x (moving_share if it moved)) x (1 - cover) within air_radius_km of the
+    asset; the total ground + air + exposed.
+
+    Returns (targets, ground, air, total, units, best_unit, best_air): best_unit indexes
+    ``units`` (the living units; -1: no positive ground hazard), best_air the asset with the
+    largest air hazard (the first of equals).
+    """
+    targets = np.flatnonzero(state[:n] < ATTACKING)
+    nt = len(targets)
+    terrain, cover = np.empty(nt), np.empty(nt)
+    cover_of(targets, cx, cy, moved, theatre, state, town, concealment, hideout_at, town_xy,
+             km_x, km_y, hideout_concealment, blend_concealment, spread_km, terrain, cover)
+    units, sx, sy, sp, rate = unit_rates(strength, syria, ux, uy, patrol_km, effort_km2,
+                                         search_mult, 1.0)
+    na = len(air_x)
+    ground, air, total = np.empty(nt), np.empty(nt), np.empty(nt)
+    best_unit = np.empty(nt, np.intp)
+    best_air = np.zeros(nt, np.intp)
+    row = np.empty(len(units))
+    row_air = np.empty(na)
+    for t in range(nt):
+        i = targets[t]
+        x, y = cx[i], cy[i]
+        exposure = (1.0 - terrain[t]) * (1.0 - cover[t])
+        ground[t], best_unit[t] = ground_hazard(x, y, exposure, sx, sy, sp, rate, km_x, km_y,
+                                                row)
+        share = moving_share if moved[i] else 1.0
+        for a in range(na):
+            h = 0.0
+            if within_km(x, y, air_x[a], air_y[a], km_x, km_y, air_radius_km[a]):
+                seen = terrain[t] * air_factor[a] * share
+                h = air_rate[a] * ((1.0 - seen) * (1.0 - cover[t]))
+            row_air[a] = h
+            if h > row_air[best_air[t]]:
+                best_air[t] = a
+        air[t] = 0.0 + pairwise_sum(row_air, 0, na)
+        total[t] = ground[t] + air[t] + exposed[i]
+    return targets, ground, air, total, units, best_unit, best_air
+
+
+@numba.njit(cache=True)
+def site_hazards(intact, sx, sy, exposure, strength, ux, uy, syria, patrol_km, effort_km2,
+                 search_mult, km_x, km_y):
+    """(intact sites, their ground hazard this step): for each intact site the hazards from
+    every living unit (``ground_hazard``, effort x search_mult for every unit) summed; the
+    hazards are empty if no unit lives."""
+    sites = np.flatnonzero(intact)
+    units, px, py, patrol, rate = unit_rates(strength, syria, ux, uy, patrol_km, effort_km2,
+                                             search_mult, search_mult)
+    if len(units) == 0:
+        return sites, np.empty(0)
+    h = np.empty(len(sites))
+    row = np.empty(len(units))
+    for s in range(len(sites)):
+        k = sites[s]
+        h[s], _ = ground_hazard(sx[k], sy[k], exposure, px, py, patrol, rate, km_x, km_y, row)
+    return sites, h
+
+
+@numba.njit(cache=True)
+def nearest_unit(x, y, syria_side, strength, ux, uy, syria, patrol_km, patrol_multiple, km_x,
+                 km_y):
+    """The nearest living unit of one side (``syria == syria_side``) to square (x, y), the first
+    of equals, if within patrol_multiple x its patrol_km; else -1."""
+    best, best_d = -1, np.inf
+    for j in range(len(strength)):
+        if strength[j] > 0 and syria[j] == syria_side:
+            d = km_between(x, y, ux[j], uy[j], km_x, km_y)
+            if d < best_d:
+                best, best_d = j, d
+    if best >= 0 and best_d <= patrol_multiple * patrol_km[best]:
+        return best
+    return -1

@@ -1,0 +1,272 @@
+"""The compiled detection and cover formulas (``submodels/detect_kernels.py``,
+``cover_kernels.py``) against the rules they carry out, on random worlds.
+
+The oracles are the rules written with whole-array numpy operations (the implementations
+``detect.search``, ``detect._found``, ``detect.nearest_unit_within``, ``cover.terrain_and_cover``
+and ``cover.shelter`` had before they were compiled, kept here only as the reference, with
+distances from ``Navigator.distance_km`` and the hazards from ``engagement.search_hazards``):
+every figure must be the same to the bit, which is what keeps the model's results unchanged.
+Besides, invariants of the rule itself (hazards are never negative, nothing outside every disc
+is found, the unit credited with a find is the one with the largest hazard).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from encircle_sim.cover import MOVING_CONCEALMENT_SHARE
+from encircle_sim.cover_kernels import cover_of, km_between, shelter_of, within_km
+from encircle_sim.engagement import search_hazards
+from encircle_sim.navigation import Navigator
+from encircle_sim.submodels.detect_kernels import (
+    PAIRWISE_BLOCK,
+    cell_hazards,
+    nearest_unit,
+    pairwise_sum,
+    site_hazards,
+)
+
+HIDDEN, ATTACKING = 0, 3
+
+
+def same_bits(a, b) -> bool:
+    a, b = np.asarray(a), np.asarray(b)
+    return a.shape == b.shape and a.astype(b.dtype).tobytes() == b.tobytes()
+
+
+# ---------------------------------------------------------------- pairwise summation
+
+magnitudes = st.floats(0.0, 1e6, allow_nan=False) | st.floats(0.0, 1e-6) | st.just(0.0)
+
+
+@given(st.lists(magnitudes, max_size=3 * PAIRWISE_BLOCK + 40), st.integers(0, 9))
+@settings(max_examples=300, deadline=None)
+def test_pairwise_sum_adds_as_numpy_does(values, lo):
+    # a plain left-to-right loop, or a split not on a multiple of 8, differs in the last bits
+    a = np.concatenate([np.full(lo, 7.5), np.array(values, float)])
+    assert same_bits(pairwise_sum(a, lo, len(values)), a[lo:].sum())
+
+
+def test_pairwise_sum_of_long_runs_adds_as_numpy_does():
+    rng = np.random.default_rng(5)
+    for n in (129, 136, 255, 256, 257, 1000, 4099):
+        a = rng.random(n) * 10.0 ** rng.integers(-8, 8, n)
+        assert same_bits(pairwise_sum(a, 0, n), a.sum())
+
+
+# ---------------------------------------------------------------- random worlds
+
+
+def flat_navigator(nx, ny, km_x, km_y) -> Navigator:
+    layers = {"passable": np.ones((nx, ny), bool), "river": np.zeros((nx, ny), bool),
+              "lake": np.zeros((nx, ny), bool), "move_cost": np.ones((nx, ny)),
+              "road": np.zeros((nx, ny), bool)}
+    return Navigator.from_layers(layers, km_x, km_y)
+
+
+@st.composite
+def worlds(draw):
+    """A random grid with cells, units, sites, towns and air assets, as the kernels take them."""
+    nx, ny = draw(st.integers(2, 25)), draw(st.integers(2, 25))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    w = {"nx": nx, "ny": ny}
+    w["nav"] = flat_navigator(nx, ny, rng.uniform(3.0, 6.0, ny), float(rng.uniform(3.0, 6.0)))
+    w["concealment"] = rng.choice([0.0, 0.3, 0.55, 0.9], (nx, ny)) * rng.random((nx, ny))
+    w["hideout_at"] = np.where(rng.random((nx, ny)) < 0.3, rng.integers(0, 50, (nx, ny)), -1)
+    n_towns = draw(st.integers(0, 3))
+    w["town_xy"] = np.column_stack([rng.integers(0, nx, n_towns),
+                                    rng.integers(0, ny, n_towns)]).astype(np.int32)
+    n = draw(st.integers(0, 40))
+    cap = n + draw(st.integers(0, 5))
+    c = {"x": rng.integers(0, nx, cap).astype(np.int32),
+         "y": rng.integers(0, ny, cap).astype(np.int32),
+         "moved": rng.random(cap) < 0.4, "theatre": rng.integers(0, 2, cap).astype(np.int8),
+         "state": rng.integers(0, 7, cap).astype(np.int8),
+         "town": rng.integers(-1, max(n_towns, 1), cap).astype(np.int32),
+         "exposed": np.where(rng.random(cap) < 0.3, rng.random(cap), 0.0)}
+    w["n"], w["cells"] = n, c
+    m = draw(st.integers(0, 140))
+    w["units"] = {"strength": np.where(rng.random(m) < 0.8, rng.integers(1, 500, m), 0),
+                  "x": rng.integers(0, nx, m).astype(np.int32),
+                  "y": rng.integers(0, ny, m).astype(np.int32),
+                  "syria": rng.random(m) < 0.3,
+                  # scenario files allow 0.01 km and more
+                  "patrol_km": rng.choice([0.02, 4.0, 10.0, 25.0], m) * rng.uniform(0.5, 2, m),
+                  "effort_km2": rng.random(m) * 10.0 ** rng.integers(-2, 4, m)}
+    if draw(st.booleans()):   # equal units: ties in the largest hazard (the first one counts)
+        w["units"]["patrol_km"] = np.full(m, 12.0)
+        w["units"]["effort_km2"] = np.full(m, 30.0)
+        w["units"]["syria"][:] = False
+    k = draw(st.integers(0, 5))
+    w["air"] = {"x": rng.integers(0, nx, k), "y": rng.integers(0, ny, k),
+                "radius_km": rng.uniform(0.0, 60.0, k), "rate": rng.choice([0.05, 0.1], k),
+                "factor": rng.uniform(0.0, 1.0, k)}
+    s = draw(st.integers(0, 60))
+    w["sites"] = {"x": rng.integers(0, nx, s).astype(np.int32),
+                  "y": rng.integers(0, ny, s).astype(np.int32), "intact": rng.random(s) < 0.7}
+    w["hideout_c"], w["blend_c"] = float(rng.random()), float(rng.random())
+    w["spread_km"], w["mult"] = float(rng.uniform(0.0, 40.0)), float(rng.uniform(0.3, 2.0))
+    w["exposure"] = float(rng.random())
+    return w
+
+
+def reference_cover(w, idx):
+    """cover.terrain_and_cover before it was compiled: (terrain, cover)."""
+    c, nav = w["cells"], w["nav"]
+    x, y = c["x"][idx], c["y"][idx]
+    moved = c["moved"][idx]
+    terrain = w["concealment"][x, y]
+    cover = np.zeros(len(idx))
+    iraq = c["theatre"][idx] == 0
+    in_hideout = iraq & ~moved & (w["hideout_at"][x, y] >= 0)
+    cover[in_hideout] = w["hideout_c"]
+    syria = (~iraq).nonzero()[0]
+    if len(syria) and len(w["town_xy"]):
+        k = idx[syria]
+        town = w["town_xy"][c["town"][k]]
+        near = nav.distance_km(c["x"][k], c["y"][k], town[:, 0], town[:, 1]) <= w["spread_km"]
+        blend = near & ~moved[syria] & (c["state"][k] == HIDDEN)
+        cover[syria[blend]] = w["blend_c"]
+    return terrain, cover
+
+
+def reference_search(w):
+    """detect.search's hazards before they were compiled."""
+    c, u, a, nav = w["cells"], w["units"], w["air"], w["nav"]
+    state = c["state"][: w["n"]]
+    targets = np.flatnonzero((state <= ATTACKING) & (state != ATTACKING))
+    alive = np.flatnonzero(u["strength"] > 0)
+    x, y = c["x"][targets], c["y"][targets]
+    terrain, cover = reference_cover(w, targets)
+    moved = c["moved"][targets]
+    exposure = (1.0 - terrain) * (1.0 - cover)
+    h_ground = np.zeros((len(targets), len(alive)))
+    if len(alive):
+        d = nav.distance_km(x[:, None], y[:, None], u["x"][alive][None, :],
+                            u["y"][alive][None, :])
+        effort = u["effort_km2"][alive] * np.where(u["syria"][alive], 1.0, w["mult"])
+        h_ground = search_hazards(d, u["patrol_km"][alive], effort, exposure)
+    h_air = np.zeros((len(targets), len(a["x"])))
+    for k in range(len(a["x"])):
+        inside = nav.distance_km(x, y, a["x"][k], a["y"][k]) <= a["radius_km"][k]
+        seen = terrain * a["factor"][k] * np.where(moved, MOVING_CONCEALMENT_SHARE, 1.0)
+        h_air[:, k] = np.where(inside, a["rate"][k] * ((1.0 - seen) * (1.0 - cover)), 0.0)
+    total = h_ground.sum(axis=1) + h_air.sum(axis=1) + c["exposed"][targets]
+    return targets, alive, h_ground, h_air, total
+
+
+def run_cell_hazards(w):
+    c, u, a, nav = w["cells"], w["units"], w["air"], w["nav"]
+    return cell_hazards(
+        w["n"], c["x"], c["y"], c["moved"], c["theatre"], c["state"], c["town"], c["exposed"],
+        w["concealment"], w["hideout_at"], w["town_xy"], w["hideout_c"], w["blend_c"],
+        w["spread_km"], MOVING_CONCEALMENT_SHARE, u["strength"], u["x"], u["y"], u["syria"],
+        u["patrol_km"], u["effort_km2"], w["mult"], a["x"].astype(np.intp),
+        a["y"].astype(np.intp), a["radius_km"], a["rate"], a["factor"], nav.km_x, nav.km_y)
+
+
+@given(worlds())
+@settings(max_examples=200, deadline=None)
+def test_cover_is_the_rules_to_the_bit(w):
+    c, nav = w["cells"], w["nav"]
+    idx = np.flatnonzero(c["state"][: w["n"]] <= ATTACKING)
+    terrain, cover = np.empty(len(idx)), np.empty(len(idx))
+    cover_of(idx, c["x"], c["y"], c["moved"], c["theatre"], c["state"], c["town"],
+             w["concealment"], w["hideout_at"], w["town_xy"], nav.km_x, nav.km_y,
+             w["hideout_c"], w["blend_c"], w["spread_km"], terrain, cover)
+    want_terrain, want_cover = reference_cover(w, idx)
+    assert same_bits(terrain, want_terrain)
+    assert same_bits(cover, want_cover)
+
+
+@given(worlds())
+@settings(max_examples=200, deadline=None)
+def test_cell_hazards_are_the_rules_to_the_bit(w):
+    targets, ground, air, total, units, best_unit, best_air = run_cell_hazards(w)
+    want_targets, alive, h_ground, h_air, want_total = reference_search(w)
+    assert same_bits(targets, want_targets)
+    assert same_bits(units, alive)
+    assert same_bits(total, want_total)
+    assert same_bits(ground, h_ground.sum(axis=1))
+    assert same_bits(air, h_air.sum(axis=1))
+    for t in range(len(targets)):
+        # who found it: the largest ground hazard (numpy's argmax), none if no unit searched it
+        if len(alive) and h_ground[t].max() > 0:
+            assert best_unit[t] == np.argmax(h_ground[t])
+        else:
+            assert best_unit[t] == -1
+        if h_air.shape[1]:
+            assert best_air[t] == np.argmax(h_air[t])
+    # invariants: hazards are never negative, intelligence only adds
+    assert (ground >= 0).all() and (air >= 0).all()
+    assert (total >= w["cells"]["exposed"][targets]).all()
+
+
+@given(worlds())
+@settings(max_examples=200, deadline=None)
+def test_site_hazards_are_the_rules_to_the_bit(w):
+    s, u, nav = w["sites"], w["units"], w["nav"]
+    sites, h = site_hazards(s["intact"], s["x"], s["y"], w["exposure"], u["strength"], u["x"],
+                            u["y"], u["syria"], u["patrol_km"], u["effort_km2"], w["mult"],
+                            nav.km_x, nav.km_y)
+    intact = np.flatnonzero(s["intact"])
+    alive = np.flatnonzero(u["strength"] > 0)
+    assert same_bits(sites, intact)
+    if len(alive) == 0:
+        assert len(h) == 0
+        return
+    d = nav.distance_km(s["x"][intact][:, None], s["y"][intact][:, None],
+                        u["x"][alive][None, :], u["y"][alive][None, :])
+    want = search_hazards(d, u["patrol_km"][alive], u["effort_km2"][alive] * w["mult"],
+                          np.full(len(intact), w["exposure"])).sum(axis=1)
+    assert same_bits(h, want)
+    # a site outside every living unit's patrol disc meets no hazard
+    outside = ~(d <= u["patrol_km"][alive][None, :]).any(axis=1)
+    assert (h[outside] == 0).all()
+
+
+@given(worlds(), st.integers(0, 10**6), st.booleans(), st.sampled_from([0.5, 1.0, 2.0]))
+@settings(max_examples=200, deadline=None)
+def test_the_nearest_unit_is_the_rules_to_the_bit(w, pick, syria_side, multiple):
+    u, nav = w["units"], w["nav"]
+    x, y = pick % w["nx"], (pick // w["nx"]) % w["ny"]
+    got = nearest_unit(np.int32(x), np.int32(y), syria_side, u["strength"], u["x"], u["y"],
+                       u["syria"], u["patrol_km"], multiple, nav.km_x, nav.km_y)
+    alive = np.flatnonzero((u["strength"] > 0) & (u["syria"] == syria_side))
+    want = -1
+    if len(alive):
+        d = nav.distance_km(x, y, u["x"][alive], u["y"][alive])
+        j = int(np.argmin(d))
+        want = int(alive[j]) if d[j] <= multiple * u["patrol_km"][alive[j]] else -1
+    assert got == want
+
+
+@given(worlds(), st.integers(0, 40))
+@settings(max_examples=100, deadline=None)
+def test_shelter_is_the_rule_to_the_bit(w, m):
+    rng = np.random.default_rng(m)
+    x = rng.integers(0, w["nx"], (m, 3))
+    y = rng.integers(0, w["ny"], (m, 3))
+    out = np.empty(x.shape)
+    shelter_of(x.ravel(), y.ravel(), w["concealment"], w["hideout_at"], w["hideout_c"],
+               out.reshape(-1))
+    hideout = np.where(w["hideout_at"][x, y] >= 0, w["hideout_c"], 0.0)
+    assert same_bits(out, 1.0 - (1.0 - w["concealment"][x, y]) * (1.0 - hideout))
+
+
+@given(worlds(), st.integers(0, 10**6), st.integers(0, 10**6))
+@settings(max_examples=200, deadline=None)
+def test_within_a_radius_is_decided_by_the_distance(w, p, q):
+    # the compiled shortcut (farther than r along one axis alone) must decide as
+    # Navigator.distance_km <= r does, at the boundary too
+    nav, nx, ny = w["nav"], w["nx"], w["ny"]
+    ax, ay, bx, by = p % nx, (p // nx) % ny, q % nx, (q // nx) % ny
+    d = float(nav.distance_km(ax, ay, bx, by))
+    assert km_between(ax, ay, bx, by, nav.km_x, nav.km_y) == d
+    dx = abs((ax - bx) * nav.km_x[(ay + by) // 2])
+    dy = abs((ay - by) * nav.km_y)
+    for r in (d, dx, dy, 0.0, 5.0):
+        for r_ in (np.nextafter(r, -1.0), r, np.nextafter(r, np.inf)):
+            assert within_km(ax, ay, bx, by, nav.km_x, nav.km_y, r_) == (d <= r_)
