@@ -90,8 +90,10 @@ def campaigns(draw):
                              y=rng.integers(0, NY, n_caches).astype(np.int32),
                              intact=rng.random(n_caches) < 0.8,
                              stock=rng.integers(0, 5, n_caches) * 3.0)
+    # Navigator.distance_km's tables, its compiled shortcut off (the reference stays numpy's)
     nav = SimpleNamespace(_km_x_between=km_x[np.arange(2 * NY - 1) // 2],
-                          km_y=float(rng.choice([4.0, 5.5])))
+                          km_y=float(rng.choice([4.0, 5.5])),
+                          _distance_compiled=lambda *args: None)
     return c, caches, nav, float(draw(st.sampled_from([0.25, 0.5, 1.0])))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from encircle_sim.navigation_kernels import square_km
 from encircle_sim.state import Task
 
 PERIMETER, BORDER_SCREEN = int(Task.PERIMETER), int(Task.BORDER_SCREEN)
@@ -55,14 +56,6 @@ def standing_goals(alive, task, holding_cordon, x, y, home_x, home_y, lane_xy, l
 
 
 @numba.njit(cache=True)
-def _distance_km(x1, y1, x2, y2, km_x_between, km_y):
-    """``Navigator.distance_km`` between two squares (the same float64 operations)."""
-    dx = (x1 - x2) * km_x_between[y1 + y2]
-    dy = (y1 - y2) * km_y
-    return np.sqrt(dx * dx + dy * dy)
-
-
-@numba.njit(cache=True)
 def mark_on_station(on_station, task, x, y, goal_x, goal_y, home_x, home_y, area_r_km,
                     km_x_between, km_y):
     """``on_station |= at its goal, or a hunt unit within area_r_km of home`` (distance as
@@ -70,7 +63,7 @@ def mark_on_station(on_station, task, x, y, goal_x, goal_y, home_x, home_y, area
     for i in range(len(on_station)):
         if x[i] == goal_x[i] and y[i] == goal_y[i]:
             on_station[i] = True
-        elif task[i] == HUNT and _distance_km(x[i], y[i], home_x[i], home_y[i], km_x_between,
+        elif task[i] == HUNT and square_km(x[i], y[i], home_x[i], home_y[i], km_x_between,
                                               km_y) <= area_r_km[i]:
             on_station[i] = True
 
@@ -85,7 +78,7 @@ def axes_kept_up(n_axes, alive, task, axis, x, y, goal_x, goal_y, tol_km, km_x_b
         a = axis[i]
         if alive[i] and task[i] == AXIS and a >= 0:
             total[a] += 1
-            if _distance_km(x[i], y[i], goal_x[i], goal_y[i], km_x_between, km_y) <= tol_km:
+            if square_km(x[i], y[i], goal_x[i], goal_y[i], km_x_between, km_y) <= tol_km:
                 close[a] += 1
     ready = np.zeros(n_axes, np.bool_)
     for a in range(n_axes):

@@ -164,6 +164,15 @@ def advance_agents(x, y, gx, gy, left, road, routed, travelled, resume, at_move,
 
 
 @numba.njit(cache=True)
+def square_km(x1, y1, x2, y2, km_x_between, km_y):
+    """``Navigator.distance_km`` between two squares, for other kernels: sqrt(dx^2 + dy^2) with
+    dx = (x1 - x2) km_x_between[y1 + y2], dy = (y1 - y2) km_y (the same float64 operations)."""
+    dx = (x1 - x2) * km_x_between[y1 + y2]
+    dy = (y1 - y2) * km_y
+    return np.sqrt(dx * dx + dy * dy)
+
+
+@numba.njit(cache=True)
 def distance_matrix_km(x1, y1, x2, y2, km_x_between, km_y, out):
     """``Navigator.distance_km`` between every square (x1, y1) and every square (x2, y2), all
     1-d integer arrays, into ``out`` (len(x1), len(x2)): the numpy version's float64 operations

@@ -18,16 +18,10 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from encircle_sim.navigation_kernels import square_km
+
 # state.Action, as numba constants
 HIDE, RELOCATE, SLIP, AMBUSH, CALL = 0, 1, 2, 3, 4
-
-
-@numba.njit(cache=True)
-def _km(ax, ay, bx, by, km_x_between, km_y):
-    """``Navigator.distance_km`` between squares (ax, ay) and (bx, by)."""
-    dx = (ax - bx) * km_x_between[ay + by]
-    dy = (ay - by) * km_y
-    return np.sqrt(dx * dx + dy * dy)
 
 
 @numba.njit(cache=True)
@@ -35,7 +29,7 @@ def _near_any(px, py, qx, qy, q_ok, limit_km, km_x_between, km_y):
     """Whether square (px, py) lies within ``limit_km`` of any square (qx[j], qy[j]) with
     q_ok[j]."""
     for j in range(len(qx)):
-        if q_ok[j] and _km(px, py, qx[j], qy[j], km_x_between, km_y) <= limit_km:
+        if q_ok[j] and square_km(px, py, qx[j], qy[j], km_x_between, km_y) <= limit_km:
             return True
     return False
 
@@ -191,7 +185,7 @@ def relocation(x, y, t_here, short, reach, gx, gy, hideout_x, hideout_y, hideout
         for j in range(r):
             cx[j], cy[j] = gx[i, j], gy[i, j]
         for h in range(len(intact)):
-            d_hideout[h] = _km(ax, ay, hideout_x[intact[h]], hideout_y[intact[h]],
+            d_hideout[h] = square_km(ax, ay, hideout_x[intact[h]], hideout_y[intact[h]],
                                km_x_between, km_y)
             taken[h] = False
         for j in range(m_hideouts):
@@ -295,7 +289,7 @@ def breakout(x, y, pressed, connected, pressure, holds, move_risk, budget, ex, e
         reach = budget[i] * slip_horizon_days / dt_days
         reach = reach if reach >= 1e-6 or reach != reach else 1e-6   # np.maximum
         for j in range(len(ex)):
-            d = _km(x[i], y[i], ex[j], ey[j], km_x_between, km_y)
+            d = square_km(x[i], y[i], ex[j], ey[j], km_x_between, km_y)
             if connected[i] or d <= perception_km or on_route[j]:
                 bonus = route_bonus if on_route[j] else 0.0
                 v[j] = 1.0 - risk[j] - d / reach + bonus
@@ -324,7 +318,7 @@ def weakest_in_reach(idx, x, y, fighters, low, unit_x, unit_y, unit_ok, engaged,
             if not unit_ok[j]:
                 continue
             e = np.float64(engaged[j])
-            if (_km(x[i], y[i], unit_x[j], unit_y[j], km_x_between, km_y) <= ambush_range_km
+            if (square_km(x[i], y[i], unit_x[j], unit_y[j], km_x_between, km_y) <= ambush_range_km
                     and e <= cap and e < e_best):
                 best, e_best = j, e
         target[i] = best

@@ -14,21 +14,13 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from encircle_sim.navigation_kernels import square_km
 from encircle_sim.state import CellState, Theatre
 
 HIDDEN = np.int8(CellState.HIDDEN)
 MOVING = np.int8(CellState.MOVING)
 ATTACKING = np.int8(CellState.ATTACKING)
 SYRIA = np.int8(Theatre.SYRIA)
-
-
-@numba.njit(cache=True)
-def _km(x1, y1, x2, y2, km_x_between, km_y):
-    """``Navigator.distance_km`` of two squares: sqrt(dx^2 + dy^2) with
-    dx = (x1 - x2) km_x_between[y1 + y2], dy = (y1 - y2) km_y."""
-    dx = (x1 - x2) * km_x_between[y1 + y2]
-    dy = (y1 - y2) * km_y
-    return np.sqrt(dx * dx + dy * dy)
 
 
 @numba.njit(cache=True)
@@ -64,7 +56,7 @@ def sleeper_goals(syr, x, y, town, town_xy, threat, spread_km, flee_threat, budg
         t = town[i]
         tx[k], ty[k] = town_xy[t, 0], town_xy[t, 1]
         xi, yi = x[i], y[i]
-        far[k] = _km(xi, yi, tx[k], ty[k], km_x_between, km_y) > spread_km
+        far[k] = square_km(xi, yi, tx[k], ty[k], km_x_between, km_y) > spread_km
         flee[k] = not far[k] and threat[xi, yi] > flee_threat
         if far[k]:
             goal_x[k], goal_y[k] = tx[k], ty[k]
@@ -105,7 +97,7 @@ def settle(syr, nx, ny, tx, ty, far, moving, spread_km, x, y, moved, state, km_x
         i = syr[k]
         moved[i] = nx[k] != x[i] or ny[k] != y[i]
         x[i], y[i] = nx[k], ny[k]
-        near[k] = _km(nx[k], ny[k], tx[k], ty[k], km_x_between, km_y) <= spread_km
+        near[k] = square_km(nx[k], ny[k], tx[k], ty[k], km_x_between, km_y) <= spread_km
         count += near[k]
         state[i] = MOVING if moving[k] and not (far[k] and near[k]) else HIDDEN
     return near, count
@@ -133,7 +125,7 @@ def nearest_within(ux, uy, units, x, y, reach_km, km_x_between, km_y):
     best, d_best = -1, np.inf
     for j in range(len(units)):
         u = units[j]
-        d = _km(ux[u], uy[u], x, y, km_x_between, km_y)
+        d = square_km(ux[u], uy[u], x, y, km_x_between, km_y)
         if d <= reach_km and (best < 0 or d < d_best):
             best, d_best = u, d
     return best
