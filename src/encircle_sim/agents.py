@@ -8,8 +8,6 @@ every step by :func:`sync_agents`; in between, the tables are ahead of the grid.
 
 from __future__ import annotations
 
-import weakref
-
 import numpy as np
 from mesa import Agent
 from mesa.discrete_space import CellAgent, FixedAgent
@@ -157,20 +155,23 @@ def new_cell_agent(model, i: int) -> InsurgentCell:
     return agent
 
 
-#: Each Mesa grid's cells in a flat list (see :func:`squares_of`), built once per grid.
-_SQUARES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+#: The attribute of a Mesa grid that holds its cells in a flat list (see :func:`squares_of`).
+#: It lives on the grid itself, so it goes when the grid goes: a module-level weak dictionary
+#: keyed by grid leaked every model, its values (the cells) holding their agents, the agents
+#: the model, and the model the grid.
+_SQUARES_ATTR = "_encircle_flat_squares"
 
 
 def squares_of(grid) -> list:
     """The cells of a Mesa grid in a flat list, square (x, y) at ``x * ny + y``, and ``None``
     last (so that index -1 means "off the grid"). Built once per grid: a list index is several
     times cheaper than ``grid[(x, y)]``."""
-    squares = _SQUARES.get(grid)
+    squares = grid.__dict__.get(_SQUARES_ATTR)
     if squares is None:
         nx, ny = grid.dimensions
         squares = [grid[(x, y)] for x in range(nx) for y in range(ny)]
         squares.append(None)
-        _SQUARES[grid] = squares
+        setattr(grid, _SQUARES_ATTR, squares)
     return squares
 
 
