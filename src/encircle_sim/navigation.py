@@ -152,7 +152,7 @@ class Navigator:
         self._crossing_flat = self.crossing.ravel()
         self._to_crossing = None   # see _crossing_km
         self._waypoint_flat = None   # see _waypoint_tables
-        # the same tables as the compiled move loop takes them (``move_agents``)
+        # the same tables as the compiled move loop takes them (``advance_agents``)
         self._kernel_tables = (
             *(_kernel_array(a) for a in (
                 self._free.ravel(), self._near_crossing, self._legal_flat.ravel(),
