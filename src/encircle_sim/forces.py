@@ -127,7 +127,7 @@ def update_on_station(model) -> None:
     u, nav = model.units, model.nav
     # on_station |= at_goal | (hunt & distance_km(x, y, home) <= area_r_km), compiled
     mark_on_station(u.on_station, u.task, u.x, u.y, u.goal_x, u.goal_y, u.home_x, u.home_y,
-                    u.area_r_km, nav._km_x_between, nav.km_y)
+                    u.area_r_km, nav.km_x_between, nav.km_y)
 
 
 def axis_ready(model) -> list[bool]:
@@ -140,5 +140,5 @@ def axis_ready(model) -> list[bool]:
     tol = AXIS_KEEP_UP_SPACINGS * model.spec.operation.axis_spacing_km + model.spec.map.cell_km
     # per axis: units (alive, task axis) and those within tol of their goal, compiled
     ready = axes_kept_up(n_axes, u.alive, u.task, u.axis, u.x, u.y, u.goal_x, u.goal_y,
-                         float(tol), model.nav._km_x_between, model.nav.km_y)
+                         float(tol), model.nav.km_x_between, model.nav.km_y)
     return ready.tolist()

@@ -328,6 +328,12 @@ class Navigator:
               + np.minimum(np.maximum(y, 0), ny - 1))
         return ix.ravel()[sq], iy.ravel()[sq]
 
+    @property
+    def km_x_between(self) -> np.ndarray:
+        """km east-west per square on the row between two squares, by ``y1 + y2`` (what
+        ``distance_km`` reads; compiled kernels take it with ``km_y``)."""
+        return self._km_x_between
+
     def snap_index(self) -> tuple[np.ndarray, np.ndarray]:
         """(x, y) of the open-ground square nearest each square, (nx, ny) each (``snap``)."""
         if self._snap_index is None:

@@ -163,13 +163,6 @@ def choose(model, threat: np.ndarray) -> Choices:
 _NO_PLANS = np.zeros(0, np.int64)
 
 
-def _snap_tables(nav) -> tuple[np.ndarray, np.ndarray]:
-    """The nearest open square (x, y) of each square, as ``nav.snap`` looks it up."""
-    if nav._snap_index is None:
-        nav.snap(np.zeros(1, np.intp), np.zeros(1, np.intp))    # builds it
-    return nav._snap_index
-
-
 class _Exits:
     """The exits a cell considers (the operation area's outer edge, thinned evenly), which of
     them lead into Syria and which lie on a known border route: fixed for one operation plan,
@@ -205,7 +198,7 @@ def _plan(model, threat, idx, t_here, low, budget):
     sc, c, u, nav = model.spec, model.cells, model.units, model.nav
     ins, net, ret, theatres = sc.insurgents, sc.networks, sc.retaliation, sc.theatres
     x, y = c.x[idx].astype(np.intp), c.y[idx].astype(np.intp)  # intp: fast grid lookups
-    km = nav._km_x_between, nav.km_y
+    km = nav.km_x_between, nav.km_y
     caches, hideouts, links = model.caches, model.hideouts, model.network
 
     # relocation: random squares and the nearest hideouts it can reach before it plans again
@@ -213,7 +206,7 @@ def _plan(model, threat, idx, t_here, low, budget):
     size = (len(idx), RELOCATE_CANDIDATES)     # as nav.random_points_in_disc draws them
     u_radius, u_angle = model.streams.decide.random(size), model.streams.decide.random(size)
     gx, gy = kernels.random_squares(x, y, reach, u_radius, u_angle, nav.km_x, nav.km_y,
-                                    *_snap_tables(nav))
+                                    *nav.snap_index())
     gain, move_risk, reloc_x, reloc_y, near_cache = kernels.relocation(
         x, y, t_here, low, reach, gx, gy, hideouts.x, hideouts.y, hideouts.intact,
         HIDEOUT_CANDIDATES, caches.x, caches.y, caches.intact & (caches.stock > 0),

@@ -33,7 +33,7 @@ def step(model, captured: list[int]) -> None:
     caches = model.caches
     out = use_supply(c.n, c.state, c.theatre, c.supply, c.fighters0, c.x, c.y, caches.x,
                      caches.y, caches.intact, caches.stock, model.dt_days, ins.supply_days,
-                     net.resupply_km, nav._km_x_between, nav.km_y)
+                     net.resupply_km, nav.km_x_between, nav.km_y)
     # desertion when out
     if len(out):
         lost = model.streams.networks.binomial(c.fighters[out],

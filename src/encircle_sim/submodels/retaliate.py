@@ -143,7 +143,7 @@ def step(model, threat: np.ndarray) -> None:
     syr = active_sleepers(c.state, c.theatre, c.n)
     if len(syr) == 0 or len(model.town_xy) == 0:
         return
-    km_x_between, km_y = nav._km_x_between, nav.km_y
+    km_x_between, km_y = nav.km_x_between, nav.km_y
     budget_km = ins.speed_kmh * ins.move_hours_per_day * model.dt_days
     # joiners travel to their town; sleepers under threat relocate around it
     tx, ty, goal_x, goal_y, far, flee, budget = sleeper_goals(
