@@ -366,3 +366,53 @@ def test_snap_clips_to_the_grid_then_takes_the_nearest_open_ground(world, shape,
     assert same_bits(sx, ix[cx, cy].astype(np.intp)) and same_bits(sy, iy[cx, cy].astype(np.intp))
     if nav.open_ground.any():
         assert nav.open_ground[sx, sy].all()
+
+
+@given(worlds(), st.integers(1, 3), st.integers(0, 2**32 - 1), st.sampled_from([None, 1, 2]))
+@settings(max_examples=100, deadline=None)
+def test_advance_rows_moves_the_rows_of_a_table_as_the_rule_does(world, calls, seed, cache):
+    # the rule: the rows idx of the table move as ``advance`` moves them, each keeping its
+    # route-field mode only while its goal is the one it was routed to; the table then holds
+    # the mode after the move and the new goals, and no other row changes. With a cache of
+    # 1 or 2 fields, agents wait for their fields (the compiled loop is resumed).
+    import encircle_sim.navigation as navigation
+
+    nav, (x, y, gx, gy, budget, road, routed), max_moves = world
+    rng = np.random.default_rng(seed)
+    n = len(x)
+    rows = n + int(rng.integers(0, 5))                  # a table with more rows than move
+    idx = np.sort(rng.permutation(rows)[:n]).astype(np.intp)
+    table = {"x": np.zeros(rows, np.int32), "y": np.zeros(rows, np.int32),
+             "routed": rng.random(rows) < 0.5, "route_x": np.full(rows, -1, np.int32),
+             "route_y": np.full(rows, -1, np.int32)}
+    table["x"][idx], table["y"][idx] = x, y
+    # some were routed to today's goal, the others to a goal off in x, in y or in both
+    off = rng.integers(0, 4, n)
+    table["route_x"][idx] = gx + (off % 2)
+    table["route_y"][idx] = gy + (off // 2)
+    table["routed"][idx] |= routed
+    ref = {k: v.copy() for k, v in table.items()}
+    if cache is not None:
+        nav = pickle.loads(pickle.dumps(nav))
+        saved = navigation.ROUTE_CACHE_SIZE, navigation.ROUTE_SLOTS_FIRST
+        navigation.ROUTE_CACHE_SIZE, navigation.ROUTE_SLOTS_FIRST = cache, 1
+        nav._empty_route_cache()
+    try:
+        for _ in range(calls):
+            got = nav.advance_rows(idx, table["x"], table["y"], table["routed"],
+                                   table["route_x"], table["route_y"], gx, gy, budget, road,
+                                   max_moves=max_moves)
+            # the oracle: numpy gathers, the reference move rule, numpy scatters
+            mode = ref["routed"][idx] & (ref["route_x"][idx] == gx) & (ref["route_y"][idx] == gy)
+            want = reference_advance(nav, ref["x"][idx], ref["y"][idx], gx, gy, budget, road,
+                                     max_moves, mode)
+            ref["routed"][idx], ref["route_x"][idx], ref["route_y"][idx] = mode, gx, gy
+            for a, b in zip(got, want, strict=True):
+                assert same_bits(a, b)
+            for k in table:
+                assert same_bits(table[k], ref[k])
+            table["x"][idx], table["y"][idx] = got[0], got[1]
+            ref["x"][idx], ref["y"][idx] = want[0], want[1]
+    finally:
+        if cache is not None:
+            navigation.ROUTE_CACHE_SIZE, navigation.ROUTE_SLOTS_FIRST = saved

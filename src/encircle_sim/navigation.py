@@ -32,8 +32,10 @@ from scipy.sparse.csgraph import dijkstra
 
 from encircle_sim.navigation_kernels import (
     advance_agents,
+    advance_rows,
     distance_matrix_km,
     distance_pairs_km,
+    scatter_rows,
     snap_squares,
 )
 
@@ -526,4 +528,44 @@ class Navigator:
             resume = True
         if routed is not None and state is not routed:
             routed[...] = state
+        return x, y, travelled
+
+    def advance_rows(self, idx: np.ndarray, table_x: np.ndarray, table_y: np.ndarray,
+                     table_routed: np.ndarray, route_x: np.ndarray, route_y: np.ndarray,
+                     gx: np.ndarray, gy: np.ndarray, budget_km: np.ndarray,
+                     road_factor: np.ndarray | float = 1.0, max_moves: int = 64
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``advance`` for the rows ``idx`` of an agent table (x, y, and the route-field mode
+        with the goal it was set for): an agent keeps its mode while its goal stays the same.
+        ``table_routed``, ``route_x`` and ``route_y`` are updated in place (to the mode after
+        the move and the goals ``gx``, ``gy``); returns the rows' new x, y and km travelled.
+        One compiled call gathers the rows, moves them and writes the mode back."""
+        n = len(idx)
+        x, y = np.empty(n, np.int32), np.empty(n, np.int32)
+        travelled = np.zeros(n)
+        if n == 0:
+            return x, y, travelled
+        idx = _kernel_array(np.asarray(idx, np.intp))
+        gx, gy = _kernel_array(np.asarray(gx, np.int32)), _kernel_array(np.asarray(gy, np.int32))
+        left = np.array(budget_km, np.float64)           # a copy: the caller's budget is kept
+        road = np.asarray(road_factor, np.float64)
+        road = _kernel_array(road) if road.ndim else np.full(n, road)
+        state = np.empty(n, bool)
+        at = np.empty((3, n), np.intp)
+        self._clock += 1
+        paused = advance_rows(idx, table_x, table_y, table_routed, route_x, route_y, gx, gy, left,
+                              road, x, y, state, travelled, at[0], at[1], at[2],
+                              self._route_slot, self._fields, self._field_used, self._clock,
+                              *self._waypoint_tables(), *self._kernel_tables, max_moves)
+        if paused:
+            while paused:   # (as in ``advance``)
+                waiting = at[0] >= 0
+                self._fetch_route_fields(np.unique(gx[waiting].astype(np.intp) * self.shape[1]
+                                                   + gy[waiting]))
+                self._clock += 1
+                paused = advance_agents(x, y, gx, gy, left, road, state, travelled, True, at[0],
+                                        at[1], at[2], self._route_slot, self._fields,
+                                        self._field_used, self._clock, *self._waypoint_tables(),
+                                        *self._kernel_tables, max_moves)
+            scatter_rows(idx, state, gx, gy, table_routed, route_x, route_y)
         return x, y, travelled

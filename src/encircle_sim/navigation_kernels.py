@@ -221,3 +221,44 @@ def snap_squares(x, y, snap_x, snap_y, out_x, out_y):
         sx = min(max(x[i], 0), nx - 1)
         sy = min(max(y[i], 0), ny - 1)
         out_x[i], out_y[i] = snap_x[sx, sy], snap_y[sx, sy]
+
+
+@numba.njit(cache=True)
+def gather_rows(idx, table_x, table_y, table_routed, route_x, route_y, gx, gy, x, y, routed):
+    """The rows ``idx`` of an agent table as ``Navigator.advance`` takes them: ``x, y =
+    table_x[idx], table_y[idx]``, and ``routed = table_routed[idx]`` where the agent's goal is
+    still the one it was routed to, ``(route_x, route_y)[idx] == (gx, gy)`` (a new goal clears
+    the route-field mode)."""
+    for a in range(len(idx)):
+        i = idx[a]
+        x[a], y[a] = table_x[i], table_y[i]
+        routed[a] = table_routed[i] and route_x[i] == gx[a] and route_y[i] == gy[a]
+
+
+@numba.njit(cache=True)
+def scatter_rows(idx, routed, gx, gy, table_routed, route_x, route_y):
+    """Back into the agent table after the move: ``table_routed[idx], route_x[idx],
+    route_y[idx] = routed, gx, gy``."""
+    for a in range(len(idx)):
+        i = idx[a]
+        table_routed[i], route_x[i], route_y[i] = routed[a], gx[a], gy[a]
+
+
+@numba.njit(cache=True)
+def advance_rows(idx, table_x, table_y, table_routed, route_x, route_y, gx, gy, left, road,
+                 x, y, routed, travelled, at_move, at_sq, at_wp, route_slot, fields, field_used,
+                 clock, bank, crossing_banks, crossings_sq, to_crossing, free, near_crossing,
+                 legal, next_sq, move_cost, move_road, move_km, crossing, km_x, km_y, ny,
+                 pad_steps, max_moves):
+    """``gather_rows``, then the first call of ``advance_agents`` on them, then, unless some
+    agents paused for a route field (their number is returned; the caller resumes them with
+    ``advance_agents`` and then calls ``scatter_rows``), ``scatter_rows``."""
+    gather_rows(idx, table_x, table_y, table_routed, route_x, route_y, gx, gy, x, y, routed)
+    paused = advance_agents(x, y, gx, gy, left, road, routed, travelled, False, at_move, at_sq,
+                            at_wp, route_slot, fields, field_used, clock, bank, crossing_banks,
+                            crossings_sq, to_crossing, free, near_crossing, legal, next_sq,
+                            move_cost, move_road, move_km, crossing, km_x, km_y, ny, pad_steps,
+                            max_moves)
+    if paused == 0:
+        scatter_rows(idx, routed, gx, gy, table_routed, route_x, route_y)
+    return paused

@@ -29,12 +29,8 @@ def advance(model, agents, idx: np.ndarray, gx: np.ndarray, gy: np.ndarray,
             budget_km: np.ndarray, road_factor: np.ndarray | float = 1.0):
     """Move agents ``idx`` of ``model.units`` or ``model.cells`` toward their goals, keeping
     each agent's route-field mode while its goal stays the same (see ``navigation.py``)."""
-    same = (agents.route_x[idx] == gx) & (agents.route_y[idx] == gy)
-    routed = agents.routed[idx] & same
-    out = model.nav.advance(agents.x[idx], agents.y[idx], gx, gy, budget_km, road_factor,
-                            routed=routed)
-    agents.routed[idx], agents.route_x[idx], agents.route_y[idx] = routed, gx, gy
-    return out
+    return model.nav.advance_rows(idx, agents.x, agents.y, agents.routed, agents.route_x,
+                                  agents.route_y, gx, gy, budget_km, road_factor)
 
 
 def move_cells(model, choices) -> np.ndarray:
