@@ -416,3 +416,44 @@ def test_advance_rows_moves_the_rows_of_a_table_as_the_rule_does(world, calls, s
     finally:
         if cache is not None:
             navigation.ROUTE_CACHE_SIZE, navigation.ROUTE_SLOTS_FIRST = saved
+
+
+def reference_points_in_disc(nav: Navigator, cx, cy, radius_km, rng, size):
+    """``Navigator.random_points_in_disc``'s rule in numpy (its implementation before the
+    arithmetic after the draws was compiled)."""
+    r = radius_km * np.sqrt(rng.random(size))
+    ang = rng.random(size) * 2 * np.pi
+    gx = np.rint(cx + r * np.cos(ang) / nav.km_x[cy]).astype(np.int32)
+    gy = np.rint(cy + r * np.sin(ang) / nav.km_y).astype(np.int32)
+    return nav.snap(gx, gy)
+
+
+@given(worlds(), st.sampled_from(["points", "columns", "one centre", "one column"]),
+       st.integers(0, 6), st.integers(1, 4), st.booleans(), st.integers(0, 2**32 - 1))
+@settings(max_examples=120, deadline=None)
+def test_random_points_in_disc_are_the_rules_to_the_bit(world, layout, n, k, int_radius, seed):
+    # discs of up to 3 grids' width round squares of the grid, per point or per row of a 2-d
+    # draw; the same squares (and dtype) as the numpy rule from the same draws, and the same
+    # draws taken (the generator left in the same state)
+    nav = world[0]
+    rng = np.random.default_rng(seed)
+    nx, ny = nav.shape
+    cx, cy = rng.integers(0, nx, n).astype(np.int32), rng.integers(0, ny, n).astype(np.int32)
+    radius = (rng.integers(0, 3 * nx * 6, n) if int_radius
+              else rng.uniform(0.0, 3 * nx * 6.0, n))
+    if layout == "points":
+        args = (cx, cy, radius, n)
+    elif layout == "columns":
+        args = (cx[:, None], cy[:, None], radius[:, None], (n, k))
+    elif layout == "one centre":
+        args = (int(cx[0]) if n else 0, int(cy[0]) if n else 0,
+                float(radius[0]) if n else 1.0, n)
+    else:
+        args = (cx[:, None], cy[:, None], float(radius[0]) if n else 1.0, (n, k))
+    a, b = np.random.default_rng(seed + 1), np.random.default_rng(seed + 1)
+    got = nav.random_points_in_disc(*args[:3], a, args[3])
+    want = reference_points_in_disc(nav, *args[:3], b, args[3])
+    for g, w in zip(got, want, strict=True):
+        assert same_bits(g, w)
+    assert a.random() == b.random()
+    assert nav.open_ground[got].all()

@@ -34,6 +34,7 @@ from encircle_sim.navigation_kernels import (
     advance_agents,
     advance_rows,
     distance_matrix_km,
+    disc_squares,
     distance_pairs_km,
     scatter_rows,
     snap_squares,
@@ -349,11 +350,54 @@ class Navigator:
         to open ground. ``size`` is the shape of the draw; cx, cy and radius_km broadcast to it
         (per-disc values as columns, e.g. ``cx[:, None]`` for several points per disc). Draws
         the radii, then the angles, from ``rng``."""
-        r = radius_km * np.sqrt(rng.random(size))
+        u_radius = rng.random(size)
         ang = rng.random(size) * 2 * np.pi
+        rows = self._disc_rows(cx, cy, radius_km, u_radius.shape)
+        if rows is not None:
+            # the rest of the rule by one compiled loop (cos and sin stay numpy's)
+            cos_a, sin_a = np.cos(ang), np.sin(ang)
+            shape = u_radius.shape
+            flat = (len(shape) == 1)
+            two = (-1, 1) if flat else shape
+            out_x, out_y = np.empty(shape, np.intp), np.empty(shape, np.intp)
+            disc_squares(u_radius.reshape(two), cos_a.reshape(two), sin_a.reshape(two), *rows,
+                         self.km_x, self.km_y, *self.snap_index(), out_x.reshape(two),
+                         out_y.reshape(two))
+            return out_x, out_y
+        r = radius_km * np.sqrt(u_radius)
         gx = np.rint(cx + r * np.cos(ang) / self.km_x[cy]).astype(np.int32)
         gy = np.rint(cy + r * np.sin(ang) / self.km_y).astype(np.int32)
         return self.snap(gx, gy)
+
+    def _disc_rows(self, cx, cy, radius_km, shape: tuple) -> tuple | None:
+        """(cx, cy, radius_km) as ``disc_squares`` takes them (1-d, per row of the draw or of
+        length 1) where the draw is 1-d (n,) with per-point values, or 2-d (n, k) with values
+        per row as columns (n, 1); None otherwise (numpy then does it)."""
+        if len(shape) not in (1, 2) or 0 in shape:
+            return None
+        n = shape[0]
+        out = []
+        for v, kind in ((cx, "i"), (cy, "i"), (radius_km, "if")):
+            if type(v) is np.ndarray:
+                if v.dtype.kind not in kind:
+                    return None
+                if len(shape) == 2:
+                    if v.ndim == 2 and v.shape[1] == 1 and v.shape[0] in (n, 1):
+                        v = v[:, 0]
+                    elif v.ndim != 0:
+                        return None
+                if v.ndim == 0:
+                    v = v.reshape(1)
+                if v.ndim != 1 or len(v) not in (n, 1):
+                    return None
+            elif isinstance(v, (int, np.integer)) and type(v) is not bool:
+                v = np.array([v])
+            elif "f" in kind and isinstance(v, (float, np.floating)):
+                v = np.array([v])
+            else:
+                return None
+            out.append(v.astype(np.float64 if "f" in kind else np.intp, copy=False))
+        return tuple(_kernel_array(v) for v in out)
 
     def distance_matrix(self, x1, y1, x2, y2) -> np.ndarray:
         """(len(x1), len(x2)) distances in km between two sets of squares."""
