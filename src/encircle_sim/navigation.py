@@ -33,8 +33,8 @@ from scipy.sparse.csgraph import dijkstra
 from encircle_sim.navigation_kernels import (
     advance_agents,
     advance_rows,
-    distance_matrix_km,
     disc_squares,
+    distance_matrix_km,
     distance_pairs_km,
     scatter_rows,
     snap_squares,
