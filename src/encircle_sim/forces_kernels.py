@@ -158,12 +158,33 @@ def nearest_targets(mask, max_targets, idx, x, y, goal_x, goal_y, km_x_between, 
                 tx[j], ty[j] = sq // ny, sq % ny
                 j += 1
             k += 1
+    # the targets of column c are tx[col[c]:col[c + 1]]; a target k columns away from a unit
+    # is at least sqrt((k min km_x)^2) km from it (each step of the distance's arithmetic is
+    # monotone), so the search goes out column by column and stops where that exceeds the best
+    col = np.zeros(nx + 1, np.intp)
+    for t in range(len(tx)):
+        col[tx[t] + 1] += 1
+    for c in range(nx):
+        col[c + 1] += col[c]
+    min_kx = np.inf
+    for r in range(len(km_x_between)):
+        min_kx = min(min_kx, km_x_between[r])
     for a in range(len(idx)):
         i = idx[a]
-        best, d_best = 0, np.inf
-        for t in range(len(tx)):
-            d = square_km(tx[t], ty[t], x[i], y[i], km_x_between, km_y)
-            if d < d_best:
-                best, d_best = t, d
+        best, d_best = -1, np.inf
+        for k in range(nx):
+            lb = k * min_kx
+            if np.sqrt(lb * lb) > d_best:
+                break
+            for side in range(2 if k > 0 else 1):
+                c = x[i] + k if side == 0 else x[i] - k
+                if c < 0 or c >= nx:
+                    continue
+                for t in range(col[c], col[c + 1]):
+                    d = square_km(tx[t], ty[t], x[i], y[i], km_x_between, km_y)
+                    if d < d_best or (d == d_best and t < best):
+                        best, d_best = t, d
+        if best < 0:   # (no finite distance: none on a grid; as argmin, the first)
+            best = 0
         goal_x[i], goal_y[i] = tx[best], ty[best]
     return m
