@@ -22,7 +22,7 @@ import numpy as np
 
 from encircle_sim.fields import splat_by_radius_into
 from encircle_sim.forces import axis_ready, plan_goals, update_on_station
-from encircle_sim.state import Action, CellState
+from encircle_sim.submodels.move_kernels import cell_budgets, settle_cells
 
 
 def advance(model, agents, idx: np.ndarray, gx: np.ndarray, gy: np.ndarray,
@@ -39,18 +39,10 @@ def move_cells(model, choices) -> np.ndarray:
     active, action = choices.idx, choices.action
     if len(active) == 0:
         return active
-    x, y = c.x[active], c.y[active]
-    moving = (action == Action.RELOCATE) | (action == Action.SLIP)
+    # budget only for relocating and slipping cells; then squares, moved and state, compiled
     nx_, ny_, _ = advance(model, c, active, choices.goal_x, choices.goal_y,
-                          np.where(moving, choices.budget_km, 0.0))
-    c.x[active], c.y[active] = nx_, ny_
-    c.moved[active] = (nx_ != x) | (ny_ != y)
-    states = np.full(len(active), CellState.HIDDEN, np.int8)
-    states[action == Action.RELOCATE] = CellState.MOVING
-    states[action == Action.SLIP] = CellState.SLIPPING
-    states[action == Action.AMBUSH] = CellState.ATTACKING
-    c.state[active] = states
-    return active[~model.plan.area[nx_, ny_]]
+                          cell_budgets(action, choices.budget_km))
+    return settle_cells(active, action, nx_, ny_, c.x, c.y, c.moved, c.state, model.plan.area)
 
 
 def move_units(model) -> None:
