@@ -9,6 +9,7 @@ result (tested against ``scipy.ndimage.correlate`` in tests/test_pieces.py).
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,9 +79,8 @@ _PACKED_MAX = 16
 def _packed(kernels: dict[float, Kernel]) -> tuple:
     """(radii, starts, dx, dy, weight) of ``kernels``, packed once per dict and kept."""
     entry = _PACKED.get(id(kernels))
-    if entry is not None and entry[0] is kernels and len(entry[1]) == len(kernels) and all(
-            a == b and k is kernels.get(a) for a, b, k in zip(kernels, entry[1], entry[2],
-                                                              strict=True)):
+    if (entry is not None and entry[0] is kernels and entry[1] == tuple(kernels)
+            and all(map(operator.is_, entry[2], kernels.values()))):
         return entry[3]
     ks = list(kernels.values())
     packed = (np.array(list(kernels), np.float64),

@@ -376,6 +376,12 @@ class Navigator:
         if len(shape) not in (1, 2) or 0 in shape:
             return None
         n = shape[0]
+        if (len(shape) == 1 and type(cx) is type(cy) is type(radius_km) is np.ndarray
+                and cx.dtype.kind == cy.dtype.kind == "i" and radius_km.dtype == np.float64
+                and cx.shape == cy.shape == radius_km.shape == shape
+                and cx.flags.c_contiguous and cy.flags.c_contiguous
+                and radius_km.flags.c_contiguous):
+            return cx, cy, radius_km     # per point, as the kernel takes them
         out = []
         for v, kind in ((cx, "i"), (cy, "i"), (radius_km, "if")):
             if type(v) is np.ndarray:
