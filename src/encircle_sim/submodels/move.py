@@ -12,8 +12,9 @@ cost of a move at speed_offroad / speed_road. Sweeping Iraqi units lay search co
 ground whose coverage reaches ``operation.clear_coverage`` leaves the pocket (``operation.py``).
 Axis fronts then advance where their units have kept up.
 
-Paths: ``navigation.Navigator.advance`` (rivers crossed only at crossings, greedy descent with
-route fields where it would stick).
+Paths: ``navigation.Navigator.advance_rows`` (rivers crossed only at crossings, greedy descent
+with route fields where it would stick). The cells' budgets, squares and states are settled by
+compiled loops (``move_kernels.py``).
 """
 
 from __future__ import annotations
