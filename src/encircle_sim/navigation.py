@@ -355,14 +355,11 @@ class Navigator:
         rows = self._disc_rows(cx, cy, radius_km, u_radius.shape)
         if rows is not None:
             # the rest of the rule by one compiled loop (cos and sin stay numpy's)
-            cos_a, sin_a = np.cos(ang), np.sin(ang)
             shape = u_radius.shape
-            flat = (len(shape) == 1)
-            two = (-1, 1) if flat else shape
             out_x, out_y = np.empty(shape, np.intp), np.empty(shape, np.intp)
-            disc_squares(u_radius.reshape(two), cos_a.reshape(two), sin_a.reshape(two), *rows,
-                         self.km_x, self.km_y, *self.snap_index(), out_x.reshape(two),
-                         out_y.reshape(two))
+            disc_squares(u_radius.ravel(), np.cos(ang).ravel(), np.sin(ang).ravel(),
+                         shape[-1] if len(shape) == 2 else 1, *rows, self.km_x, self.km_y,
+                         *self.snap_index(), out_x.ravel(), out_y.ravel())
             return out_x, out_y
         r = radius_km * np.sqrt(u_radius)
         gx = np.rint(cx + r * np.cos(ang) / self.km_x[cy]).astype(np.int32)

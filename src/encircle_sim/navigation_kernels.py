@@ -265,14 +265,15 @@ def advance_rows(idx, table_x, table_y, table_routed, route_x, route_y, gx, gy, 
 
 
 @numba.njit(cache=True)
-def disc_squares(u_radius, cos_a, sin_a, cx, cy, radius, km_x, km_y, snap_x, snap_y, out_x,
+def disc_squares(u_radius, cos_a, sin_a, k, cx, cy, radius, km_x, km_y, snap_x, snap_y, out_x,
                  out_y):
-    """``Navigator.random_points_in_disc`` from its draws, point (i, j) by point (all (n, k);
-    ``cos_a``, ``sin_a`` the cosine and sine of its angles, taken by numpy): r = radius[i]
-    sqrt(u_radius[i, j]), the square rint(cx[i] + r cos / km_x[cy[i]]), rint(cy[i] + r sin /
-    km_y) as int32, clipped to the grid and snapped to open ground (snap_x, snap_y: the nearest
-    open square of each square). cx, cy and radius have length n, or 1 (the same for all)."""
-    n, k = u_radius.shape
+    """``Navigator.random_points_in_disc`` from its draws, for n discs of k points each, point
+    (i, j) at flat index i k + j of every per-point array (``cos_a``, ``sin_a``: the cosine and
+    sine of its angles, taken by numpy): r = radius[i] sqrt(u_radius), the square rint(cx[i] +
+    r cos / km_x[cy[i]]), rint(cy[i] + r sin / km_y) as int32, clipped to the grid and snapped
+    to open ground (snap_x, snap_y: the nearest open square of each square). cx, cy and radius
+    have length n, or 1 (the same for all)."""
+    n = len(u_radius) // k
     nx, ny = snap_x.shape
     sx, sy, sr = len(cx) > 1, len(cy) > 1, len(radius) > 1
     for i in range(n):
@@ -281,10 +282,10 @@ def disc_squares(u_radius, cos_a, sin_a, cx, cy, radius, km_x, km_y, snap_x, sna
         if y0 < -len(km_x) or y0 >= len(km_x):
             raise IndexError("a disc's centre row is off the grid")
         kx = km_x[y0]
-        for j in range(k):
-            r = rad * np.sqrt(u_radius[i, j])
-            px = np.int32(np.rint(x0 + r * cos_a[i, j] / kx))
-            py = np.int32(np.rint(y0 + r * sin_a[i, j] / km_y))
+        for j in range(i * k, i * k + k):
+            r = rad * np.sqrt(u_radius[j])
+            px = np.int32(np.rint(x0 + r * cos_a[j] / kx))
+            py = np.int32(np.rint(y0 + r * sin_a[j] / km_y))
             px = min(max(px, 0), nx - 1)
             py = min(max(py, 0), ny - 1)
-            out_x[i, j], out_y[i, j] = snap_x[px, py], snap_y[px, py]
+            out_x[j], out_y[j] = snap_x[px, py], snap_y[px, py]
