@@ -55,7 +55,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from encircle_sim.geography import COUNTRY_SYRIA
-from encircle_sim.state import Action, Theatre
+from encircle_sim.state import Action
 from encircle_sim.submodels import decide_kernels as kernels
 from encircle_sim.submodels import retaliate
 from encircle_sim.submodels.retaliate import CALL_PRESSURE_RISE
