@@ -413,29 +413,62 @@ def test_plans_respect_the_rule_over_a_campaign(quick):
     assert {Action.HIDE, Action.RELOCATE, Action.SLIP, Action.AMBUSH} <= seen
 
 
-@settings(max_examples=200, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.data(), n_sites=st.integers(0, 30), m=st.integers(1, 4))
-def test_nearest_sites_are_a_stable_argsort(nav, data, n_sites, m):
-    """``_nearest`` (one pass, the m best kept in order) against numpy's stable argsort of the
-    distances, on squares drawn from a small patch so that equal distances come up. Planted
-    bugs: a later square of equal distance displacing an earlier one (<= for <), the list not
-    kept in order (nearest not first), a site outside ``among`` taken."""
-    nx, ny = nav.shape
-    coord = st.tuples(st.integers(0, min(nx, 6) - 1), st.integers(0, min(ny, 6) - 1))
-    p = data.draw(coord)
-    sites = np.array(data.draw(st.lists(coord, min_size=n_sites, max_size=n_sites)),
+#: A small patch of squares, and km tables much longer east-west on some rows than north-south
+#: (so that a distance confused with one of its parts shows).
+PATCH = 7
+squares = st.tuples(st.integers(0, PATCH - 1), st.integers(0, PATCH - 1))
+km_tables = st.tuples(st.lists(st.sampled_from([0.5, 1.0, 2.0, 3.0]), min_size=2 * PATCH - 1,
+                               max_size=2 * PATCH - 1),
+                      st.sampled_from([0.5, 1.0, 2.0]))
+
+
+def patch_km(p, sites, km_x_between, km_y):
+    """Distances from square p to ``sites`` by the formula of ``Navigator.distance_km``."""
+    dx = (p[0] - sites[:, 0]) * km_x_between[p[1] + sites[:, 1]]
+    dy = (p[1] - sites[:, 1]) * km_y
+    return np.sqrt(dx * dx + dy * dy)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), n_sites=st.integers(0, 30), m=st.integers(1, 4), km=km_tables)
+def test_nearest_sites_are_a_stable_argsort(data, n_sites, m, km):
+    """``_nearest`` (one pass, the m best kept in order, squares too far north or south passed
+    over unmeasured) against numpy's stable argsort of the distances, on a small patch so that
+    equal distances come up. Planted bugs: a later square of equal distance displacing an
+    earlier one (<= for <), the screen on x instead of y, a site outside ``among`` taken."""
+    km_x_between, km_y = np.array(km[0]), km[1]
+    p = data.draw(squares)
+    sites = np.array(data.draw(st.lists(squares, min_size=n_sites, max_size=n_sites)),
                      np.int32).reshape(-1, 2)
     among = np.flatnonzero(np.array(data.draw(st.lists(st.booleans(), min_size=n_sites,
                                                         max_size=n_sites)), bool))
     m = min(m, len(among))
-    d = nav.distance_km(np.intp(p[0]), np.intp(p[1]), sites[among, 0], sites[among, 1])
+    d = patch_km(p, sites[among], km_x_between, km_y)
     order = np.argsort(d, kind="stable")[:m]
     nearest, d_nearest = np.empty(m, np.intp), np.empty(m)
     kernels._nearest(np.intp(p[0]), np.intp(p[1]), np.ascontiguousarray(sites[:, 0]),
-                     np.ascontiguousarray(sites[:, 1]), among, nav.km_x_between, nav.km_y,
-                     nearest, d_nearest)
+                     np.ascontiguousarray(sites[:, 1]), among, km_x_between, km_y, nearest,
+                     d_nearest)
     assert same(among[order], nearest) and same(d[order], d_nearest)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), n_sites=st.integers(0, 12), km=km_tables)
+def test_near_any_is_any_distance_within_the_limit(data, n_sites, km):
+    """``_near_any`` (which passes over squares too far north or south before measuring)
+    against numpy's ``(distance <= limit) & ok``.any(), the limit often exactly one of the
+    distances. Planted bugs: < for <= at the limit, the screen on x instead of y, a square not
+    ok counted."""
+    km_x_between, km_y = np.array(km[0]), km[1]
+    p = data.draw(squares)
+    sites = np.array(data.draw(st.lists(squares, min_size=n_sites, max_size=n_sites)),
+                     np.int32).reshape(-1, 2)
+    ok = np.array(data.draw(st.lists(st.booleans(), min_size=n_sites, max_size=n_sites)), bool)
+    d = patch_km(p, sites, km_x_between, km_y)
+    limit = data.draw(st.sampled_from([*d.tolist(), 0.0, 1.5, 4.0]))
+    got = kernels._near_any(np.intp(p[0]), np.intp(p[1]), np.ascontiguousarray(sites[:, 0]),
+                            np.ascontiguousarray(sites[:, 1]), ok, limit, km_x_between, km_y)
+    assert got == bool(((d <= limit) & ok).any())
 
 
 @settings(max_examples=150, deadline=None,
@@ -530,3 +563,4 @@ def test_plans_kept_and_cells_due_are_the_rule(seed, n_cells, steps):
     action[active], goal_x[active], goal_y[active] = kept, gx, gy
     for e, g in zip((action, goal_x, goal_y), table, strict=True):
         assert same(e, g)
+

@@ -31,7 +31,10 @@ def _near_any(px, py, qx, qy, q_ok, limit_km, km_x_between, km_y):
     """Whether square (px, py) lies within ``limit_km`` of any square (qx[j], qy[j]) with
     q_ok[j]."""
     for j in range(len(qx)):
-        if q_ok[j] and square_km(px, py, qx[j], qy[j], km_x_between, km_y) <= limit_km:
+        # a distance is at least its north-south part, in floating point too (sqrt(dx^2 +
+        # dy^2) >= sqrt(dy^2) = |dy|): a square further along y alone is passed over unmeasured
+        if (q_ok[j] and abs((py - qy[j]) * km_y) <= limit_km
+                and square_km(px, py, qx[j], qy[j], km_x_between, km_y) <= limit_km):
             return True
     return False
 
@@ -173,6 +176,8 @@ def _nearest(px, py, qx, qy, among, km_x_between, km_y, nearest, d_nearest):
     kept = 0
     for k in range(len(among)):
         h = among[k]
+        if kept == m and abs((py - qy[h]) * km_y) >= d_nearest[m - 1]:
+            continue   # no nearer: a distance is at least its north-south part (exactly)
         d = square_km(px, py, qx[h], qy[h], km_x_between, km_y)
         if kept == m and not d < d_nearest[m - 1]:
             continue
