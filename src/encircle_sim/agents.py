@@ -12,7 +12,7 @@ import numpy as np
 from mesa import Agent
 from mesa.discrete_space import CellAgent, FixedAgent
 
-from encircle_sim.agents_kernels import split_sync, squares_to_sync
+from encircle_sim.agents_kernels import squares_to_sync
 from encircle_sim.state import CellState, Side, Task, Theatre
 
 
@@ -181,17 +181,16 @@ def sync_agents(model) -> None:
     strength left) unless it is there already. Moves go through Mesa's ``agent.cell``."""
     c, u, grid = model.cells, model.units, model.grid
     squares = squares_of(grid)
-    moved, moved_square, ended, unit_square = split_sync(squares_to_sync(
-        c.n, c.state, c.x, c.y, c.prev_x, c.prev_y, u.strength, u.x, u.y,
-        grid.dimensions[1]).tolist())
+    moved, moved_square, ended, unit_square = squares_to_sync(
+        c.n, c.state, c.x, c.y, c.prev_x, c.prev_y, u.strength, u.x, u.y, grid.dimensions[1])
     cell_agents = model.cell_agents
-    for i, k in zip(moved, moved_square, strict=True):
+    for i, k in zip(moved.tolist(), moved_square.tolist(), strict=True):
         cell_agents[i].cell = squares[k]
-    for i in ended:
+    for i in ended.tolist():
         agent = cell_agents[i]
         if agent.cell is not None:
             agent.cell = None
-    for agent, k in zip(model.unit_agents, unit_square, strict=True):
+    for agent, k in zip(model.unit_agents, unit_square.tolist(), strict=True):
         square = squares[k]   # None for k == -1
         if agent.cell is not square:
             agent.cell = square

@@ -17,15 +17,9 @@ from encircle_sim.state import CellState
 _ATTACKING = int(CellState.ATTACKING)  # a plain int: numba compiles it in as a constant
 
 
-#: Where the parts of :func:`squares_to_sync`'s answer start (after its two counts).
-MOVED_AT = 2
-
-
 @numba.njit(cache=True)
 def squares_to_sync(n, state, x, y, prev_x, prev_y, strength, ux, uy, ny):
-    """What the grid must show after a step, squares numbered ``x * ny + y``, in one array
-    (one array to hand back and one ``tolist`` are cheaper than four), laid out
-    ``[k, e, moved (k), moved_square (k), ended (e), unit_square (len(strength))]``:
+    """What the grid must show after a step, squares numbered ``x * ny + y``:
 
     - ``moved``, ``moved_square``: the active cells (``state <= ATTACKING``, rows ``0..n-1``)
       whose square changed this step (``(x, y) != (prev_x, prev_y)``), and where they are now;
@@ -34,38 +28,24 @@ def squares_to_sync(n, state, x, y, prev_x, prev_y, strength, ux, uy, ny):
 
     Indices in increasing order.
     """
-    m = len(strength)
+    moved = np.empty(n, np.int64)
+    moved_square = np.empty(n, np.int64)
+    ended = np.empty(n, np.int64)
     k = e = 0
     for i in range(n):
         if state[i] <= _ATTACKING:
             if x[i] != prev_x[i] or y[i] != prev_y[i]:
+                moved[k] = i
+                moved_square[k] = x[i] * ny + y[i]
                 k += 1
         else:
+            ended[e] = i
             e += 1
-    out = np.empty(MOVED_AT + 2 * k + e + m, np.int64)
-    out[0], out[1] = k, e
-    at_moved, at_square, at_ended = MOVED_AT, MOVED_AT + k, MOVED_AT + 2 * k
-    for i in range(n):
-        if state[i] <= _ATTACKING:
-            if x[i] != prev_x[i] or y[i] != prev_y[i]:
-                out[at_moved] = i
-                out[at_square] = x[i] * ny + y[i]
-                at_moved += 1
-                at_square += 1
-        else:
-            out[at_ended] = i
-            at_ended += 1
+    m = len(strength)
+    unit_square = np.empty(m, np.int64)
     for j in range(m):
-        out[at_ended + j] = ux[j] * ny + uy[j] if strength[j] > 0 else -1
-    return out
-
-
-def split_sync(answer: list) -> tuple[list, list, list, list]:
-    """:func:`squares_to_sync`'s answer (as a list) in its four parts: moved, moved_square,
-    ended, unit_square."""
-    k, e = answer[0], answer[1]
-    a, b, c = MOVED_AT + k, MOVED_AT + 2 * k, MOVED_AT + 2 * k + e
-    return answer[MOVED_AT:a], answer[a:b], answer[b:c], answer[c:]
+        unit_square[j] = ux[j] * ny + uy[j] if strength[j] > 0 else -1
+    return moved[:k], moved_square[:k], ended[:e], unit_square
 
 
 @numba.njit(cache=True)
