@@ -215,8 +215,7 @@ class StepMetrics:
         gaps, gap_km = (0, 0.0)
         if m.plan.active:
             u = m.units
-            on_cordon = u.alive & ~u.syria
-            gaps, gap_km, _ = m.plan.cordon_gaps(u.x[on_cordon], u.y[on_cordon])
+            gaps, gap_km, _ = m.plan.cordon_gaps(u.x, u.y, u.alive & ~u.syria)
         row = {
             "step": int(m.steps),
             "day": round(float(m.day), 4),

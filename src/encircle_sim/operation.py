@@ -27,8 +27,8 @@ import numpy as np
 from scipy import ndimage
 from shapely.geometry import LineString, Polygon
 
-from encircle_sim.fields import Kernel, splat
-from encircle_sim.networks import components
+from encircle_sim.fields import Kernel
+from encircle_sim.operation_kernels import cordon_cover
 from encircle_sim.scenario import PhaseSpec, Scenario
 
 #: The perimeter units' lane runs this share of the band's depth inside the area's edge.
@@ -143,12 +143,19 @@ class OperationPlan:
         self.cordon_xy = np.argwhere(self.cordon_ring).astype(np.int32)
         self._cordon_edges = _neighbour_pairs(self.cordon_xy)
         self._cordon_kernel = Kernel.disc(op.cordon_radius_km, km_x, km_y)
+        # the number of each cordon square in cordon_xy, -1 off the cordon (fixed with the area)
+        self._cordon_index = np.full(passable.shape, -1, np.int64)
+        self._cordon_index[self.cordon_xy[:, 0], self.cordon_xy[:, 1]] = np.arange(
+            len(self.cordon_xy))
         self.pocket = self.area.copy()
         self.initial_area_km2 = float(self.cell_area[self.area].sum())
         self.band_cells = int(self.band.sum())
         self.coverage = np.zeros(passable.shape)
         self._pocket_cells = int(self.area.sum())
         self._centre: np.ndarray | None = None  # cache of pocket_centre() until the pocket shrinks
+        # caches of pocket_area_km2 and perimeter_cleared until the pocket shrinks
+        self._area_km2: float | None = None
+        self._cleared: float | None = None
 
         # phase-1 sweep lanes: the midline of the perimeter band
         poly = Polygon(np.column_stack(self.frame.to_km(ring[:, 0], ring[:, 1])))
@@ -199,13 +206,15 @@ class OperationPlan:
         before = self._pocket_cells
         self.pocket &= self.coverage < self.scenario.operation.clear_coverage
         self._pocket_cells = int(self.pocket.sum())
-        if self._pocket_cells != before:
-            self._centre = None
+        if self._pocket_cells != before:  # the pocket only shrinks: same count, same pocket
+            self._centre = self._area_km2 = self._cleared = None
 
     # ---------------------------------------------------------------------------------------
     @property
     def pocket_area_km2(self) -> float:
-        return float(self.cell_area[self.pocket].sum())
+        if self._area_km2 is None:
+            self._area_km2 = float(self.cell_area[self.pocket].sum())
+        return self._area_km2
 
     @property
     def pocket_share(self) -> float:
@@ -215,7 +224,9 @@ class OperationPlan:
     def perimeter_cleared(self) -> float:
         if self.band_cells == 0:
             return 1.0
-        return float((self.band & ~self.pocket).sum() / self.band_cells)
+        if self._cleared is None:
+            self._cleared = float((self.band & ~self.pocket).sum() / self.band_cells)
+        return self._cleared
 
     def pocket_centre(self) -> np.ndarray:
         """Centre of the largest remaining piece of the pocket, as float cell coordinates."""
@@ -231,22 +242,24 @@ class OperationPlan:
         biggest = int(np.argmax(sizes)) + 1
         return np.argwhere(labels == biggest).mean(axis=0)
 
-    def cordon_gaps(self, ux: np.ndarray, uy: np.ndarray) -> tuple[int, float, np.ndarray]:
+    def cordon_gaps(self, ux: np.ndarray, uy: np.ndarray, on: np.ndarray | None = None
+                    ) -> tuple[int, float, np.ndarray]:
         """Gaps on the cordon line: (number of gap stretches, their length in km, covered mask).
 
         A cordon cell is covered when a unit stands within ``cordon_radius_km``; a gap is a
-        stretch of 8-connected uncovered cordon cells.
+        stretch of 8-connected uncovered cordon cells. ``on``: which of the units (ux, uy) count
+        (all if None). Compiled: ``operation_kernels.cordon_cover``.
         """
         n = len(self.cordon_xy)
         if n == 0:
             return 0, 0.0, np.zeros(0, bool)
-        near = splat(self.area.shape, ux, uy, np.ones(len(ux)), self._cordon_kernel)
-        covered = near[self.cordon_xy[:, 0], self.cordon_xy[:, 1]] > 0
+        ux, uy = np.asarray(ux), np.asarray(uy)
+        covered = np.empty(n, bool)
+        k = self._cordon_kernel
         a, b = self._cordon_edges
-        open_edge = ~covered[a] & ~covered[b]
-        labels = components(n, a[open_edge], b[open_edge])
-        gaps = len(np.unique(labels[~covered]))
-        return gaps, float((~covered).sum() * self.cell_km), covered
+        gaps, open_cells = cordon_cover(ux, uy, np.ones(len(ux), bool) if on is None else on,
+                                        k.dx, k.dy, self._cordon_index, a, b, covered)
+        return gaps, float(open_cells * self.cell_km), covered
 
     # ---------------------------------------------------------------------------------------
     def _spec(self, phase: Phase) -> PhaseSpec | None:

@@ -1,0 +1,63 @@
+"""Compiled pieces of the operation plan (numba): which cordon squares are held, the gaps.
+
+The rule is stated in ``OperationPlan.cordon_gaps`` (``operation.py``): a cordon square is held
+when a unit stands within ``cordon_radius_km``; a gap is a stretch of 8-connected cordon squares
+not held. It was a whole-grid splat of the units' discs, a mask of the cordon squares and a
+union-find over the open links, a dozen numpy calls per step; this kernel marks the held squares
+unit by unit through a grid of cordon square numbers and counts the gap stretches in one pass.
+Integers and booleans only, so the results are those of the numpy expressions exactly
+(tests/test_operation_kernels.py holds them). Compiled once and cached on disk (``cache=True``).
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+
+@numba.njit(cache=True)
+def _root(parent, i):
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
+
+
+@numba.njit(cache=True)
+def cordon_cover(x, y, on, dx, dy, square_index, a, b, held):
+    """Which cordon squares are held, and the gap stretches.
+
+    ``held[k]`` (cleared, then set in place) = some unit i with ``on[i]`` stands so that
+    ``(x[i] + dx[j], y[i] + dy[j])`` is cordon square k for an offset j of the cordon kernel;
+    ``square_index[x, y]`` is the number k of the cordon square at (x, y), -1 off the cordon;
+    offsets falling outside the grid are skipped. A gap stretch is a connected component of the
+    graph of the cordon squares not held with the links ``a[e]-b[e]`` whose two ends are not
+    held. Returns (number of gap stretches, number of squares not held).
+    """
+    n = len(held)
+    held[:] = False
+    nx, ny = square_index.shape
+    for i in range(len(x)):
+        if not on[i]:
+            continue
+        for j in range(len(dx)):
+            cx, cy = x[i] + dx[j], y[i] + dy[j]
+            if 0 <= cx < nx and 0 <= cy < ny:
+                k = square_index[cx, cy]
+                if k >= 0:
+                    held[k] = True
+    parent = np.arange(n)
+    for e in range(len(a)):
+        if not held[a[e]] and not held[b[e]]:
+            ra, rb = _root(parent, a[e]), _root(parent, b[e])
+            if ra < rb:
+                parent[rb] = ra
+            elif rb < ra:
+                parent[ra] = rb
+    gaps, open_squares = 0, 0
+    for k in range(n):
+        if not held[k]:
+            open_squares += 1
+            if parent[k] == k:
+                gaps += 1
+    return gaps, open_squares

@@ -1,0 +1,120 @@
+"""The compiled cordon cover (``operation_kernels.cordon_cover``) against the numpy expression
+of the rule it replaces, and the plan's ``cordon_gaps`` on a real operation area.
+
+The rule (``OperationPlan.cordon_gaps``): a cordon square is held when a counted unit stands
+with the square inside its cordon disc (the kernel's offsets); a gap is a stretch of
+8-connected cordon squares not held. The oracle below writes it as whole arrays: every
+(unit, offset) square compared with every cordon square, and the stretches as the connected
+components (scipy) of the graph of the open squares. Results must be equal exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from encircle_sim.operation import _neighbour_pairs
+from encircle_sim.operation_kernels import cordon_cover
+
+
+def reference_cover(x, y, on, dx, dy, shape, cordon_xy):
+    """(gap stretches, open squares, held) as whole-array numpy and scipy expressions."""
+    nx, ny = shape
+    sx = x[on][:, None] + dx[None, :]
+    sy = y[on][:, None] + dy[None, :]
+    inside = (sx >= 0) & (sx < nx) & (sy >= 0) & (sy < ny)
+    sx, sy = sx[inside], sy[inside]
+    held = ((cordon_xy[:, 0][:, None] == sx[None, :])
+            & (cordon_xy[:, 1][:, None] == sy[None, :])).any(axis=1)
+    free = np.flatnonzero(~held)
+    if len(free) == 0:
+        return 0, 0, held
+    sub = cordon_xy[free]
+    touch = (np.abs(sub[:, None, :] - sub[None, :, :]).max(axis=2) <= 1)
+    n, _ = connected_components(coo_matrix(touch), directed=False)
+    return int(n), len(free), held
+
+
+def cover(x, y, on, dx, dy, shape, cordon_xy):
+    index = np.full(shape, -1, np.int64)
+    index[cordon_xy[:, 0], cordon_xy[:, 1]] = np.arange(len(cordon_xy))
+    a, b = _neighbour_pairs(cordon_xy)
+    held = np.ones(len(cordon_xy), bool)  # junk: the kernel must clear it
+    gaps, open_squares = cordon_cover(x, y, on, dx, dy, index, a, b, held)
+    return gaps, open_squares, held
+
+
+@st.composite
+def cordons(draw):
+    """A grid, a set of cordon squares on it (in argwhere order, as the plan keeps them), a
+    disc-like kernel and units, some off the grid (their disc may still reach into it)."""
+    nx, ny = draw(st.integers(1, 12)), draw(st.integers(1, 12))
+    ring = np.array(draw(st.lists(st.booleans(), min_size=nx * ny, max_size=nx * ny)),
+                    bool).reshape(nx, ny)
+    cordon_xy = np.argwhere(ring).astype(np.int32)
+    r = draw(st.integers(0, 2))
+    ox, oy = np.meshgrid(np.arange(-r, r + 1), np.arange(-r, r + 1), indexing="ij")
+    keep = np.array(draw(st.lists(st.booleans(), min_size=ox.size, max_size=ox.size)), bool)
+    keep[ox.size // 2] = True  # the centre, as every disc kernel holds it
+    dx, dy = ox.ravel()[keep], oy.ravel()[keep]
+    k = draw(st.integers(0, 8))
+    x = np.array(draw(st.lists(st.integers(-3, nx + 2), min_size=k, max_size=k)), np.int32)
+    y = np.array(draw(st.lists(st.integers(-3, ny + 2), min_size=k, max_size=k)), np.int32)
+    on = np.array(draw(st.lists(st.booleans(), min_size=k, max_size=k)), bool)
+    return x, y, on, dx, dy, (nx, ny), cordon_xy
+
+
+@given(cordons())
+@settings(max_examples=400, deadline=None)
+def test_cordon_cover_matches_the_numpy_rule(case):
+    gaps, open_squares, held = cover(*case)
+    want_gaps, want_open, want_held = reference_cover(*case)
+    assert held.tolist() == want_held.tolist()
+    assert (gaps, open_squares) == (want_gaps, want_open)
+
+
+@given(cordons())
+@settings(max_examples=200, deadline=None)
+def test_gaps_are_at_most_the_open_squares_and_more_units_never_open_the_line(case):
+    x, y, on, dx, dy, shape, cordon_xy = case
+    gaps, open_squares, held = cover(*case)
+    assert 0 <= gaps <= open_squares == len(cordon_xy) - held.sum()
+    assert (gaps == 0) == (open_squares == 0)
+    _, _, held_all = cover(x, y, np.ones(len(x), bool), dx, dy, shape, cordon_xy)
+    assert not (held & ~held_all).any()  # counting more units holds a superset
+
+
+def test_a_line_with_one_held_square_in_the_middle_has_two_gaps():
+    """A straight cordon of 9 squares, one unit with a 1-square kernel on its middle square:
+    two stretches of 4 open squares each; the unit not counted: one stretch of 9."""
+    cordon_xy = np.column_stack([np.arange(9), np.zeros(9, int)]).astype(np.int32)
+    x, y = np.array([4], np.int32), np.array([0], np.int32)
+    one = np.array([0])
+    got = cover(x, y, np.array([True]), one, one, (9, 1), cordon_xy)
+    assert got[:2] == (2, 8) and got[2].tolist() == [False] * 4 + [True] + [False] * 4
+    assert cover(x, y, np.array([False]), one, one, (9, 1), cordon_xy)[:2] == (1, 9)
+
+
+def test_plan_cordon_gaps_on_the_default_area_matches_the_numpy_rule():
+    """The plan's own cordon (the default scenario's area) with the units where the model put
+    them, every other one counted."""
+    from encircle_sim.model import CampaignModel
+    from encircle_sim.scenario_files import load_scenario
+
+    model = CampaignModel(load_scenario("victory_will"), rng=7)
+    for _ in range(3):
+        model.step()
+    plan, u = model.plan, model.units
+    on = u.alive & ~u.syria
+    on[::2] = False
+    gaps, km, held = plan.cordon_gaps(u.x, u.y, on)
+    k = plan._cordon_kernel
+    want_gaps, want_open, want_held = reference_cover(u.x, u.y, on, k.dx, k.dy,
+                                                      plan.area.shape, plan.cordon_xy)
+    assert held.tolist() == want_held.tolist()
+    assert (gaps, km) == (want_gaps, float(want_open * plan.cell_km))
+    # the same units passed as the subset itself
+    assert plan.cordon_gaps(u.x[on], u.y[on])[:2] == (gaps, km)
