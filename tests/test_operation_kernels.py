@@ -118,3 +118,74 @@ def test_plan_cordon_gaps_on_the_default_area_matches_the_numpy_rule():
     assert (gaps, km) == (want_gaps, float(want_open * plan.cell_km))
     # the same units passed as the subset itself
     assert plan.cordon_gaps(u.x[on], u.y[on])[:2] == (gaps, km)
+
+
+def reference_front(front, objective, km, km_per_step):
+    """One axis front's step as whole (2,) arrays: toward the objective by km_per_step km
+    (distance in km on the plan's [km_x, km_y]), not past it; None if it stays."""
+    dxy = (objective - front) * km
+    dist = float(np.hypot(*dxy))
+    if dist < 1e-6:
+        return None
+    return front + min(1.0, km_per_step / dist) * (objective - front)
+
+
+@given(st.data())
+@settings(max_examples=200, deadline=None)
+def test_advance_fronts_matches_the_array_formula(data):
+    from encircle_sim.operation import Axis, OperationPlan, Phase
+
+    coord = st.floats(-50, 150, allow_nan=False)
+    k = data.draw(st.integers(1, 5))
+    plan = OperationPlan.__new__(OperationPlan)   # only the fields advance_fronts reads
+    plan._km = np.array([data.draw(st.floats(0.5, 12)), data.draw(st.floats(0.5, 12))])
+    plan.phase = data.draw(st.sampled_from([Phase.ADVANCE, Phase.ASSAULT]))
+    plan.axes = []
+    for i in range(k):
+        start = np.array([data.draw(coord), data.draw(coord)])
+        objective = data.draw(st.one_of(st.none(), st.tuples(coord, coord)))
+        if objective is not None and data.draw(st.booleans()):
+            objective = tuple(start)   # on the objective already
+        ax = Axis(f"a{i}", start, None if objective is None else np.array(objective, float),
+                  data.draw(st.floats(0.0, 40.0)))
+        plan.axes.append(ax)
+    ready = data.draw(st.lists(st.booleans(), min_size=k, max_size=k))
+    want = []
+    for ax, go in zip(plan.axes, ready, strict=True):
+        moved = reference_front(ax.front, ax.objective, plan._km, ax.km_per_step) \
+            if go and ax.objective is not None else None
+        want.append(ax.front.copy() if moved is None else moved)
+    plan.advance_fronts(ready)
+    for ax, w in zip(plan.axes, want, strict=True):
+        assert ax.front.dtype == np.float64 and ax.front.shape == (2,)
+        assert ax.front.tolist() == w.tolist()
+
+
+def test_fronts_stay_outside_phases_two_and_three():
+    from encircle_sim.operation import Axis, OperationPlan, Phase
+
+    plan = OperationPlan.__new__(OperationPlan)
+    plan._km = np.array([1.0, 1.0])
+    plan.axes = [Axis("a", np.array([0.0, 0.0]), np.array([10.0, 0.0]), 2.0)]
+    for phase in (Phase.NONE, Phase.PERIMETER, Phase.ENDED):
+        plan.phase = phase
+        plan.advance_fronts([True])
+        assert plan.axes[0].front.tolist() == [0.0, 0.0]
+    plan.phase = Phase.ADVANCE
+    plan.advance_fronts([True])
+    assert plan.axes[0].front.tolist() == [2.0, 0.0]   # 2 km on a 1 km grid
+
+
+def test_front_distance_is_numpys_hypot_to_the_bit():
+    """(2, 29/3) km: numpy's hypot (libm) and Python's math.hypot round this one differently;
+    the step must use the one the array formula used, or runs would drift from earlier ones."""
+    from encircle_sim.operation import Axis, OperationPlan, Phase
+
+    plan = OperationPlan.__new__(OperationPlan)
+    plan._km = np.array([1.0, 1.0])
+    plan.phase = Phase.ADVANCE
+    objective = np.array([2.0, 29 / 3])
+    plan.axes = [Axis("a", np.zeros(2), objective, 1.0)]
+    plan.advance_fronts([True])
+    assert plan.axes[0].front.tolist() == reference_front(np.zeros(2), objective,
+                                                          plan._km, 1.0).tolist()
