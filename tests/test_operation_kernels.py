@@ -189,3 +189,46 @@ def test_front_distance_is_numpys_hypot_to_the_bit():
     plan.advance_fronts([True])
     assert plan.axes[0].front.tolist() == reference_front(np.zeros(2), objective,
                                                           plan._km, 1.0).tolist()
+
+
+def reference_largest_piece_centre(mask):
+    """The numpy / scipy expression the kernel replaced (OperationPlan._largest_piece_centre)."""
+    from scipy import ndimage
+
+    labels, n = ndimage.label(mask, structure=np.ones((3, 3), bool))
+    sizes = ndimage.sum_labels(mask, labels, index=np.arange(1, n + 1))
+    biggest = int(np.argmax(sizes)) + 1
+    return np.argwhere(labels == biggest).mean(axis=0)
+
+
+@st.composite
+def masks(draw):
+    nx, ny = draw(st.integers(1, 14)), draw(st.integers(1, 14))
+    density = draw(st.sampled_from([0.1, 0.3, 0.5, 0.9]))
+    seed = draw(st.integers(0, 2**32 - 1))
+    return np.random.default_rng(seed).random((nx, ny)) < density
+
+
+@given(masks())
+@settings(max_examples=400, deadline=None)
+def test_largest_piece_centre_matches_ndimage(mask):
+    from encircle_sim.operation_kernels import largest_piece_centre
+
+    x, y, found = largest_piece_centre(mask)
+    assert found == bool(mask.any())
+    if found:
+        assert [x, y] == reference_largest_piece_centre(mask).tolist()
+
+
+def test_of_two_pieces_of_equal_size_the_first_in_scan_order_wins():
+    """Two 2-square pieces, the lower-right one first in a row-major scan only by its row."""
+    from encircle_sim.operation_kernels import largest_piece_centre
+
+    mask = np.zeros((6, 6), bool)
+    mask[1, 4:6] = True      # first in scan order (row 1)
+    mask[4, 0:2] = True
+    assert largest_piece_centre(mask) == (1.0, 4.5, True)
+    mask[5, 5] = True        # diagonal neighbour of nothing: a third, smaller piece
+    mask[3, 2] = True        # joins (4, 1) diagonally: the second piece is now the largest
+    assert largest_piece_centre(mask) == (11 / 3, 1.0, True)
+    assert largest_piece_centre(np.zeros((3, 3), bool))[2] is False

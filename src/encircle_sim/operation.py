@@ -28,7 +28,7 @@ from scipy import ndimage
 from shapely.geometry import LineString, Polygon
 
 from encircle_sim.fields import Kernel
-from encircle_sim.operation_kernels import cordon_cover
+from encircle_sim.operation_kernels import cordon_cover, largest_piece_centre
 from encircle_sim.scenario import PhaseSpec, Scenario
 
 #: The perimeter units' lane runs this share of the band's depth inside the area's edge.
@@ -237,10 +237,11 @@ class OperationPlan:
     def _largest_piece_centre(self) -> np.ndarray:
         if not self.pocket.any():
             return np.argwhere(self.area).mean(axis=0) if self.area.any() else np.zeros(2)
-        labels, n = ndimage.label(self.pocket, structure=np.ones((3, 3), bool))
-        sizes = ndimage.sum_labels(self.pocket, labels, index=np.arange(1, n + 1))
-        biggest = int(np.argmax(sizes)) + 1
-        return np.argwhere(labels == biggest).mean(axis=0)
+        # the 8-connected pieces, the largest (the first of equal ones), the mean of its squares:
+        # compiled (operation_kernels.largest_piece_centre; ndimage.label, sum_labels and
+        # argwhere(...).mean(axis=0) give the same, tests/test_operation_kernels.py)
+        x, y, _ = largest_piece_centre(self.pocket)
+        return np.array([x, y])
 
     def cordon_gaps(self, ux: np.ndarray, uy: np.ndarray, on: np.ndarray | None = None
                     ) -> tuple[int, float, np.ndarray]:

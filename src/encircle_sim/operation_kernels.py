@@ -61,3 +61,46 @@ def cordon_cover(x, y, on, dx, dy, square_index, a, b, held):
             if parent[k] == k:
                 gaps += 1
     return gaps, open_squares
+
+
+@numba.njit(cache=True)
+def largest_piece_centre(mask):
+    """Centre of the largest 8-connected piece of ``mask`` (nx, ny): the mean of its squares'
+    (x, y), each sum an exact integer divided by the piece's size, as
+    ``argwhere(labels == biggest).mean(axis=0)``. The pieces are numbered in the order their
+    first square comes in a row-major scan (as ``scipy.ndimage.label`` numbers them); of
+    pieces of equal size the first wins (as ``argmax``). Returns (x, y, found); found is False
+    when the mask is empty."""
+    nx, ny = mask.shape
+    parent = np.full(nx * ny, -1, np.int64)
+    for i in range(nx):
+        for j in range(ny):
+            if not mask[i, j]:
+                continue
+            p = i * ny + j
+            parent[p] = p
+            # the neighbours scanned before (i, j): the row above and the square to the left
+            for di, dj in ((-1, -1), (-1, 0), (-1, 1), (0, -1)):
+                a, b = i + di, j + dj
+                if 0 <= a < nx and 0 <= b < ny and mask[a, b]:
+                    ra, rb = _root(parent, a * ny + b), _root(parent, p)
+                    if ra < rb:
+                        parent[rb] = ra
+                    elif rb < ra:
+                        parent[ra] = rb
+    size = np.zeros(nx * ny, np.int64)
+    sum_x = np.zeros(nx * ny, np.int64)
+    sum_y = np.zeros(nx * ny, np.int64)
+    for p in range(nx * ny):
+        if parent[p] >= 0:
+            r = _root(parent, p)
+            size[r] += 1
+            sum_x[r] += p // ny
+            sum_y[r] += p % ny
+    best = -1
+    for p in range(nx * ny):   # roots in scan order: a later piece wins only if larger
+        if size[p] > 0 and (best < 0 or size[p] > size[best]):
+            best = p
+    if best < 0:
+        return 0.0, 0.0, False
+    return sum_x[best] / size[best], sum_y[best] / size[best], True
