@@ -232,3 +232,25 @@ def test_of_two_pieces_of_equal_size_the_first_in_scan_order_wins():
     mask[3, 2] = True        # joins (4, 1) diagonally: the second piece is now the largest
     assert largest_piece_centre(mask) == (11 / 3, 1.0, True)
     assert largest_piece_centre(np.zeros((3, 3), bool))[2] is False
+
+
+@given(st.data())
+@settings(max_examples=300, deadline=None)
+def test_add_coverage_clear_matches_the_numpy_expression(data):
+    from encircle_sim.operation_kernels import add_coverage_clear
+
+    nx, ny = data.draw(st.integers(1, 12)), data.draw(st.integers(1, 12))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    clear = data.draw(st.sampled_from([0.5, 1.0, 2.0]))
+    # coverage often landing exactly on the threshold: "<" against "<=" must show
+    coverage = rng.choice([0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 0.1, 0.2], (nx, ny))
+    step = rng.choice([0.0, 0.25, 0.5, 0.1, 0.3], (nx, ny))
+    pocket = rng.random((nx, ny)) < 0.7
+    band = rng.random((nx, ny)) < 0.4
+    want_cov = coverage + step
+    want_pocket = pocket & (want_cov < clear)
+    got_pocket = pocket.copy()
+    left, band_cleared = add_coverage_clear(coverage, step, got_pocket, band, clear)
+    assert coverage.tolist() == want_cov.tolist()
+    assert got_pocket.tolist() == want_pocket.tolist()
+    assert (left, band_cleared) == (int(want_pocket.sum()), int((band & ~want_pocket).sum()))

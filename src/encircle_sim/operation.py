@@ -28,7 +28,7 @@ from scipy import ndimage
 from shapely.geometry import LineString, Polygon
 
 from encircle_sim.fields import Kernel
-from encircle_sim.operation_kernels import cordon_cover, largest_piece_centre
+from encircle_sim.operation_kernels import add_coverage_clear, cordon_cover, largest_piece_centre
 from encircle_sim.scenario import PhaseSpec, Scenario
 
 #: The perimeter units' lane runs this share of the band's depth inside the area's edge.
@@ -153,9 +153,8 @@ class OperationPlan:
         self.coverage = np.zeros(passable.shape)
         self._pocket_cells = int(self.area.sum())
         self._centre: np.ndarray | None = None  # cache of pocket_centre() until the pocket shrinks
-        # caches of pocket_area_km2 and perimeter_cleared until the pocket shrinks
-        self._area_km2: float | None = None
-        self._cleared: float | None = None
+        self._area_km2: float | None = None  # cache of pocket_area_km2 until the pocket shrinks
+        self._band_cleared = int((self.band & ~self.pocket).sum())  # kept by add_coverage
 
         # phase-1 sweep lanes: the midline of the perimeter band
         poly = Polygon(np.column_stack(self.frame.to_km(ring[:, 0], ring[:, 1])))
@@ -202,12 +201,13 @@ class OperationPlan:
         """Add one step's search coverage; cells reaching ``clear_coverage`` leave the pocket."""
         if not self.active:
             return
-        self.coverage += coverage
         before = self._pocket_cells
-        self.pocket &= self.coverage < self.scenario.operation.clear_coverage
-        self._pocket_cells = int(self.pocket.sum())
+        # coverage += coverage; pocket &= coverage < clear_coverage; the counts (compiled)
+        self._pocket_cells, self._band_cleared = add_coverage_clear(
+            self.coverage, np.asarray(coverage, float), self.pocket, self.band,
+            float(self.scenario.operation.clear_coverage))
         if self._pocket_cells != before:  # the pocket only shrinks: same count, same pocket
-            self._centre = self._area_km2 = self._cleared = None
+            self._centre = self._area_km2 = None
 
     # ---------------------------------------------------------------------------------------
     @property
@@ -224,9 +224,7 @@ class OperationPlan:
     def perimeter_cleared(self) -> float:
         if self.band_cells == 0:
             return 1.0
-        if self._cleared is None:
-            self._cleared = float((self.band & ~self.pocket).sum() / self.band_cells)
-        return self._cleared
+        return self._band_cleared / self.band_cells
 
     def pocket_centre(self) -> np.ndarray:
         """Centre of the largest remaining piece of the pocket, as float cell coordinates."""

@@ -104,3 +104,22 @@ def largest_piece_centre(mask):
     if best < 0:
         return 0.0, 0.0, False
     return sum_x[best] / size[best], sum_y[best] / size[best], True
+
+
+@numba.njit(cache=True)
+def add_coverage_clear(coverage, step_coverage, pocket, band, clear_coverage):
+    """One step's search on the pocket, square by square: ``coverage += step_coverage``, then
+    ``pocket &= coverage < clear_coverage`` (a square cleared stays cleared). Returns (squares
+    left in the pocket, squares of ``band`` no longer in it)."""
+    nx, ny = coverage.shape
+    left, band_cleared = 0, 0
+    for i in range(nx):
+        for j in range(ny):
+            coverage[i, j] += step_coverage[i, j]
+            if pocket[i, j] and not coverage[i, j] < clear_coverage:
+                pocket[i, j] = False
+            if pocket[i, j]:
+                left += 1
+            elif band[i, j]:
+                band_cleared += 1
+    return left, band_cleared
