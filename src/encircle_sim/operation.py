@@ -204,7 +204,7 @@ class OperationPlan:
         before = self._pocket_cells
         # coverage += coverage; pocket &= coverage < clear_coverage; the counts (compiled)
         self._pocket_cells, self._band_cleared = add_coverage_clear(
-            self.coverage, np.asarray(coverage, float), self.pocket, self.band,
+            self.coverage, np.ascontiguousarray(coverage, float), self.pocket, self.band,
             float(self.scenario.operation.clear_coverage))
         if self._pocket_cells != before:  # the pocket only shrinks: same count, same pocket
             self._centre = self._area_km2 = None

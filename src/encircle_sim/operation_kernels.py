@@ -110,16 +110,16 @@ def largest_piece_centre(mask):
 def add_coverage_clear(coverage, step_coverage, pocket, band, clear_coverage):
     """One step's search on the pocket, square by square: ``coverage += step_coverage``, then
     ``pocket &= coverage < clear_coverage`` (a square cleared stays cleared). Returns (squares
-    left in the pocket, squares of ``band`` no longer in it)."""
-    nx, ny = coverage.shape
+    left in the pocket, squares of ``band`` no longer in it). The arrays are C-contiguous, of
+    one shape; the loop runs over them flat, without branches."""
+    cov, step = coverage.reshape(-1), step_coverage.reshape(-1)
+    left_in, in_band = pocket.reshape(-1), band.reshape(-1)
     left, band_cleared = 0, 0
-    for i in range(nx):
-        for j in range(ny):
-            coverage[i, j] += step_coverage[i, j]
-            if pocket[i, j] and not coverage[i, j] < clear_coverage:
-                pocket[i, j] = False
-            if pocket[i, j]:
-                left += 1
-            elif band[i, j]:
-                band_cleared += 1
+    for k in range(cov.size):
+        v = cov[k] + step[k]
+        cov[k] = v
+        keep = left_in[k] & (v < clear_coverage)
+        left_in[k] = keep
+        left += keep
+        band_cleared += in_band[k] & (not keep)
     return left, band_cleared
