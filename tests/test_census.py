@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from encircle_sim import census_kernels as K
-from encircle_sim.agents_kernels import squares_to_sync
+from encircle_sim.agents_kernels import record_tracks, squares_to_sync
 from encircle_sim.census_kernels import alarm_census, cell_census
 from encircle_sim.state import CellState, EscapeRoute, Theatre
 
@@ -184,3 +184,28 @@ def test_squares_to_sync_matches_the_numpy_sync(data, n, extra, units, ny):
     want = reference_sync(n, state, x, y, prev_x, prev_y, strength, ux, uy, ny)
     for g, w in zip(got, want, strict=True):
         assert g.tolist() == w.tolist()
+
+
+def reference_tracks(n, state, x, y, track_x, track_y, s):
+    """What model._record_tracks did with numpy: row ``s`` gets the active cells' squares."""
+    act = np.flatnonzero(state[:n] <= CellState.ATTACKING)
+    track_x[s, act] = x[act]
+    track_y[s, act] = y[act]
+
+
+@given(data=st.data(), n=st.integers(0, 30), extra=st.integers(0, 4), steps=st.integers(1, 4))
+@settings(max_examples=200, deadline=None)
+def test_record_tracks_matches_the_numpy_record(data, n, extra, steps):
+    cap = n + extra
+    pick = lambda size, lo, hi, dt: np.array(  # noqa: E731
+        data.draw(st.lists(st.integers(lo, hi), min_size=size, max_size=size)), dt)
+    state = pick(cap, 0, 6, np.int8)
+    # squares beyond int16 too: the tables are int16, and both must wrap them alike
+    x, y = pick(cap, 0, 40000, np.int32), pick(cap, -3, 9, np.int32)
+    s = data.draw(st.integers(0, steps - 1))
+    before = pick(steps * cap, -1, 5, np.int16).reshape(steps, cap)
+    got_x, got_y, want_x, want_y = before.copy(), before.copy(), before.copy(), before.copy()
+    record_tracks(n, state, x, y, got_x, got_y, s)
+    reference_tracks(n, state, x, y, want_x, want_y, s)
+    assert got_x.tolist() == want_x.tolist()
+    assert got_y.tolist() == want_y.tolist()

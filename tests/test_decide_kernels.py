@@ -22,7 +22,7 @@ from encircle_sim.cover import shelter
 from encircle_sim.geography import COUNTRY_SYRIA
 from encircle_sim.model import CampaignModel
 from encircle_sim.scenario_files import load_scenario, with_overrides
-from encircle_sim.state import Action, Theatre
+from encircle_sim.state import Action, CellState, Theatre
 from encircle_sim.submodels import decide, perceive, retaliate
 from encircle_sim.submodels import decide_kernels as kernels
 from encircle_sim.submodels.decide import (
@@ -411,3 +411,156 @@ def test_plans_respect_the_rule_over_a_campaign(quick):
             assert d <= ins.ambush_range_km
         model.step()
     assert {Action.HIDE, Action.RELOCATE, Action.SLIP, Action.AMBUSH} <= seen
+
+
+#: A small patch of squares, and km tables much longer east-west on some rows than north-south
+#: (so that a distance confused with one of its parts shows).
+PATCH = 7
+squares = st.tuples(st.integers(0, PATCH - 1), st.integers(0, PATCH - 1))
+km_tables = st.tuples(st.lists(st.sampled_from([0.5, 1.0, 2.0, 3.0]), min_size=2 * PATCH - 1,
+                               max_size=2 * PATCH - 1),
+                      st.sampled_from([0.5, 1.0, 2.0]))
+
+
+def patch_km(p, sites, km_x_between, km_y):
+    """Distances from square p to ``sites`` by the formula of ``Navigator.distance_km``."""
+    dx = (p[0] - sites[:, 0]) * km_x_between[p[1] + sites[:, 1]]
+    dy = (p[1] - sites[:, 1]) * km_y
+    return np.sqrt(dx * dx + dy * dy)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), n_sites=st.integers(0, 30), m=st.integers(1, 4), km=km_tables)
+def test_nearest_sites_are_a_stable_argsort(data, n_sites, m, km):
+    """``_nearest`` (one pass, the m best kept in order, squares too far north or south passed
+    over unmeasured) against numpy's stable argsort of the distances, on a small patch so that
+    equal distances come up. Planted bugs: a later square of equal distance displacing an
+    earlier one (<= for <), the screen on x instead of y, a site outside ``among`` taken."""
+    km_x_between, km_y = np.array(km[0]), km[1]
+    p = data.draw(squares)
+    sites = np.array(data.draw(st.lists(squares, min_size=n_sites, max_size=n_sites)),
+                     np.int32).reshape(-1, 2)
+    among = np.flatnonzero(np.array(data.draw(st.lists(st.booleans(), min_size=n_sites,
+                                                        max_size=n_sites)), bool))
+    m = min(m, len(among))
+    d = patch_km(p, sites[among], km_x_between, km_y)
+    order = np.argsort(d, kind="stable")[:m]
+    nearest, d_nearest = np.empty(m, np.intp), np.empty(m)
+    kernels._nearest(np.intp(p[0]), np.intp(p[1]), np.ascontiguousarray(sites[:, 0]),
+                     np.ascontiguousarray(sites[:, 1]), among, km_x_between, km_y, nearest,
+                     d_nearest)
+    assert same(among[order], nearest) and same(d[order], d_nearest)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), n_sites=st.integers(0, 12), km=km_tables)
+def test_near_any_is_any_distance_within_the_limit(data, n_sites, km):
+    """``_near_any`` (which passes over squares too far north or south before measuring)
+    against numpy's ``(distance <= limit) & ok``.any(), the limit often exactly one of the
+    distances. Planted bugs: < for <= at the limit, the screen on x instead of y, a square not
+    ok counted."""
+    km_x_between, km_y = np.array(km[0]), km[1]
+    p = data.draw(squares)
+    sites = np.array(data.draw(st.lists(squares, min_size=n_sites, max_size=n_sites)),
+                     np.int32).reshape(-1, 2)
+    ok = np.array(data.draw(st.lists(st.booleans(), min_size=n_sites, max_size=n_sites)), bool)
+    d = patch_km(p, sites, km_x_between, km_y)
+    limit = data.draw(st.sampled_from([*d.tolist(), 0.0, 1.5, 4.0]))
+    got = kernels._near_any(np.intp(p[0]), np.intp(p[1]), np.ascontiguousarray(sites[:, 0]),
+                            np.ascontiguousarray(sites[:, 1]), ok, limit, km_x_between, km_y)
+    assert got == bool(((d <= limit) & ok).any())
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**31 - 1), n=st.integers(0, 8), n_units=st.integers(0, 12),
+       range_km=st.sampled_from([0.0, 5.0, 30.0, 1e4]), odds=st.sampled_from([0.5, 1.0, 3.0]))
+def test_ambush_target_is_the_weakest_fitting_unit(nav, seed, n, n_units, range_km, odds):
+    """``weakest_in_reach`` against the rule as numpy (the argmin over units in range, live, in
+    Iraq and weak enough, of engaged strength min(strength, engaged_max)), with ties of
+    strength. Planted bugs: a unit in Syria or a dead one taken, the last of equals taken,
+    < for <= against fighters / odds, a cell short of supply ambushing."""
+    rng = np.random.default_rng(seed)
+    nx, ny = nav.shape
+    x, y = rng.integers(0, nx, n).astype(np.intp), rng.integers(0, ny, n).astype(np.intp)
+    fighters = rng.choice([5, 10, 15, 20, 30, 40, 60], n + 3).astype(np.int64)  # ties at the cap
+    idx = rng.permutation(n + 3)[:n]
+    low = rng.random(n) < 0.2
+    ux, uy = (rng.integers(0, nx, n_units).astype(np.int32),
+              rng.integers(0, ny, n_units).astype(np.int32))
+    strength = rng.choice([0, 10, 20, 30, 45], n_units).astype(np.int64)
+    engaged_max = rng.choice([20.0, 30.0, 60.0], n_units)
+    syria = rng.random(n_units) < 0.2
+    got = kernels.weakest_in_reach(idx, x, y, fighters, low, ux, uy, strength, engaged_max,
+                                   syria, range_km, odds, nav.km_x_between, nav.km_y)
+    expected = np.full(n, -1, np.int64)
+    ok = np.flatnonzero((strength > 0) & ~syria)
+    if n and len(ok):
+        d = nav.distance_matrix(x, y, ux[ok], uy[ok])
+        eng = np.minimum(strength, engaged_max.astype(np.int64))[ok].astype(float)
+        fits = (d <= range_km) & (eng[None, :] <= fighters[idx][:, None] / odds) & ~low[:, None]
+        cand = np.where(fits, eng[None, :], np.inf)
+        j = np.argmin(cand, axis=1)
+        expected = np.where(np.isfinite(cand[np.arange(n), j]), ok[j], -1)
+    assert same(expected, got)
+
+
+def test_the_kernels_constants_are_the_models_enums():
+    """The kernels' constants name the states, theatres and options of state.py (a renumbered
+    enum would otherwise silently change which cells plan and what they choose)."""
+    assert [kernels.HIDE, kernels.RELOCATE, kernels.SLIP, kernels.AMBUSH, kernels.CALL] == [
+        Action.HIDE, Action.RELOCATE, Action.SLIP, Action.AMBUSH, Action.CALL]
+    assert kernels.ATTACKING == CellState.ATTACKING and kernels.IRAQ == Theatre.IRAQ
+    assert all(s > CellState.ATTACKING for s in CellState if s.name not in
+               ("HIDDEN", "MOVING", "SLIPPING", "ATTACKING"))
+
+
+@settings(max_examples=150, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), n_cells=st.integers(0, 25), steps=st.integers(0, 6))
+def test_plans_kept_and_cells_due_are_the_rule(seed, n_cells, steps):
+    """``keep_to_plan`` against the rule as numpy (the active cells of Iraq, threat here, low
+    supply, budget, the plan kept, who plans now) on random cell tables with every state and
+    both theatres. Planted bugs: attacking cells left out of the active ones (< for <=), a
+    reached relocation kept, a call kept past its step, the threat rise compared with >=."""
+    rng = np.random.default_rng(seed)
+    nx, ny, cap = 7, 6, n_cells + 4
+    state = rng.choice(np.array([s.value for s in CellState], np.int8), cap)
+    theatre = rng.integers(0, 2, cap).astype(np.int8)
+    x, y = rng.integers(0, nx, cap).astype(np.int32), rng.integers(0, ny, cap).astype(np.int32)
+    threat = rng.choice([0.0, 0.25, 0.5, 1.0], (nx, ny))
+    exposed = rng.choice([0.0, 0.25, 0.5], cap)
+    supply = rng.choice([0.0, 5.0, 10.0], cap)
+    action = rng.integers(0, len(Action), cap).astype(np.int8)
+    near = rng.random(cap) < 0.5           # goals often reached
+    goal_x = np.where(near, x, rng.integers(0, nx, cap)).astype(np.int32)
+    goal_y = np.where(near, y, rng.integers(0, ny, cap)).astype(np.int32)
+    plan_until = rng.integers(0, 8, cap).astype(np.int64)
+    replan = rng.random(cap) < 0.2
+    planned = rng.choice([0.0, 0.25, 0.5, 1.0], cap)     # ties at the threat rise
+    table = (action.copy(), goal_x.copy(), goal_y.copy())
+    got = kernels.keep_to_plan(n_cells, state, theatre, x, y, threat, exposed, supply, *table,
+                               plan_until, replan, planned, steps, 5.0, 4.0, 0.5, 6.0, 0.25,
+                               REPLAN_THREAT_RISE)
+
+    active = np.flatnonzero((state[:n_cells] <= CellState.ATTACKING)
+                            & (theatre[:n_cells] == Theatre.IRAQ))
+    ax, ay = x[active], y[active]
+    t_here = threat[ax, ay] + exposed[active]
+    low = supply[active] < 5.0
+    budget = 4.0 * np.where(low, 0.5, 1.0) * 6.0 * 0.25
+    kept = action[active].copy()
+    gx, gy = goal_x[active].copy(), goal_y[active].copy()
+    done = (((kept == Action.RELOCATE) & (ax == gx) & (ay == gy)) | (kept == Action.AMBUSH)
+            | (kept == Action.CALL))
+    kept[done] = Action.HIDE
+    hiding = kept == Action.HIDE
+    gx[hiding], gy[hiding] = ax[hiding], ay[hiding]
+    due = np.flatnonzero((steps >= plan_until[active]) | replan[active]
+                         | (t_here > planned[active] + REPLAN_THREAT_RISE))
+    for e, g in zip((active, t_here, low, budget, kept, gx, gy, due), got, strict=True):
+        assert same(e, g)
+    # the plans kept are written back for the active cells, nothing else changes
+    action[active], goal_x[active], goal_y[active] = kept, gx, gy
+    for e, g in zip((action, goal_x, goal_y), table, strict=True):
+        assert same(e, g)
+

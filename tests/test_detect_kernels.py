@@ -22,9 +22,13 @@ from encircle_sim.engagement import search_hazards
 from encircle_sim.navigation import Navigator
 from encircle_sim.submodels.detect_kernels import (
     PAIRWISE_BLOCK,
+    by_row,
     cell_hazards,
+    ground_hazard,
     nearest_unit,
     pairwise_sum,
+    rows_within,
+    searchers,
     site_hazards,
 )
 
@@ -69,7 +73,9 @@ def flat_navigator(nx, ny, km_x, km_y) -> Navigator:
 @st.composite
 def worlds(draw):
     """A random grid with cells, units, sites, towns and air assets, as the kernels take them."""
-    nx, ny = draw(st.integers(2, 25)), draw(st.integers(2, 25))
+    # up to 80 rows: far more than the largest patrol radius spans, so that the rows a kernel
+    # skips (detect_kernels.rows_within) are exercised
+    nx, ny = draw(st.integers(2, 25)), draw(st.integers(2, 80))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     w = {"nx": nx, "ny": ny}
     w["nav"] = flat_navigator(nx, ny, rng.uniform(3.0, 6.0, ny), float(rng.uniform(3.0, 6.0)))
@@ -106,9 +112,12 @@ def worlds(draw):
     s = draw(st.integers(0, 60))
     w["sites"] = {"x": rng.integers(0, nx, s).astype(np.int32),
                   "y": rng.integers(0, ny, s).astype(np.int32), "intact": rng.random(s) < 0.7}
+    s = draw(st.integers(0, 60))
+    w["sites_b"] = {"x": rng.integers(0, nx, s).astype(np.int32),
+                    "y": rng.integers(0, ny, s).astype(np.int32), "intact": rng.random(s) < 0.7}
     w["hideout_c"], w["blend_c"] = float(rng.random()), float(rng.random())
     w["spread_km"], w["mult"] = float(rng.uniform(0.0, 40.0)), float(rng.uniform(0.3, 2.0))
-    w["exposure"] = float(rng.random())
+    w["exposure"], w["exposure_b"] = float(rng.random()), float(rng.random())
     return w
 
 
@@ -158,13 +167,19 @@ def reference_search(w):
 
 
 def run_cell_hazards(w):
+    """(targets, ground, air, total, best_unit, best_air) of ``cell_hazards`` on world w."""
     c, u, a, nav = w["cells"], w["units"], w["air"], w["nav"]
-    return cell_hazards(
+    hazard, who = np.full((3, w["n"]), np.nan), np.full((3, w["n"]), -7, np.intp)
+    nt = cell_hazards(
         w["n"], c["x"], c["y"], c["moved"], c["theatre"], c["state"], c["town"], c["exposed"],
         w["concealment"], w["hideout_at"], w["town_xy"], w["hideout_c"], w["blend_c"],
         w["spread_km"], MOVING_CONCEALMENT_SHARE, u["strength"], u["x"], u["y"], u["syria"],
-        u["patrol_km"], u["effort_km2"], w["mult"], a["x"].astype(np.intp),
-        a["y"].astype(np.intp), a["radius_km"], a["rate"], a["factor"], nav.km_x, nav.km_y)
+        u["patrol_km"], u["effort_km2"], w["mult"],
+        np.column_stack([a["x"], a["y"]]).astype(np.intp),
+        np.column_stack([a["radius_km"], a["rate"], a["factor"]]), nav.km_x, nav.km_y, hazard,
+        who)
+    return (who[0, :nt], hazard[0, :nt], hazard[1, :nt], hazard[2, :nt], who[1, :nt],
+            who[2, :nt])
 
 
 @given(worlds())
@@ -184,17 +199,16 @@ def test_cover_is_the_rules_to_the_bit(w):
 @given(worlds())
 @settings(max_examples=200, deadline=None)
 def test_cell_hazards_are_the_rules_to_the_bit(w):
-    targets, ground, air, total, units, best_unit, best_air = run_cell_hazards(w)
+    targets, ground, air, total, best_unit, best_air = run_cell_hazards(w)
     want_targets, alive, h_ground, h_air, want_total = reference_search(w)
     assert same_bits(targets, want_targets)
-    assert same_bits(units, alive)
     assert same_bits(total, want_total)
     assert same_bits(ground, h_ground.sum(axis=1))
     assert same_bits(air, h_air.sum(axis=1))
     for t in range(len(targets)):
         # who found it: the largest ground hazard (numpy's argmax), none if no unit searched it
         if len(alive) and h_ground[t].max() > 0:
-            assert best_unit[t] == np.argmax(h_ground[t])
+            assert best_unit[t] == alive[np.argmax(h_ground[t])]
         else:
             assert best_unit[t] == -1
         if h_air.shape[1]:
@@ -204,27 +218,59 @@ def test_cell_hazards_are_the_rules_to_the_bit(w):
     assert (total >= w["cells"]["exposed"][targets]).all()
 
 
+def reference_site_hazards(w, sites, exposure):
+    """detect._found's hazards before they were compiled: (intact sites, hazards, or None if no
+    unit lives, the distance matrix)."""
+    u, nav = w["units"], w["nav"]
+    intact = np.flatnonzero(sites["intact"])
+    alive = np.flatnonzero(u["strength"] > 0)
+    if len(alive) == 0:
+        return intact, None, None
+    d = nav.distance_km(sites["x"][intact][:, None], sites["y"][intact][:, None],
+                        u["x"][alive][None, :], u["y"][alive][None, :])
+    h = search_hazards(d, u["patrol_km"][alive], u["effort_km2"][alive] * w["mult"],
+                       np.full(len(intact), exposure)).sum(axis=1)
+    return intact, h, d
+
+
 @given(worlds())
 @settings(max_examples=200, deadline=None)
 def test_site_hazards_are_the_rules_to_the_bit(w):
-    s, u, nav = w["sites"], w["units"], w["nav"]
-    sites, h = site_hazards(s["intact"], s["x"], s["y"], w["exposure"], u["strength"], u["x"],
-                            u["y"], u["syria"], u["patrol_km"], u["effort_km2"], w["mult"],
-                            nav.km_x, nav.km_y)
-    intact = np.flatnonzero(s["intact"])
+    a, b, u, nav = w["sites"], w["sites_b"], w["units"], w["nav"]
+    sites = np.full(len(a["x"]) + len(b["x"]), -7, np.intp)
+    hazard = np.full(len(sites), np.nan)
+    n_a, n_b = site_hazards(a["intact"], a["x"], a["y"], w["exposure"], b["intact"], b["x"],
+                            b["y"], w["exposure_b"], u["strength"], u["x"], u["y"], u["syria"],
+                            u["patrol_km"], u["effort_km2"], w["mult"], nav.km_x, nav.km_y,
+                            sites, hazard)
     alive = np.flatnonzero(u["strength"] > 0)
-    assert same_bits(sites, intact)
-    if len(alive) == 0:
-        assert len(h) == 0
-        return
-    d = nav.distance_km(s["x"][intact][:, None], s["y"][intact][:, None],
-                        u["x"][alive][None, :], u["y"][alive][None, :])
-    want = search_hazards(d, u["patrol_km"][alive], u["effort_km2"][alive] * w["mult"],
-                          np.full(len(intact), w["exposure"])).sum(axis=1)
-    assert same_bits(h, want)
-    # a site outside every living unit's patrol disc meets no hazard
-    outside = ~(d <= u["patrol_km"][alive][None, :]).any(axis=1)
-    assert (h[outside] == 0).all()
+    for kind, exposure, lo, n in ((a, w["exposure"], 0, n_a), (b, w["exposure_b"], n_a, n_b)):
+        intact, want, d = reference_site_hazards(w, kind, exposure)
+        if len(alive) == 0:
+            assert n == 0
+            continue
+        assert same_bits(sites[lo:lo + n], intact)
+        assert same_bits(hazard[lo:lo + n], want)
+        # a site outside every living unit's patrol disc meets no hazard
+        outside = ~(d <= u["patrol_km"][alive][None, :]).any(axis=1)
+        assert (hazard[lo:lo + n][outside] == 0).all()
+
+
+def test_only_sites_within_reach_meet_a_hazard():
+    # one unit with an 8 km patrol on 5 km squares: a site 1 row off is searched (5 km), one 2
+    # rows off is not (10 km), whatever lies between; the hazard is effort x mult / (pi r^2)
+    nav = flat_navigator(5, 40, np.full(40, 5.0), 5.0)
+    y = np.array([20, 21, 22, 18, 0, 39], np.int32)
+    sites = {"x": np.full(6, 2, np.int32), "y": y, "intact": np.ones(6, bool)}
+    out_sites, hazard = np.empty(6, np.intp), np.empty(6)
+    n_a, n_b = site_hazards(sites["intact"], sites["x"], sites["y"], 1.0, sites["intact"][:0],
+                            sites["x"][:0], sites["y"][:0], 1.0, np.array([100]),
+                            np.array([2], np.int32), np.array([20], np.int32),
+                            np.array([False]), np.array([8.0]), np.array([30.0]), 2.0, nav.km_x,
+                            nav.km_y, out_sites, hazard)
+    assert (n_a, n_b) == (6, 0)
+    rate = 30.0 * 2.0 / (np.pi * 8.0**2)
+    assert hazard.tolist() == [rate, rate, 0.0, 0.0, 0.0, 0.0]
 
 
 @given(worlds(), st.integers(0, 10**6), st.booleans(), st.sampled_from([0.5, 1.0, 2.0]))
@@ -270,3 +316,40 @@ def test_within_a_radius_is_decided_by_the_distance(w, p, q):
     for r in (d, dx, dy, 0.0, 5.0):
         for r_ in (np.nextafter(r, -1.0), r, np.nextafter(r, np.inf)):
             assert within_km(ax, ay, bx, by, nav.km_x, nav.km_y, r_) == (d <= r_)
+
+
+# ---------------------------------------------------------------- the searchers by row
+
+
+@given(st.lists(st.integers(0, 29), max_size=60))
+def test_searchers_by_row_are_every_searcher_once_grouped_by_row_in_order(rows):
+    y = np.array(rows, np.int64)
+    start, order = by_row(y, 30)
+    assert sorted(order.tolist()) == list(range(len(rows)))
+    for r in range(30):
+        assert order[start[r]:start[r + 1]].tolist() == [k for k in range(len(rows))
+                                                          if rows[k] == r]
+
+
+@given(st.floats(0.0, 500.0), st.floats(0.5, 20.0), st.integers(1, 60))
+def test_rows_within_a_reach_are_those_not_farther_along_y_alone(reach, km_y, n_rows):
+    d = rows_within(reach, km_y, n_rows)
+    assert 0 <= d <= n_rows
+    assert d * km_y <= reach or d == 0
+    assert d == n_rows or (d + 1) * km_y > reach
+
+
+@given(worlds())
+@settings(max_examples=100, deadline=None)
+def test_a_ground_hazard_leaves_its_scratch_row_clean(w):
+    # the kernels reuse one row of hazards from target to target: it must be all zeros again
+    u, nav, s = w["units"], w["nav"], w["sites"]
+    units, x, y, patrol, rate, start, order, span = searchers(
+        u["strength"], u["syria"], u["x"], u["y"], u["patrol_km"], u["effort_km2"], w["mult"],
+        1.0, nav.km_y, w["ny"])
+    row, near = np.zeros(len(units)), np.empty(len(units), np.int64)
+    for k in range(len(s["x"])):
+        total, best = ground_hazard(s["x"][k], s["y"][k], w["exposure"], x, y, patrol, rate,
+                                    start, order, span, nav.km_x, nav.km_y, row, near)
+        assert total >= 0.0 and -1 <= best < len(units)
+        assert not row.any()

@@ -46,3 +46,13 @@ def squares_to_sync(n, state, x, y, prev_x, prev_y, strength, ux, uy, ny):
     for j in range(m):
         unit_square[j] = ux[j] * ny + uy[j] if strength[j] > 0 else -1
     return moved[:k], moved_square[:k], ended[:e], unit_square
+
+
+@numba.njit(cache=True)
+def record_tracks(n, state, x, y, track_x, track_y, s):
+    """Row ``s`` of the track tables: ``track_x[s, i], track_y[s, i] = x[i], y[i]`` for every
+    active cell ``i`` (``state <= ATTACKING``, rows ``0..n-1``); other entries untouched."""
+    for i in range(n):
+        if state[i] <= _ATTACKING:
+            track_x[s, i] = x[i]
+            track_y[s, i] = y[i]

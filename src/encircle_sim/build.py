@@ -65,9 +65,44 @@ def build_world(model) -> None:
     home_caches(model)
 
 
+class GeometryMemo:
+    """Results that depend only on the map (the model's region and navigator) and on a few
+    scenario numbers (places, radii), not on the seed: where a force's start is, a border
+    screen's lane. A replication worker runs many campaigns of one map, so each is computed
+    once per process, not once per campaign (as the Mesa grid is kept, ``model.release``).
+
+    Entries are keyed by the identity of the region and navigator and hold both, so that no
+    other map can take their ids while the entry lives: a rebuilt map never gets another
+    map's answer. Arrays are handed out read-only.
+    """
+
+    def __init__(self, limit: int = 4096):
+        self.limit = limit
+        self._memo: dict[tuple, tuple] = {}
+
+    def get(self, model, key: tuple, compute):
+        """``compute()`` for ``model``'s map and ``key``, computed once per map and key."""
+        full = (id(model.region), id(model.nav), *key)
+        hit = self._memo.get(full)
+        if hit is not None:
+            return hit[2]
+        value = compute()
+        if isinstance(value, np.ndarray):
+            value.setflags(write=False)
+        if len(self._memo) >= self.limit:  # many maps in one process: start again
+            self._memo.clear()
+        self._memo[full] = (model.region, model.nav, value)
+        return value
+
+
+#: The geometry of the maps this process has built campaigns on.
+GEOMETRY = GeometryMemo()
+
+
 def square_of(model, loc) -> tuple[int, int]:
     """The open-ground square of a location: its own, or the nearest on its side of the river."""
-    return model.region.place_cell(loc.lat, loc.lon, model.nav.open_ground)
+    return GEOMETRY.get(model, ("square", loc.lat, loc.lon),
+                        lambda: model.region.place_cell(loc.lat, loc.lon, model.nav.open_ground))
 
 
 def build_units(model) -> None:
@@ -139,7 +174,17 @@ def _on_axis(sc, n: int, a: int) -> np.ndarray:
 
 
 def border_lane(model, lines, own_country: int, centre, radius_km: float) -> np.ndarray:
-    """Border squares on one's own side within ``radius_km`` of ``centre``, ordered along it."""
+    """Border squares on one's own side within ``radius_km`` of ``centre``, ordered along it
+    (read-only; the same for every campaign of a map, so computed once: :data:`GEOMETRY`)."""
+    frame = model.plan.frame
+    key = ("border lane", own_country, centre.lat, centre.lon, float(radius_km),
+           float(model.spec.map.cell_km), frame.lat0, frame.lon0,
+           tuple(map(id, lines)))  # the bundled region's lines: one set per process
+    return GEOMETRY.get(model, key,
+                        lambda: _border_lane(model, lines, own_country, centre, radius_km))
+
+
+def _border_lane(model, lines, own_country: int, centre, radius_km: float) -> np.ndarray:
     country = model.layers["country"]
     border = model.layers["border"]
     passable = model.nav.passable

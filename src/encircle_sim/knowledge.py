@@ -23,6 +23,7 @@ from enum import IntEnum
 
 import numpy as np
 
+from encircle_sim.knowledge_kernels import update_reports
 from encircle_sim.state import CellState
 
 
@@ -65,32 +66,19 @@ class Knowledge:
             setattr(self, name, grown)
 
     def update(self, model) -> None:
-        """Take in what the forces learned in the step just run."""
+        """Take in what the forces learned in the step just run (compiled:
+        ``knowledge_kernels.update_reports``)."""
         from encircle_sim.submodels.detect import EXPOSURE_KEPT_PER_STEP
 
         c = model.cells
-        n = c.n
-        state = c.state[:n]
         now = int(model.steps)
-        faded = self._exposed[:n] * (EXPOSURE_KEPT_PER_STEP if now > 0 else 1.0)
-        reported = c.exposed[:n] > faded + 1e-9
-        ended_now = c.ended_step[:n] == now
-        captured = ended_now & (state == CellState.CAPTURED)
-        killed = ended_now & (state == CellState.NEUTRALISED) & ~c.dissolved[:n]
-        attacked = state == CellState.ATTACKING
-        detected = model.detected_cells[:n]
         # the first that holds, in this order: captured, killed, attacked, detected, reported
-        how = np.zeros(n, np.int8)
-        for report, holds in ((Report.REPORTED, reported), (Report.DETECTED, detected),
-                              (Report.ATTACKED, attacked), (Report.KILLED, killed),
-                              (Report.CAPTURED, captured)):
-            how[holds] = report
-        located = how.nonzero()[0]
-        self.x[located], self.y[located] = c.x[located], c.y[located]
-        self.step[located] = now
-        self.how[located] = how[located]
-        self.out[:n] |= captured | killed
-        self._exposed[:n] = c.exposed[:n]
+        update_reports(c.n, now, EXPOSURE_KEPT_PER_STEP if now > 0 else 1.0, c.state,
+                       c.ended_step, c.dissolved, model.detected_cells, c.x, c.y, c.exposed,
+                       self.x, self.y, self.step, self.how, self.out, self._exposed,
+                       int(CellState.CAPTURED), int(CellState.NEUTRALISED),
+                       int(CellState.ATTACKING), int(Report.REPORTED), int(Report.DETECTED),
+                       int(Report.ATTACKED), int(Report.KILLED), int(Report.CAPTURED))
 
     def located(self) -> np.ndarray:
         """Cells the forces have located and believe still active."""

@@ -215,8 +215,7 @@ class StepMetrics:
         gaps, gap_km = (0, 0.0)
         if m.plan.active:
             u = m.units
-            on_cordon = u.alive & ~u.syria
-            gaps, gap_km, _ = m.plan.cordon_gaps(u.x[on_cordon], u.y[on_cordon])
+            gaps, gap_km, _ = m.plan.cordon_gaps(u.x, u.y, u.alive & ~u.syria)
         row = {
             "step": int(m.steps),
             "day": round(float(m.day), 4),
@@ -287,11 +286,13 @@ class EventLog:
 
     def add(self, kind: str, x, y, *, cells=(), units=(), caches=(), **details: Any) -> None:
         m = self.model
-        ids = " ".join(str(m.cell_agents[i].unique_id) for i in cells if i < len(m.cell_agents))
-        uids = " ".join(str(m.unit_agents[j].unique_id) for j in units)
+        agents = m.cell_agents
+        n = len(agents)
+        ids = " ".join([str(agents[i].unique_id) for i in cells if i < n])
+        uids = " ".join([str(m.unit_agents[j].unique_id) for j in units]) if units else ""
         if caches:
             details["caches"] = [m.cache_agents[k].unique_id for k in caches]
-        text = "; ".join(f"{k}={v}" for k, v in details.items())
+        text = "; ".join([f"{k}={v}" for k, v in details.items()])
         xy = (-1, -1) if x is None else (int(x), int(y))
         self._records.append((int(m.steps), round(float(m.day), 4), kind, *xy, ids, uids, text))
         self._frame = None

@@ -32,6 +32,7 @@ import mesa
 import numpy as np
 
 from encircle_sim.agents import sync_agents
+from encircle_sim.agents_kernels import record_tracks
 from encircle_sim.build import build_world
 from encircle_sim.fields import Kernel
 from encircle_sim.geography import Terrain, TerrainProperties, build_region_grid
@@ -76,6 +77,17 @@ def _lease_grid(region, random):
         grid.random = random
         return grid
     return region.make_mesa_grid(random)
+
+
+@functools.lru_cache(maxsize=64)
+def search_kernel(shape: str, radius_km: float, km_x: float, km_y: float) -> Kernel:
+    """The (cached) threat cone or search disc of a radius on squares of a size: the same for
+    every campaign of a map, so a replication worker builds each once. Shared between models:
+    never written (its arrays stay writeable only so that the compiled splats see the array
+    type they were compiled for)."""
+    if shape == "cone":
+        return Kernel.cone(radius_km, km_x, km_y)
+    return Kernel.disc(radius_km, km_x, km_y)
 
 
 def region_for(scenario: Scenario):
@@ -129,8 +141,9 @@ class CampaignModel(mesa.Model):
         self.hideout_at = np.full(self.nav.shape, -1, np.int64)  # intact hideout on a square
         self.hideout_at[self.hideouts.x, self.hideouts.y] = np.arange(len(self.hideouts))
         km_x = float(np.mean(self.nav.km_x))
-        self.threat_kernel = Kernel.cone(scenario.insurgents.perception_km, km_x, self.nav.km_y)
-        self.patrol_kernels = {r: Kernel.disc(r, km_x, self.nav.km_y)
+        self.threat_kernel = search_kernel("cone", scenario.insurgents.perception_km, km_x,
+                                           self.nav.km_y)
+        self.patrol_kernels = {r: search_kernel("disc", r, km_x, self.nav.km_y)
                                for r in np.unique(self.units.patrol_km)}
 
         # dynamic state beyond the tables
@@ -248,11 +261,10 @@ class CampaignModel(mesa.Model):
         return out
 
     def _record_tracks(self) -> None:
+        """This step's row of the track tables: where each active cell stands."""
         c = self.cells
-        s = min(self.steps, self.max_steps)
-        act = np.flatnonzero(c.active)
-        self.track_x[s, act] = c.x[act]
-        self.track_y[s, act] = c.y[act]
+        record_tracks(c.n, c.state, c.x, c.y, self.track_x, self.track_y,
+                      min(self.steps, self.max_steps))
 
     # ==========================================================================================
     # read-only views

@@ -27,8 +27,8 @@ import numpy as np
 from scipy import ndimage
 from shapely.geometry import LineString, Polygon
 
-from encircle_sim.fields import Kernel, splat
-from encircle_sim.networks import components
+from encircle_sim.fields import Kernel
+from encircle_sim.operation_kernels import add_coverage_clear, cordon_cover, largest_piece_centre
 from encircle_sim.scenario import PhaseSpec, Scenario
 
 #: The perimeter units' lane runs this share of the band's depth inside the area's edge.
@@ -143,12 +143,18 @@ class OperationPlan:
         self.cordon_xy = np.argwhere(self.cordon_ring).astype(np.int32)
         self._cordon_edges = _neighbour_pairs(self.cordon_xy)
         self._cordon_kernel = Kernel.disc(op.cordon_radius_km, km_x, km_y)
+        # the number of each cordon square in cordon_xy, -1 off the cordon (fixed with the area)
+        self._cordon_index = np.full(passable.shape, -1, np.int64)
+        self._cordon_index[self.cordon_xy[:, 0], self.cordon_xy[:, 1]] = np.arange(
+            len(self.cordon_xy))
         self.pocket = self.area.copy()
         self.initial_area_km2 = float(self.cell_area[self.area].sum())
         self.band_cells = int(self.band.sum())
         self.coverage = np.zeros(passable.shape)
         self._pocket_cells = int(self.area.sum())
         self._centre: np.ndarray | None = None  # cache of pocket_centre() until the pocket shrinks
+        self._area_km2: float | None = None  # cache of pocket_area_km2 until the pocket shrinks
+        self._band_cleared = int((self.band & ~self.pocket).sum())  # kept by add_coverage
 
         # phase-1 sweep lanes: the midline of the perimeter band
         poly = Polygon(np.column_stack(self.frame.to_km(ring[:, 0], ring[:, 1])))
@@ -195,17 +201,20 @@ class OperationPlan:
         """Add one step's search coverage; cells reaching ``clear_coverage`` leave the pocket."""
         if not self.active:
             return
-        self.coverage += coverage
         before = self._pocket_cells
-        self.pocket &= self.coverage < self.scenario.operation.clear_coverage
-        self._pocket_cells = int(self.pocket.sum())
-        if self._pocket_cells != before:
-            self._centre = None
+        # coverage += coverage; pocket &= coverage < clear_coverage; the counts (compiled)
+        self._pocket_cells, self._band_cleared = add_coverage_clear(
+            self.coverage, np.ascontiguousarray(coverage, float), self.pocket, self.band,
+            float(self.scenario.operation.clear_coverage))
+        if self._pocket_cells != before:  # the pocket only shrinks: same count, same pocket
+            self._centre = self._area_km2 = None
 
     # ---------------------------------------------------------------------------------------
     @property
     def pocket_area_km2(self) -> float:
-        return float(self.cell_area[self.pocket].sum())
+        if self._area_km2 is None:
+            self._area_km2 = float(self.cell_area[self.pocket].sum())
+        return self._area_km2
 
     @property
     def pocket_share(self) -> float:
@@ -215,7 +224,7 @@ class OperationPlan:
     def perimeter_cleared(self) -> float:
         if self.band_cells == 0:
             return 1.0
-        return float((self.band & ~self.pocket).sum() / self.band_cells)
+        return self._band_cleared / self.band_cells
 
     def pocket_centre(self) -> np.ndarray:
         """Centre of the largest remaining piece of the pocket, as float cell coordinates."""
@@ -226,27 +235,30 @@ class OperationPlan:
     def _largest_piece_centre(self) -> np.ndarray:
         if not self.pocket.any():
             return np.argwhere(self.area).mean(axis=0) if self.area.any() else np.zeros(2)
-        labels, n = ndimage.label(self.pocket, structure=np.ones((3, 3), bool))
-        sizes = ndimage.sum_labels(self.pocket, labels, index=np.arange(1, n + 1))
-        biggest = int(np.argmax(sizes)) + 1
-        return np.argwhere(labels == biggest).mean(axis=0)
+        # the 8-connected pieces, the largest (the first of equal ones), the mean of its squares:
+        # compiled (operation_kernels.largest_piece_centre; ndimage.label, sum_labels and
+        # argwhere(...).mean(axis=0) give the same, tests/test_operation_kernels.py)
+        x, y, _ = largest_piece_centre(self.pocket)
+        return np.array([x, y])
 
-    def cordon_gaps(self, ux: np.ndarray, uy: np.ndarray) -> tuple[int, float, np.ndarray]:
+    def cordon_gaps(self, ux: np.ndarray, uy: np.ndarray, on: np.ndarray | None = None
+                    ) -> tuple[int, float, np.ndarray]:
         """Gaps on the cordon line: (number of gap stretches, their length in km, covered mask).
 
         A cordon cell is covered when a unit stands within ``cordon_radius_km``; a gap is a
-        stretch of 8-connected uncovered cordon cells.
+        stretch of 8-connected uncovered cordon cells. ``on``: which of the units (ux, uy) count
+        (all if None). Compiled: ``operation_kernels.cordon_cover``.
         """
         n = len(self.cordon_xy)
         if n == 0:
             return 0, 0.0, np.zeros(0, bool)
-        near = splat(self.area.shape, ux, uy, np.ones(len(ux)), self._cordon_kernel)
-        covered = near[self.cordon_xy[:, 0], self.cordon_xy[:, 1]] > 0
+        ux, uy = np.asarray(ux), np.asarray(uy)
+        covered = np.empty(n, bool)
+        k = self._cordon_kernel
         a, b = self._cordon_edges
-        open_edge = ~covered[a] & ~covered[b]
-        labels = components(n, a[open_edge], b[open_edge])
-        gaps = len(np.unique(labels[~covered]))
-        return gaps, float((~covered).sum() * self.cell_km), covered
+        gaps, open_cells = cordon_cover(ux, uy, np.ones(len(ux), bool) if on is None else on,
+                                        k.dx, k.dy, self._cordon_index, a, b, covered)
+        return gaps, float(open_cells * self.cell_km), covered
 
     # ---------------------------------------------------------------------------------------
     def _spec(self, phase: Phase) -> PhaseSpec | None:
@@ -326,12 +338,15 @@ class OperationPlan:
         """Move each axis front toward its objective if its units have kept up."""
         if self.phase not in (Phase.ADVANCE, Phase.ASSAULT):
             return
+        km_x, km_y = self._km.tolist()   # [mean km_x, km_y], as at build
         for ax, ready in zip(self.axes, units_near_front, strict=True):
             if not ready or ax.objective is None:
                 continue
-            dxy = (ax.objective - ax.front) * self._km   # [mean km_x, km_y], as at build
-            dist = float(np.hypot(*dxy))
+            # on Python floats: the same IEEE operations as on the (2,) arrays, a tenth the cost
+            fx, fy = ax.front.tolist()
+            dx, dy = (ax.objective - ax.front).tolist()
+            dist = float(np.hypot(dx * km_x, dy * km_y))
             if dist < 1e-6:
                 continue
             frac = min(1.0, ax.km_per_step / dist)
-            ax.front = ax.front + frac * (ax.objective - ax.front)
+            ax.front = np.array([fx + frac * dx, fy + frac * dy])

@@ -76,8 +76,7 @@ def cordon_held(model) -> np.ndarray | None:
     if not plan.active or not len(plan.cordon_xy):
         return None
     u = model.units
-    iraq = u.alive & ~u.syria
-    _, _, covered = plan.cordon_gaps(u.x[iraq], u.y[iraq])
+    _, _, covered = plan.cordon_gaps(u.x, u.y, u.alive & ~u.syria)
     return np.asarray(covered, bool)
 
 

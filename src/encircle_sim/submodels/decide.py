@@ -55,7 +55,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from encircle_sim.geography import COUNTRY_SYRIA
-from encircle_sim.state import Action, Theatre
+from encircle_sim.state import Action
 from encircle_sim.submodels import decide_kernels as kernels
 from encircle_sim.submodels import retaliate
 from encircle_sim.submodels.retaliate import CALL_PRESSURE_RISE
@@ -113,13 +113,18 @@ class Choices:
         return cls(empty, empty.astype(np.int8), empty, empty, empty.astype(float), [])
 
 
+def gumbel_noise(n: int, spec, rng: np.random.Generator) -> np.ndarray:
+    """The choice's noise: (n, options) Gumbel draws, or none (0, options) at temperature 0."""
+    if spec.choice_temperature > 0 and n:
+        return rng.gumbel(size=(n, len(Action)))
+    return np.zeros((0, len(Action)))
+
+
 def choose_actions(inp: ChoiceInputs, spec, call_appetite: float,
                    rng: np.random.Generator) -> np.ndarray:
-    """The logit choice rule of the module docstring, for all planning cells at once."""
-    n = len(inp.idx)
-    noise = np.zeros((0, len(Action)))
-    if spec.choice_temperature > 0 and n:
-        noise = rng.gumbel(size=(n, len(Action)))
+    """The logit choice rule of the module docstring, for all planning cells at once (what
+    ``choose`` does inside its compiled plan, for given inputs)."""
+    noise = gumbel_noise(len(inp.idx), spec, rng)
     return kernels.choose_options(
         inp.threat, inp.best_move_score_gain, RELOCATE_COST, inp.move_risk, inp.pressed,
         inp.breakout_value, inp.ambush_ok, float(spec.ambush_appetite), AMBUSH_THREAT_SCALE,
@@ -130,37 +135,23 @@ def choose_actions(inp: ChoiceInputs, spec, call_appetite: float,
 def choose(model, threat: np.ndarray) -> Choices:
     """Every active pocket cell's plan this step; calls are passed on at once."""
     c, ins = model.cells, model.spec.insurgents
-    active = c.active_in(Theatre.IRAQ)
+    # keep to the plan: a relocation reached becomes hiding; ambushes and calls last one step
+    active, t_here, low, budget, action, goal_x, goal_y, due = kernels.keep_to_plan(
+        c.n, c.state, c.theatre, c.x, c.y, threat, c.exposed, c.supply, c.action, c.goal_x,
+        c.goal_y, c.plan_until, c.replan, c.planned_threat, model.steps,
+        float(ins.low_supply_days), float(ins.speed_kmh), float(ins.low_supply_speed),
+        float(ins.move_hours_per_day), float(model.dt_days), REPLAN_THREAT_RISE)
     if len(active) == 0:
         return Choices.none()
-    # keep to the plan: a relocation reached becomes hiding; ambushes and calls last one step
-    t_here, low, budget, action, goal_x, goal_y, k = kernels.keep_to_plan(
-        active, c.x, c.y, threat, c.exposed, c.supply, c.action, c.goal_x, c.goal_y,
-        c.plan_until, c.replan, c.planned_threat, model.steps, float(ins.low_supply_days),
-        float(ins.speed_kmh), float(ins.low_supply_speed), float(ins.move_hours_per_day),
-        float(model.dt_days), REPLAN_THREAT_RISE)
     ambushes: list[tuple[int, int]] = []
-    new_action = reloc_x = reloc_y = exit_x = exit_y = _NO_PLANS
-    if len(k):
-        idx = active[k]
-        new_action, reloc_x, reloc_y, exit_x, exit_y, targets = _plan(
-            model, threat, idx, t_here[k], low[k], budget[k])
-        calls = idx[new_action == Action.CALL]
-        c.call_pressure[calls] = model.pressure
+    if len(due):
+        calls, ambushers, targets = _plan(model, threat, active, due, t_here, low, budget,
+                                          action, goal_x, goal_y)
         if len(calls):
             retaliate.register_calls(model, calls)
             model.metrics.calls += len(calls)
-        ambushes = [(int(idx[i]), int(targets[i]))
-                    for i in np.flatnonzero(new_action == Action.AMBUSH)]
-    kernels.record_plans(active, k, new_action, reloc_x, reloc_y, exit_x, exit_y, action, goal_x,
-                         goal_y, t_here, c.x, c.y, model.steps,
-                         int(round(ins.slip_horizon_days / model.dt_days)), model.plan_steps,
-                         c.action, c.goal_x, c.goal_y, c.plan_until, c.planned_threat, c.replan)
+        ambushes = list(zip(ambushers.tolist(), targets.tolist(), strict=True))
     return Choices(active, action, goal_x, goal_y, budget, ambushes)
-
-
-#: No new plans (the arguments of ``record_plans`` when no cell plans).
-_NO_PLANS = np.zeros(0, np.int64)
 
 
 class _Exits:
@@ -189,51 +180,37 @@ class _Exits:
         return value
 
 
-def _plan(model, threat, idx, t_here, low, budget):
-    """New plans of cells ``idx``: (action, relocation square x, y, exit x, y, ambush target
-    unit or -1).
+def _plan(model, threat, active, due, t_here, low, budget, action, goal_x, goal_y):
+    """New plans of the cells due to plan (active[due]), written into the cell table and into
+    ``action``, ``goal_x``, ``goal_y``; returns (the cells that call, the cells that ambush,
+    their target units).
 
-    The figures of the docstring's table, cell by cell in ``decide_kernels`` (compiled); the
-    random draws (candidate squares, then the choice's noise) stay here, with numpy."""
+    The figures of the docstring's table, cell by cell in ``decide_kernels.plan`` (compiled);
+    the random draws (candidate squares, then the choice's noise) stay here, with numpy, in
+    that order."""
     sc, c, u, nav = model.spec, model.cells, model.units, model.nav
     ins, net, ret, theatres = sc.insurgents, sc.networks, sc.retaliation, sc.theatres
-    x, y = c.x[idx].astype(np.intp), c.y[idx].astype(np.intp)  # intp: fast grid lookups
-    km = nav.km_x_between, nav.km_y
     caches, hideouts, links = model.caches, model.hideouts, model.network
-
-    # relocation: random squares and the nearest hideouts it can reach before it plans again
-    reach = budget * model.plan_steps
-    size = (len(idx), RELOCATE_CANDIDATES)     # as nav.random_points_in_disc draws them
-    u_radius, u_angle = model.streams.decide.random(size), model.streams.decide.random(size)
-    gx, gy = kernels.random_squares(x, y, reach, u_radius, u_angle, nav.km_x, nav.km_y,
-                                    *nav.snap_index())
-    gain, move_risk, reloc_x, reloc_y, near_cache = kernels.relocation(
-        x, y, t_here, low, reach, gx, gy, hideouts.x, hideouts.y, hideouts.intact,
-        HIDEOUT_CANDIDATES, caches.x, caches.y, caches.intact & (caches.stock > 0),
-        float(net.resupply_km), SUPPLY_PULL, SHELTER_VALUE, threat, model.concealment,
-        model.hideout_at, float(net.hideout_concealment), model.plan.area, nav.bank, *km)
-
-    # pressure on each cell, what holds it to its ground, and whether it may call
-    pressure, holds, pressed, rise, can_call, connected = kernels.pressures(
-        idx, t_here, near_cache, links.connected, links.a, links.b, links.alive, c.links0,
-        c.home_cache, caches.intact, c.call_pressure, float(model.pressure),
-        bool(ret.enabled and theatres.syria and theatres.coupled), float(ins.loss_weight),
-        float(ins.attachment), float(ins.slip_threat), CALL_PRESSURE_RISE)
-
-    # breaking out: the exit with the best mix of low cover by forces, distance and a known route
+    rng = model.streams.decide
+    size = (len(due), RELOCATE_CANDIDATES)     # as nav.random_points_in_disc draws them
+    u_radius, u_angle = rng.random(size), rng.random(size)
+    noise = gumbel_noise(len(due), ins, rng)
     ex, ey, into_syria, on_route = _Exits.of(model)
-    breakout, exit_x, exit_y = kernels.breakout(
-        x, y, pressed, connected, pressure, holds, move_risk, budget, ex, ey, into_syria,
-        on_route, threat, float(ins.slip_threat), float(ins.slip_horizon_days),
-        float(model.dt_days), EXIT_RISK_CAP, float(sc.border.sealing),
-        float(sc.border.route_bonus), float(ins.perception_km), *km)
-
-    # ambush: the weakest unit within range that the cell can take on
-    target = kernels.weakest_in_reach(idx, x, y, c.fighters, low, u.x, u.y, u.alive & ~u.syria,
-                                      u.engaged(), float(ins.ambush_range_km),
-                                      float(ins.ambush_odds), *km)
-
-    inp = ChoiceInputs(idx, t_here, gain, move_risk, np.isfinite(breakout), breakout,
-                       target >= 0, can_call, rise)
-    action = choose_actions(inp, ins, ret.call_appetite, model.streams.decide)
-    return action, reloc_x, reloc_y, exit_x, exit_y, target
+    return kernels.plan(
+        active, due, t_here, low, budget, action, goal_x, goal_y, u_radius, u_angle, noise,
+        c.x, c.y, c.fighters, c.links0, c.home_cache, c.call_pressure, links.connected,
+        c.action, c.goal_x, c.goal_y, c.plan_until, c.planned_threat, c.replan,
+        threat, model.concealment, model.hideout_at, model.plan.area, nav.bank, nav.km_x,
+        nav.km_y, nav.km_x_between, *nav.snap_index(),
+        hideouts.x, hideouts.y, hideouts.intact, caches.x, caches.y, caches.intact,
+        caches.stock, links.a, links.b, links.alive, u.x, u.y, u.strength, u.engaged_max,
+        u.syria, ex, ey, into_syria, on_route,
+        model.steps, model.plan_steps, int(round(ins.slip_horizon_days / model.dt_days)),
+        float(model.dt_days), HIDEOUT_CANDIDATES, RELOCATE_COST, SUPPLY_PULL, SHELTER_VALUE,
+        float(net.hideout_concealment), float(net.resupply_km), float(model.pressure),
+        bool(ret.enabled and theatres.syria and theatres.coupled), float(ins.loss_weight),
+        float(ins.attachment), float(ins.slip_threat), CALL_PRESSURE_RISE,
+        float(ins.slip_horizon_days), EXIT_RISK_CAP, float(sc.border.sealing),
+        float(sc.border.route_bonus), float(ins.perception_km), float(ins.ambush_range_km),
+        float(ins.ambush_odds), float(ins.ambush_appetite), AMBUSH_THREAT_SCALE,
+        float(ret.call_appetite), float(ins.choice_temperature))

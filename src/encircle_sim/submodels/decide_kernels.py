@@ -20,8 +20,10 @@ import numpy as np
 
 from encircle_sim.navigation_kernels import square_km
 
-# state.Action, as numba constants
+# state.Action, state.CellState.ATTACKING and state.Theatre.IRAQ, as numba constants
 HIDE, RELOCATE, SLIP, AMBUSH, CALL = 0, 1, 2, 3, 4
+ATTACKING = 3
+IRAQ = 0
 
 
 @numba.njit(cache=True)
@@ -29,7 +31,10 @@ def _near_any(px, py, qx, qy, q_ok, limit_km, km_x_between, km_y):
     """Whether square (px, py) lies within ``limit_km`` of any square (qx[j], qy[j]) with
     q_ok[j]."""
     for j in range(len(qx)):
-        if q_ok[j] and square_km(px, py, qx[j], qy[j], km_x_between, km_y) <= limit_km:
+        # a distance is at least its north-south part, in floating point too (sqrt(dx^2 +
+        # dy^2) >= sqrt(dy^2) = |dy|): a square further along y alone is passed over unmeasured
+        if (q_ok[j] and abs((py - qy[j]) * km_y) <= limit_km
+                and square_km(px, py, qx[j], qy[j], km_x_between, km_y) <= limit_km):
             return True
     return False
 
@@ -61,17 +66,23 @@ def _first_max(v):
 
 
 @numba.njit(cache=True)
-def keep_to_plan(active, x_all, y_all, threat, exposed, supply, action_all, goal_x_all,
-                 goal_y_all, plan_until, replan, planned_threat, steps, low_supply_days,
-                 speed_kmh, low_supply_speed, move_hours_per_day, dt_days, replan_threat_rise):
-    """What the active cells ``active`` perceive and keep to this step. Returns (t_here =
-    threat[x, y] + exposed, low = supply < low_supply_days, budget = speed_kmh x
-    (low_supply_speed if low else 1) x move_hours_per_day x dt_days, action, goal x, goal y,
-    due: positions in ``active`` of the cells that plan now). The plan kept: a relocation
-    whose goal is reached, an ambush or a call becomes hiding, and a hiding cell's goal is its
-    square. A cell is due when steps >= plan_until, it is flagged to replan, or t_here >
-    planned_threat + replan_threat_rise."""
-    n = len(active)
+def keep_to_plan(n_cells, state, theatre, x_all, y_all, threat, exposed, supply, action_all,
+                 goal_x_all, goal_y_all, plan_until, replan, planned_threat, steps,
+                 low_supply_days, speed_kmh, low_supply_speed, move_hours_per_day, dt_days,
+                 replan_threat_rise):
+    """What the active cells of Iraq (``active``: cells 0..n_cells-1 with state <= ATTACKING and
+    theatre IRAQ) perceive and keep to this step. Returns (active, t_here = threat[x, y] +
+    exposed, low = supply < low_supply_days, budget = speed_kmh x (low_supply_speed if low else
+    1) x move_hours_per_day x dt_days, action, goal x, goal y, due: positions in ``active`` of
+    the cells that plan now), and writes the plans kept into the cell table (action_all,
+    goal_x_all, goal_y_all). The plan kept: a relocation whose goal is reached, an ambush or a
+    call becomes hiding, and a hiding cell's goal is its square. A cell is due when steps >=
+    plan_until, it is flagged to replan, or t_here > planned_threat + replan_threat_rise."""
+    n = 0
+    for c in range(n_cells):
+        if state[c] <= ATTACKING and theatre[c] == IRAQ:
+            n += 1
+    active = np.empty(n, np.intp)
     t_here = np.empty(n)
     low = np.empty(n, np.bool_)
     budget = np.empty(n)
@@ -80,8 +91,11 @@ def keep_to_plan(active, x_all, y_all, threat, exposed, supply, action_all, goal
     goal_y = np.empty(n, np.int32)
     due = np.empty(n, np.intp)
     n_due = 0
-    for i in range(n):
-        c = active[i]
+    i = 0
+    for c in range(n_cells):
+        if not (state[c] <= ATTACKING and theatre[c] == IRAQ):
+            continue
+        active[i] = c
         x, y = x_all[c], y_all[c]
         t_here[i] = threat[x, y] + exposed[c]
         low[i] = supply[c] < low_supply_days
@@ -93,22 +107,24 @@ def keep_to_plan(active, x_all, y_all, threat, exposed, supply, action_all, goal
         if a == HIDE:
             gx, gy = x, y
         action[i], goal_x[i], goal_y[i] = a, gx, gy
+        action_all[c], goal_x_all[c], goal_y_all[c] = a, gx, gy
         if (steps >= plan_until[c] or replan[c]
                 or t_here[i] > planned_threat[c] + replan_threat_rise):
             due[n_due] = i
             n_due += 1
-    return t_here, low, budget, action, goal_x, goal_y, due[:n_due]
+        i += 1
+    return active, t_here, low, budget, action, goal_x, goal_y, due[:n_due]
 
 
 @numba.njit(cache=True)
 def record_plans(active, due, new_action, reloc_x, reloc_y, exit_x, exit_y, action, goal_x,
                  goal_y, t_here, x_all, y_all, steps, slip_steps, plan_steps, action_all,
                  goal_x_all, goal_y_all, plan_until, planned_threat, replan):
-    """Writes this step's plans into the cell table: cell active[due[i]] takes new_action[i],
-    heading for its relocation square (relocate), its exit (break out) or staying on its square
-    (otherwise), plans again after max(slip_steps (break out) or plan_steps, 1) steps, and
-    remembers the threat t_here it planned under; then every active cell's action and goal
-    (``action``, ``goal_x``, ``goal_y``, updated in place for the cells that planned)."""
+    """Writes this step's new plans: cell active[due[i]] takes new_action[i], heading for its
+    relocation square (relocate), its exit (break out) or staying on its square (otherwise),
+    plans again after max(slip_steps (break out) or plan_steps, 1) steps, and remembers the
+    threat t_here it planned under; into the cell table and into the active cells' ``action``,
+    ``goal_x``, ``goal_y``."""
     for i in range(len(due)):
         k = due[i]
         c = active[k]
@@ -120,12 +136,10 @@ def record_plans(active, due, new_action, reloc_x, reloc_y, exit_x, exit_y, acti
         else:
             gx, gy = x_all[c], y_all[c]
         action[k], goal_x[k], goal_y[k] = a, gx, gy
+        action_all[c], goal_x_all[c], goal_y_all[c] = a, gx, gy
         plan_until[c] = steps + max(slip_steps if a == SLIP else plan_steps, 1)
         planned_threat[c] = t_here[k]
         replan[c] = False
-    for k in range(len(active)):
-        c = active[k]
-        action_all[c], goal_x_all[c], goal_y_all[c] = action[k], goal_x[k], goal_y[k]
 
 
 @numba.njit(cache=True)
@@ -149,6 +163,31 @@ def random_squares(x, y, reach, u_radius, u_angle, km_x, km_y, snap_x, snap_y):
             py = min(max(py, 0), ny - 1)
             gx[i, j], gy[i, j] = snap_x[px, py], snap_y[px, py]
     return gx, gy
+
+
+@numba.njit(cache=True)
+def _nearest(px, py, qx, qy, among, km_x_between, km_y, nearest, d_nearest):
+    """The len(nearest) squares (qx[h], qy[h]), h in ``among``, nearest to (px, py), nearest
+    first, ties in the order of ``among`` (``among[np.argsort(d, kind="stable")[:m]]``), into
+    ``nearest`` (their h) and ``d_nearest`` (their distances); one pass, keeping the m best
+    so far in order (a later square displaces one only if strictly nearer). Distances must not
+    be NaN."""
+    m = len(nearest)
+    kept = 0
+    for k in range(len(among)):
+        h = among[k]
+        if kept == m and abs((py - qy[h]) * km_y) >= d_nearest[m - 1]:
+            continue   # no nearer: a distance is at least its north-south part (exactly)
+        d = square_km(px, py, qx[h], qy[h], km_x_between, km_y)
+        if kept == m and not d < d_nearest[m - 1]:
+            continue
+        p = kept if kept < m else m - 1
+        while p > 0 and d < d_nearest[p - 1]:
+            nearest[p], d_nearest[p] = nearest[p - 1], d_nearest[p - 1]
+            p -= 1
+        nearest[p], d_nearest[p] = h, d
+        if kept < m:
+            kept += 1
 
 
 @numba.njit(cache=True)
@@ -178,26 +217,17 @@ def relocation(x, y, t_here, short, reach, gx, gy, hideout_x, hideout_y, hideout
     cx = np.empty(r + m_hideouts, np.intp)
     cy = np.empty(r + m_hideouts, np.intp)
     cand = np.empty(r + m_hideouts)
-    d_hideout = np.empty(len(intact))
-    taken = np.empty(len(intact), np.bool_)
+    nearest = np.empty(m_hideouts, np.intp)
+    d_nearest = np.empty(m_hideouts)
     for i in range(n):
         ax, ay = x[i], y[i]
         for j in range(r):
             cx[j], cy[j] = gx[i, j], gy[i, j]
-        for h in range(len(intact)):
-            d_hideout[h] = square_km(ax, ay, hideout_x[intact[h]], hideout_y[intact[h]],
-                               km_x_between, km_y)
-            taken[h] = False
+        _nearest(ax, ay, hideout_x, hideout_y, intact, km_x_between, km_y, nearest, d_nearest)
         for j in range(m_hideouts):
-            # the j-th nearest hideout (ties by index): np.argsort(kind="stable")[j]
-            h_best, d_best = -1, np.inf
-            for h in range(len(intact)):
-                if not taken[h] and (h_best < 0 or d_hideout[h] < d_best):
-                    h_best, d_best = h, d_hideout[h]
-            taken[h_best] = True
-            within = d_best <= reach[i]
-            cx[r + j] = hideout_x[intact[h_best]] if within else ax
-            cy[r + j] = hideout_y[intact[h_best]] if within else ay
+            within = d_nearest[j] <= reach[i]
+            cx[r + j] = hideout_x[nearest[j]] if within else ax
+            cy[r + j] = hideout_y[nearest[j]] if within else ay
         for j in range(r + m_hideouts):
             px, py = cx[j], cy[j]
             if area[px, py] and bank[px, py] == bank[ax, ay]:
@@ -302,11 +332,13 @@ def breakout(x, y, pressed, connected, pressure, holds, move_risk, budget, ex, e
 
 
 @numba.njit(cache=True)
-def weakest_in_reach(idx, x, y, fighters, low, unit_x, unit_y, unit_ok, engaged,
+def weakest_in_reach(idx, x, y, fighters, low, unit_x, unit_y, strength, engaged_max, syria,
                      ambush_range_km, ambush_odds, km_x_between, km_y):
-    """Each cell's ambush target: among units with unit_ok within ambush_range_km whose engaged
-    strength is <= fighters / ambush_odds, the one of least engaged strength (the first of
-    equals); -1 for none, or for a cell short of supply."""
+    """Each cell's ambush target: among the live units in Iraq (strength > 0, not syria) within
+    ambush_range_km whose engaged strength min(strength, int(engaged_max)) is <= fighters /
+    ambush_odds, the one of least engaged strength (the first of equals); -1 for none, or for
+    a cell short of supply. (A unit too strong, or no weaker than the best so far, is passed
+    over before its distance is worked out.)"""
     n = len(idx)
     target = np.full(n, -1, np.int64)
     for i in range(n):
@@ -315,11 +347,11 @@ def weakest_in_reach(idx, x, y, fighters, low, unit_x, unit_y, unit_ok, engaged,
         cap = fighters[idx[i]] / ambush_odds
         best, e_best = -1, np.inf
         for j in range(len(unit_x)):
-            if not unit_ok[j]:
+            if strength[j] <= 0 or syria[j]:
                 continue
-            e = np.float64(engaged[j])
-            if (square_km(x[i], y[i], unit_x[j], unit_y[j], km_x_between, km_y) <= ambush_range_km
-                    and e <= cap and e < e_best):
+            e = np.float64(min(strength[j], np.int64(engaged_max[j])))
+            if (e <= cap and e < e_best and square_km(x[i], y[i], unit_x[j], unit_y[j],
+                                                      km_x_between, km_y) <= ambush_range_km):
                 best, e_best = j, e
         target[i] = best
     return target
@@ -349,3 +381,88 @@ def choose_options(threat, gain, relocate_cost, move_risk, pressed, breakout, am
                 u[k] = u[k] + temperature * noise[i, k]
         action[i] = _first_max(u)
     return action
+
+
+@numba.njit(cache=True)
+def plan(active, due, t_here_all, low_all, budget_all, action, goal_x, goal_y,
+         u_radius, u_angle, noise,
+         x_all, y_all, fighters, links0, home_cache, call_pressure, connected_all, action_all,
+         goal_x_all, goal_y_all, plan_until, planned_threat, replan,
+         threat, concealment, hideout_at, area, bank, km_x, km_y, km_x_between, snap_x, snap_y,
+         hideout_x, hideout_y, hideout_intact, cache_x, cache_y, cache_intact, cache_stock,
+         link_a, link_b, link_alive, unit_x, unit_y, strength, engaged_max, syria,
+         ex, ey, into_syria, on_route,
+         steps, plan_steps, slip_steps, dt_days, m_hideouts, relocate_cost, supply_pull,
+         shelter_value, hideout_concealment, resupply_km, group_pressure, calls_possible,
+         loss_weight, attachment, slip_threat, call_pressure_rise, slip_horizon_days,
+         exit_risk_cap, sealing, route_bonus, perception_km, ambush_range_km, ambush_odds,
+         ambush_appetite, ambush_threat_scale, call_appetite, temperature):
+    """New plans of the cells due to plan (active[due]), the kernels above in turn: random
+    squares from the draws (u_radius, u_angle), relocation, pressures, breakout, ambush target,
+    the choice with the Gumbel draws ``noise``, and ``record_plans``; then a cell that calls
+    remembers the group's pressure (call_pressure). Returns (the cells that call, the cells
+    that ambush, their target units)."""
+    n = len(due)
+    idx = np.empty(n, np.intp)
+    x = np.empty(n, np.intp)
+    y = np.empty(n, np.intp)
+    t_here = np.empty(n)
+    low = np.empty(n, np.bool_)
+    budget = np.empty(n)
+    reach = np.empty(n)
+    for i in range(n):
+        k = due[i]
+        c = active[k]
+        idx[i], x[i], y[i] = c, x_all[c], y_all[c]
+        t_here[i], low[i], budget[i] = t_here_all[k], low_all[k], budget_all[k]
+        reach[i] = budget[i] * plan_steps
+
+    # relocation: random squares and the nearest hideouts it can reach before it plans again
+    gx, gy = random_squares(x, y, reach, u_radius, u_angle, km_x, km_y, snap_x, snap_y)
+    cache_ok = np.empty(len(cache_x), np.bool_)
+    for j in range(len(cache_x)):
+        cache_ok[j] = cache_intact[j] and cache_stock[j] > 0
+    gain, move_risk, reloc_x, reloc_y, near_cache = relocation(
+        x, y, t_here, low, reach, gx, gy, hideout_x, hideout_y, hideout_intact, m_hideouts,
+        cache_x, cache_y, cache_ok, resupply_km, supply_pull, shelter_value, threat,
+        concealment, hideout_at, hideout_concealment, area, bank, km_x_between, km_y)
+
+    # pressure on each cell, what holds it to its ground, and whether it may call
+    pressure, holds, pressed, rise, can_call, connected = pressures(
+        idx, t_here, near_cache, connected_all, link_a, link_b, link_alive, links0, home_cache,
+        cache_intact, call_pressure, group_pressure, calls_possible, loss_weight, attachment,
+        slip_threat, call_pressure_rise)
+
+    # breaking out: the exit with the best mix of low cover by forces, distance and a route
+    value, exit_x, exit_y = breakout(
+        x, y, pressed, connected, pressure, holds, move_risk, budget, ex, ey, into_syria,
+        on_route, threat, slip_threat, slip_horizon_days, dt_days, exit_risk_cap, sealing,
+        route_bonus, perception_km, km_x_between, km_y)
+
+    # ambush: the weakest unit within range that the cell can take on
+    target = weakest_in_reach(idx, x, y, fighters, low, unit_x, unit_y, strength, engaged_max,
+                              syria, ambush_range_km, ambush_odds, km_x_between, km_y)
+
+    new_action = choose_options(t_here, gain, relocate_cost, move_risk, np.isfinite(value),
+                                value, target >= 0, ambush_appetite, ambush_threat_scale,
+                                can_call, call_appetite, rise, temperature, noise)
+    record_plans(active, due, new_action, reloc_x, reloc_y, exit_x, exit_y, action, goal_x,
+                 goal_y, t_here_all, x_all, y_all, steps, slip_steps, plan_steps, action_all,
+                 goal_x_all, goal_y_all, plan_until, planned_threat, replan)
+    n_calls = n_ambushes = 0
+    for i in range(n):
+        n_calls += new_action[i] == CALL
+        n_ambushes += new_action[i] == AMBUSH
+    calls = np.empty(n_calls, np.intp)
+    ambushers = np.empty(n_ambushes, np.intp)
+    targets = np.empty(n_ambushes, np.intp)
+    n_calls = n_ambushes = 0
+    for i in range(n):
+        if new_action[i] == CALL:
+            calls[n_calls] = idx[i]
+            call_pressure[idx[i]] = group_pressure
+            n_calls += 1
+        elif new_action[i] == AMBUSH:
+            ambushers[n_ambushes], targets[n_ambushes] = idx[i], target[i]
+            n_ambushes += 1
+    return calls, ambushers, targets

@@ -31,6 +31,8 @@ hideout found are flushed out (+``HIDEOUT_FOUND_EXPOSURE``, and they plan again)
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from encircle_sim.cover import MOVING_CONCEALMENT_SHARE
@@ -66,45 +68,68 @@ def search(model) -> list[tuple[int, int]]:
     model.detected_cells[:] = False
     airs = model.air_agents
     # the hazards (detect_kernels.cell_hazards: the rule above, cell by cell)
-    targets, ground, air, total, units, best_unit, best_air = cell_hazards(
+    hazard, who = np.empty((3, c.n)), np.empty((3, c.n), np.intp)
+    nt = cell_hazards(
         c.n, c.x, c.y, c.moved, c.theatre, c.state, c.town, c.exposed, model.concealment,
         model.hideout_at, model.town_xy, float(model.spec.networks.hideout_concealment),
         float(model.spec.retaliation.blend_concealment),
         float(model.spec.retaliation.spread_km), MOVING_CONCEALMENT_SHARE,
         u.strength, u.x, u.y, u.syria, u.patrol_km, u.search_effort_km2(model.step_hours),
-        float(search_mult), np.array([a.x for a in airs], np.intp),
-        np.array([a.y for a in airs], np.intp),
-        np.array([a.spec.radius_km for a in airs], float),
-        np.array([a.effort_km2 / a.area_km2 for a in airs], float),
-        np.array([a.spec.concealment_factor for a in airs], float), nav.km_x, nav.km_y)
-    if len(targets) == 0:
+        float(search_mult), *air_table(model), nav.km_x, nav.km_y, hazard, who)
+    if nt == 0:
         return contacts
-    detected = detection_draw(total, model.streams.detect)
-    model.detected_cells[targets[detected]] = True
-    model.metrics.detections += int(detected.sum())
-    for t in np.flatnonzero(detected):
-        i = int(targets[t])
-        g, a_ = ground[t], air[t]
-        pick = model.streams.detect.random() * total[t]
-        if pick >= g and pick < g + a_ and len(airs):
-            strike = airs[int(best_air[t])]
-            if model.streams.detect.random() < strike.spec.p_strike:
+    targets = who[0, :nt]
+    found = np.flatnonzero(detection_draw(hazard[2, :nt], model.streams.detect))
+    model.detected_cells[targets[found]] = True
+    model.metrics.detections += len(found)
+    rng = model.streams.detect
+    for t in found.tolist():
+        i, best_unit, best_air = who[:, t].tolist()
+        ground, air, total = hazard[:, t].tolist()
+        pick = rng.random() * total
+        if pick >= ground and pick < ground + air and len(airs):
+            strike = airs[best_air]
+            if rng.random() < strike.spec.p_strike:
                 engage.air_strike(model, i, strike)
                 continue
-        if best_unit[t] >= 0:
-            j = int(units[best_unit[t]])
-        else:
-            j = nearest_unit_within(model, i, NEAREST_UNIT_PATROLS)
+        j = best_unit if best_unit >= 0 else nearest_unit_within(model, i, NEAREST_UNIT_PATROLS)
         if j >= 0:
             contacts.append((i, j))
     return contacts
 
 
+#: Each model's air table (``air_table``), dropped with the model.
+_AIR_TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def air_table(model) -> tuple[np.ndarray, np.ndarray]:
+    """The air assets' squares (one row (x, y) each) and (radius_km, effort / area,
+    concealment_factor) rows, as ``cell_hazards`` takes them. Built once per model: the assets
+    are placed when the model is built (build.py) and never move or change."""
+    table = _AIR_TABLES.get(model)
+    if table is None:
+        airs = model.air_agents
+        table = _AIR_TABLES[model] = (
+            np.array([(a.x, a.y) for a in airs], np.intp).reshape(-1, 2),
+            np.array([(a.spec.radius_km, a.effort_km2 / a.area_km2, a.spec.concealment_factor)
+                      for a in airs], float).reshape(-1, 3))
+    return table
+
+
 def search_sites(model) -> None:
     """Searching units find and destroy caches and hideouts."""
-    net = model.spec.networks
-    effort = model.units.search_effort_km2(model.step_hours)
-    found = _found(model, model.caches, 1.0 - net.cache_concealment, effort)
+    net, u, nav = model.spec.networks, model.units, model.nav
+    caches, hideouts = model.caches, model.hideouts
+    search_mult, _ = model.plan.intensity()
+    # the ground hazards of both kinds of site at once (they do not change in between)
+    sites = np.empty(len(caches) + len(hideouts), np.intp)
+    hazard = np.empty(len(sites))
+    n_caches, n_hideouts = site_hazards(
+        caches.intact, caches.x, caches.y, float(1.0 - net.cache_concealment), hideouts.intact,
+        hideouts.x, hideouts.y, float(1.0 - net.hideout_concealment), u.strength, u.x, u.y,
+        u.syria, u.patrol_km, u.search_effort_km2(model.step_hours), float(search_mult),
+        nav.km_x, nav.km_y, sites, hazard)
+    found = _found(model, sites[:n_caches], hazard[:n_caches])
     for k in found:
         model.caches.intact[k] = False
         model.caches.destroyed_step[k] = model.steps
@@ -112,7 +137,8 @@ def search_sites(model) -> None:
                          caches=[int(k)], stock=float(model.caches.stock[k]))
         model.cache_agents[k].remove()
     model.metrics.caches_destroyed += len(found)
-    found = _found(model, model.hideouts, 1.0 - net.hideout_concealment, effort)
+    found = _found(model, sites[n_caches:n_caches + n_hideouts],
+                   hazard[n_caches:n_caches + n_hideouts])
     if len(found) == 0:
         return
     c = model.cells
@@ -130,17 +156,12 @@ def search_sites(model) -> None:
     model.metrics.hideouts_destroyed += len(found)
 
 
-def _found(model, sites, exposure: float, effort_km2: np.ndarray) -> np.ndarray:
-    """Indices of intact ``sites`` that searching units find this step (``effort_km2``: the
-    units' search effort, before the phase's intensity)."""
-    u, nav = model.units, model.nav
-    search_mult, _ = model.plan.intensity()
-    intact, h = site_hazards(sites.intact, sites.x, sites.y, float(exposure), u.strength, u.x,
-                             u.y, u.syria, u.patrol_km, effort_km2, float(search_mult),
-                             nav.km_x, nav.km_y)
-    if len(h) == 0:
-        return intact[:0]
-    return intact[detection_draw(h, model.streams.detect)]
+def _found(model, sites: np.ndarray, hazard: np.ndarray) -> np.ndarray:
+    """The ``sites`` (intact, with this step's ``hazard``) that searching units find: one
+    draw each (none if there are none)."""
+    if len(hazard) == 0:
+        return sites
+    return sites[detection_draw(hazard, model.streams.detect)]
 
 
 def nearest_unit_within(model, i: int, patrol_multiple: float) -> int:

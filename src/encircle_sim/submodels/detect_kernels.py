@@ -113,89 +113,167 @@ def unit_rates(strength, syria, ux, uy, patrol_km, effort_km2, mult_iraq, mult_s
 
 
 @numba.njit(cache=True)
-def ground_hazard(x, y, exposure, ux, uy, patrol_km, rate, km_x, km_y, row):
-    """The hazards from every searcher (``unit_rates``) on a target at (x, y), into ``row``:
-    rate x exposure from a searcher within patrol_km of it, else 0; returns (their numpy sum,
-    the first searcher of the largest, or -1 if none is positive)."""
-    best, best_h = -1, 0.0
-    for k in range(len(rate)):
-        h = 0.0
+def by_row(y, n_rows):
+    """Searchers grouped by the row of their square (a stable counting sort): those on row r
+    are ``order[start[r]:start[r + 1]]``, in their own order."""
+    start = np.zeros(n_rows + 1, np.int64)
+    for k in range(len(y)):
+        if y[k] < 0 or y[k] >= n_rows:
+            raise IndexError("a searcher stands outside the grid's rows")
+        start[y[k] + 1] += 1
+    for r in range(n_rows):
+        start[r + 1] += start[r]
+    order = np.empty(len(y), np.int64)
+    filled = start[:n_rows].copy()
+    for k in range(len(y)):
+        order[filled[y[k]]] = k
+        filled[y[k]] += 1
+    return start, order
+
+
+@numba.njit(cache=True)
+def rows_within(reach_km, km_y, n_rows):
+    """How many rows away a square may lie and still be within ``reach_km``: the largest d
+    (at most n_rows) with d km_y <= reach_km. Farther rows are farther than reach_km along y
+    alone (``within_km``'s first test, the same float product), so nothing there is within."""
+    d = 0
+    while d < n_rows and (d + 1) * km_y <= reach_km:
+        d += 1
+    return d
+
+
+@numba.njit(cache=True)
+def ground_hazard(x, y, exposure, ux, uy, patrol_km, rate, start, order, span, km_x, km_y,
+                  row, near):
+    """The hazards from every searcher (``unit_rates``) on a target at (x, y): rate x exposure
+    from a searcher within patrol_km of it, else 0; returns (their numpy sum, the first searcher
+    of the largest, or -1 if none is positive).
+
+    Only the searchers on rows within ``span`` of y (``by_row``, ``rows_within``) can be within
+    reach; the others add exact zeros. The sum is numpy's pairwise sum of the whole row of
+    hazards (``row``: zeros on entry and on return; ``near``: scratch), taken only if three or
+    more are within reach: with fewer, every other term is +0, which leaves any partial sum
+    unchanged, so the sum is 0, the one hazard, or the two added."""
+    best, best_h, n_near = -1, 0.0, 0
+    lo, hi = max(y - span, 0), min(y + span + 1, len(start) - 1)
+    for p in range(start[lo], start[hi]):
+        k = order[p]
         if within_km(x, y, ux[k], uy[k], km_x, km_y, patrol_km[k]):
             h = rate[k] * exposure
-        row[k] = h
-        if h > best_h:
-            best, best_h = k, h
-    return 0.0 + pairwise_sum(row, 0, len(rate)), best
+            row[k] = h
+            near[n_near] = k
+            n_near += 1
+            if h > best_h or (h == best_h and h > 0.0 and k < best):
+                best, best_h = k, h
+    if n_near == 0:
+        return 0.0, best
+    if n_near == 1:
+        total = row[near[0]]
+    elif n_near == 2:
+        total = row[near[0]] + row[near[1]]
+    else:
+        total = pairwise_sum(row, 0, len(row))
+    for q in range(n_near):
+        row[near[q]] = 0.0
+    return 0.0 + total, best
+
+
+@numba.njit(cache=True)
+def searchers(strength, syria, ux, uy, patrol_km, effort_km2, mult_iraq, mult_syria, km_y,
+              n_rows):
+    """The searchers of ``unit_rates`` with their rows (``by_row``) and the rows a target may
+    lie from a searcher and still be within the largest patrol radius (``rows_within``)."""
+    units, x, y, patrol, rate = unit_rates(strength, syria, ux, uy, patrol_km, effort_km2,
+                                           mult_iraq, mult_syria)
+    start, order = by_row(y, n_rows)
+    span = rows_within(patrol.max(), km_y, n_rows) if len(units) else 0
+    return units, x, y, patrol, rate, start, order, span
 
 
 @numba.njit(cache=True)
 def cell_hazards(n, cx, cy, moved, theatre, state, town, exposed, concealment, hideout_at,
                  town_xy, hideout_concealment, blend_concealment, spread_km, moving_share,
-                 strength, ux, uy, syria, patrol_km, effort_km2, search_mult, air_x, air_y,
-                 air_radius_km, air_rate, air_factor, km_x, km_y):
+                 strength, ux, uy, syria, patrol_km, effort_km2, search_mult, air_xy, air,
+                 km_x, km_y, hazard, who):
     """This step's detection hazards of the cells searched for (active, not attacking: state <
     ATTACKING among the first ``n``).
 
     For each such cell, with (terrain, cover) its ``cover_of``: ground exposure (1 - terrain)
     (1 - cover); the ground hazard summed over living units (``ground_hazard``, effort x the
-    phase's search_mult for Iraqi units); the air hazard, summed over assets, air_rate x (1 -
-    terrain x air_factor x (moving_share if it moved)) x (1 - cover) within air_radius_km of the
-    asset; the total ground + air + exposed.
+    phase's search_mult for Iraqi units); the air hazard, summed over the assets a (their
+    squares ``air_xy[a]``, ``air[a]`` = (radius_km, rate, factor)), rate x (1 - terrain x
+    factor x (moving_share if it moved)) x (1 - cover) within radius_km of the asset; the total
+    ground + air + exposed.
 
-    Returns (targets, ground, air, total, units, best_unit, best_air): best_unit indexes
-    ``units`` (the living units; -1: no positive ground hazard), best_air the asset with the
-    largest air hazard (the first of equals).
+    Into column t of ``hazard`` (rows ground, air, total) and of ``who`` (rows the cell, the
+    unit with the largest ground hazard, -1 if none is positive, and the asset with the largest
+    air hazard, the first of equals), for the t-th cell searched for; returns how many there
+    are (the outputs need at least ``n`` columns).
     """
     targets = np.flatnonzero(state[:n] < ATTACKING)
     nt = len(targets)
     terrain, cover = np.empty(nt), np.empty(nt)
     cover_of(targets, cx, cy, moved, theatre, state, town, concealment, hideout_at, town_xy,
              km_x, km_y, hideout_concealment, blend_concealment, spread_km, terrain, cover)
-    units, sx, sy, sp, rate = unit_rates(strength, syria, ux, uy, patrol_km, effort_km2,
-                                         search_mult, 1.0)
-    na = len(air_x)
-    ground, air, total = np.empty(nt), np.empty(nt), np.empty(nt)
-    best_unit = np.empty(nt, np.intp)
-    best_air = np.zeros(nt, np.intp)
-    row = np.empty(len(units))
+    units, sx, sy, sp, rate, start, order, span = searchers(
+        strength, syria, ux, uy, patrol_km, effort_km2, search_mult, 1.0, km_y, len(km_x))
+    na = len(air_xy)
+    row, near = np.zeros(len(units)), np.empty(len(units), np.int64)
     row_air = np.empty(na)
     for t in range(nt):
         i = targets[t]
         x, y = cx[i], cy[i]
         exposure = (1.0 - terrain[t]) * (1.0 - cover[t])
-        ground[t], best_unit[t] = ground_hazard(x, y, exposure, sx, sy, sp, rate, km_x, km_y,
-                                                row)
+        ground, best = ground_hazard(x, y, exposure, sx, sy, sp, rate, start, order, span,
+                                     km_x, km_y, row, near)
         share = moving_share if moved[i] else 1.0
+        best_air = 0
         for a in range(na):
             h = 0.0
-            if within_km(x, y, air_x[a], air_y[a], km_x, km_y, air_radius_km[a]):
-                seen = terrain[t] * air_factor[a] * share
-                h = air_rate[a] * ((1.0 - seen) * (1.0 - cover[t]))
+            if within_km(x, y, air_xy[a, 0], air_xy[a, 1], km_x, km_y, air[a, 0]):
+                seen = terrain[t] * air[a, 2] * share
+                h = air[a, 1] * ((1.0 - seen) * (1.0 - cover[t]))
             row_air[a] = h
-            if h > row_air[best_air[t]]:
-                best_air[t] = a
-        air[t] = 0.0 + pairwise_sum(row_air, 0, na)
-        total[t] = ground[t] + air[t] + exposed[i]
-    return targets, ground, air, total, units, best_unit, best_air
+            if h > row_air[best_air]:
+                best_air = a
+        air_h = 0.0 + pairwise_sum(row_air, 0, na)
+        hazard[0, t], hazard[1, t], hazard[2, t] = ground, air_h, ground + air_h + exposed[i]
+        who[0, t], who[1, t], who[2, t] = i, units[best] if best >= 0 else -1, best_air
+    return nt
 
 
 @numba.njit(cache=True)
-def site_hazards(intact, sx, sy, exposure, strength, ux, uy, syria, patrol_km, effort_km2,
-                 search_mult, km_x, km_y):
-    """(intact sites, their ground hazard this step): for each intact site the hazards from
-    every living unit (``ground_hazard``, effort x search_mult for every unit) summed; the
-    hazards are empty if no unit lives."""
-    sites = np.flatnonzero(intact)
-    units, px, py, patrol, rate = unit_rates(strength, syria, ux, uy, patrol_km, effort_km2,
-                                             search_mult, search_mult)
+def site_hazards(a_intact, a_x, a_y, a_exposure, b_intact, b_x, b_y, b_exposure, strength, ux,
+                 uy, syria, patrol_km, effort_km2, search_mult, km_x, km_y, sites, hazard):
+    """The ground hazards this step of two kinds of sites, A and B (caches and hideouts), in
+    one call: for each intact site the hazards from every living unit (``ground_hazard``,
+    effort x search_mult for every unit, x the kind's exposure) summed.
+
+    Into ``sites`` (the intact sites' indices) and ``hazard``: A's intact sites, then B's;
+    returns (how many of A, how many of B), (0, 0) if no unit lives (the outputs need
+    len(a_intact) + len(b_intact) entries).
+    """
+    units, px, py, patrol, rate, start, order, span = searchers(
+        strength, syria, ux, uy, patrol_km, effort_km2, search_mult, search_mult, km_y,
+        len(km_x))
     if len(units) == 0:
-        return sites, np.empty(0)
-    h = np.empty(len(sites))
-    row = np.empty(len(units))
-    for s in range(len(sites)):
-        k = sites[s]
-        h[s], _ = ground_hazard(sx[k], sy[k], exposure, px, py, patrol, rate, km_x, km_y, row)
-    return sites, h
+        return 0, 0
+    row, near = np.zeros(len(units)), np.empty(len(units), np.int64)
+    out = 0
+    for k in range(len(a_intact)):
+        if a_intact[k]:
+            sites[out] = k
+            hazard[out], _ = ground_hazard(a_x[k], a_y[k], a_exposure, px, py, patrol, rate,
+                                           start, order, span, km_x, km_y, row, near)
+            out += 1
+    n_a = out
+    for k in range(len(b_intact)):
+        if b_intact[k]:
+            sites[out] = k
+            hazard[out], _ = ground_hazard(b_x[k], b_y[k], b_exposure, px, py, patrol, rate,
+                                           start, order, span, km_x, km_y, row, near)
+            out += 1
+    return n_a, out - n_a
 
 
 @numba.njit(cache=True)
