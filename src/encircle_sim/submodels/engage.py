@@ -104,8 +104,10 @@ def fight_contacts(model, pairs: list[tuple[int, int]], *, kind: str, fire_mult:
         civ = [model.streams.engage.poisson(v) for v in mean.tolist()]
     else:
         civ = model.streams.engage.poisson(mean).tolist()
-    model.metrics.civilian_casualties += sum(civ)
-    model.metrics.count_collateral(civ, c.theatre[ci])
+    harmed = sum(civ)
+    if harmed:  # (most contacts harm no one)
+        model.metrics.civilian_casualties += harmed
+        model.metrics.count_collateral(civ, c.theatre[ci])
     model.metrics.engagements += n
     c.replan[ci] = True
     mark_contact(model, ci)
@@ -133,6 +135,8 @@ def fight_contacts(model, pairs: list[tuple[int, int]], *, kind: str, fire_mult:
 
 def mark_contact(model, cells: np.ndarray) -> None:
     """A contact with Iraqi-theatre cells in the current phase's own ground breaks its quiet."""
+    if model.last_contact_day == model.day:  # already broken this step
+        return
     c = model.cells
     iraq = cells[c.theatre[cells] == Theatre.IRAQ]
     if len(iraq) and model.plan.in_phase_ground(c.x[iraq], c.y[iraq]).any():
