@@ -138,9 +138,10 @@ def mark_contact(model, cells: np.ndarray) -> None:
     if model.last_contact_day == model.day:  # already broken this step
         return
     c = model.cells
-    iraq = cells[c.theatre[cells] == Theatre.IRAQ]
-    if len(iraq) and model.plan.in_phase_ground(c.x[iraq], c.y[iraq]).any():
-        model.last_contact_day = model.day
+    for i in cells.tolist():  # a batch has a few cells: one square at a time costs less
+        if c.theatre[i] == Theatre.IRAQ and model.plan.in_phase_ground(c.x[i], c.y[i]):
+            model.last_contact_day = model.day
+            return
 
 
 def air_strike(model, i: int, air) -> None:
