@@ -22,7 +22,7 @@ from encircle_sim.navigation import Navigator
 from encircle_sim.networks import CommNetwork, components
 from encircle_sim.networks_kernels import component_labels, connected_cells
 from encircle_sim.state import CellState, Theatre
-from encircle_sim.submodels.networks_kernels import cell_flags, resupply_kernel, use_supply
+from encircle_sim.submodels.networks_kernels import cell_flags, share_stock, use_supply
 
 NX, NY = 30, 24
 
@@ -50,7 +50,7 @@ def reference_resupply(intact, stock, supply, full, dist_km, reach_km):
 
 @given(st.integers(0, 2**32 - 1), st.integers(1, 30), st.integers(1, 8))
 @settings(max_examples=200, deadline=None)
-def test_resupply_is_the_rule(seed, n_cells, n_caches):
+def test_sharing_a_short_stock_is_the_rule(seed, n_cells, n_caches):
     rng = np.random.default_rng(seed)
     dist = rng.integers(0, 8, (n_cells, n_caches)) * 5.0     # ties and exact reach are common
     intact = rng.random(n_caches) < 0.8
@@ -59,9 +59,12 @@ def test_resupply_is_the_rule(seed, n_cells, n_caches):
     supply = rng.uniform(0, 30, n_cells)
     stock0, ref_stock = stock.copy(), stock.copy()
     ref = reference_resupply(intact, ref_stock, supply, full, dist, 20.0)
+    # the kernel is told each cell's nearest usable cache and whether it is within reach
+    d = np.where((intact & (stock > 0))[None, :], dist, np.inf)
+    nearest = np.argmin(d, axis=1)
+    within = d[np.arange(n_cells), nearest] <= 20.0
     mine = supply.copy()
-    usable = intact & (stock > 0)
-    resupply_kernel(mine, full, dist, usable, stock, 20.0)
+    share_stock(mine, full, nearest, within, stock)
     np.testing.assert_array_equal(mine, ref)
     np.testing.assert_array_equal(stock, ref_stock)
     # invariants: what the caches gave the cells got; no stock below 0; nobody past full

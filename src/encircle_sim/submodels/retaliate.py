@@ -41,6 +41,8 @@ from encircle_sim.agents import new_cell_agent
 from encircle_sim.state import CellState, Theatre
 from encircle_sim.submodels import engage, move
 from encircle_sim.submodels.retaliate_kernels import (
+    GOAL_X,
+    GOAL_Y,
     active_sleepers,
     attackers,
     flee_goals,
@@ -58,6 +60,15 @@ FLEE_CANDIDATES = 6
 ATTACK_EXPOSURE = 1.0
 #: A cell joining the sleepers links to this many of the nearest ones.
 JOINER_LINKS = 2
+
+
+def disc_draws(rng: np.random.Generator, size: tuple[int, int]
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``Navigator.random_points_in_disc``'s draws for ``size`` points: the radii's uniforms,
+    then the angles (their cos and sin), for ``flee_goals`` to place the points."""
+    u_radius = rng.random(size)
+    angle = rng.random(size) * 2 * np.pi
+    return u_radius, np.cos(angle), np.sin(angle)
 
 
 def register_calls(model, callers: np.ndarray) -> None:
@@ -140,24 +151,24 @@ def step(model, threat: np.ndarray) -> None:
     """Move the Syrian cells and draw their attacks for this step."""
     sc, c, u, nav = model.spec, model.cells, model.units, model.nav
     ret, ins, rng = sc.retaliation, sc.insurgents, model.streams.retaliate
-    syr = active_sleepers(c.state, c.theatre, c.n)
-    if len(syr) == 0 or len(model.town_xy) == 0:
+    if len(model.town_xy) == 0:
         return
     km_x_between, km_y = nav.km_x_between, nav.km_y
     budget_km = ins.speed_kmh * ins.move_hours_per_day * model.dt_days
     # joiners travel to their town; sleepers under threat relocate around it
-    tx, ty, goal_x, goal_y, far, flee, budget = sleeper_goals(
-        syr, c.x, c.y, c.town, model.town_xy, threat, ret.spread_km, ins.flee_threat, budget_km,
-        km_x_between, km_y)
-    fleeing = flee.nonzero()[0]
-    if len(fleeing):
-        cx, cy = nav.random_points_in_disc(tx[fleeing, None], ty[fleeing, None], ret.spread_km,
-                                           rng, (len(fleeing), FLEE_CANDIDATES))
-        flee_goals(fleeing, cx, cy, threat, model.concealment, goal_x, goal_y)
-    moving = far | flee
-    nx_, ny_, _ = move.advance(model, c, syr, goal_x, goal_y, budget)
-    near_town, n_near = settle(syr, nx_, ny_, tx, ty, far, moving, ret.spread_km, c.x, c.y,
-                               c.moved, c.state, km_x_between, km_y)
+    syr, plan, budget, n_flee = sleeper_goals(
+        c.state, c.theatre, c.n, c.x, c.y, c.town, model.town_xy, threat, ret.spread_km,
+        ins.flee_threat, budget_km, km_x_between, km_y)
+    if len(syr) == 0:
+        return
+    if n_flee:
+        # nav.random_points_in_disc's draws (radii, then angles) and its sin/cos in numpy; the
+        # rest of its arithmetic, and the choice among the candidates, compiled
+        flee_goals(plan, *disc_draws(rng, (int(n_flee), FLEE_CANDIDATES)), ret.spread_km,
+                   nav.km_x, km_y, *nav.snap_index(), threat, model.concealment)
+    nx_, ny_, _ = move.advance(model, c, syr, plan[GOAL_X], plan[GOAL_Y], budget)
+    n_near = settle(syr, nx_, ny_, plan, ret.spread_km, c.x, c.y, c.moved, c.state,
+                    km_x_between, km_y)
 
     if not ret.enabled:
         return
@@ -172,7 +183,7 @@ def step(model, threat: np.ndarray) -> None:
     # the rate takes two values (called or not): the per-step probability of each
     rate = ret.base_rate_per_day * (1.0 + ret.pressure_gain * pressure) * np.array(
         [1.0, 1.0 + ret.call_boost]) + model.excitation / max(n_near, 1)
-    attack = attackers(syr, near_town, c.called_until, model.steps, rng.random(len(syr)),
+    attack = attackers(syr, plan, c.called_until, model.steps, rng.random(len(syr)),
                        -np.expm1(-rate * model.dt_days))
     model.excitation += len(attack) * ret.excitation / ret.excitation_days
     sdf = np.flatnonzero(u.alive & u.syria) if len(attack) else None
