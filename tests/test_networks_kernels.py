@@ -220,3 +220,36 @@ def test_cell_flags_are_padded_to_the_table():
     active, taken = cell_flags(state, 5, 8)
     assert active.tolist() == [True, True, False, False, False, False, False, False]
     assert taken.tolist() == [False, False, True, True, False, False, False, False]
+
+
+def reference_add_edges(net, a, b):
+    """``CommNetwork.add_edges`` as it was (on a copy of the network's edge lists)."""
+    a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
+    keep = a != b
+    a, b = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
+    pairs = np.unique(np.column_stack([a, b]), axis=0) if len(a) else np.zeros((0, 2), np.int64)
+    if len(net.a):
+        old = set(zip(net.a.tolist(), net.b.tolist(), strict=True))
+        pairs = np.array([p for p in pairs.tolist() if tuple(p) not in old],
+                         np.int64).reshape(-1, 2)
+    net.a = np.concatenate([net.a, pairs[:, 0]])
+    net.b = np.concatenate([net.b, pairs[:, 1]])
+    net.alive = np.concatenate([net.alive, np.ones(len(pairs), bool)])
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(1, 40), st.lists(st.integers(0, 30), max_size=5))
+@settings(max_examples=150, deadline=None)
+def test_links_are_added_once_each_in_the_order_of_the_rule(seed, n, batches):
+    rng = np.random.default_rng(seed)
+    net, ref = CommNetwork(n), SimpleNamespace(a=np.zeros(0, np.int64), b=np.zeros(0, np.int64),
+                                                alive=np.zeros(0, bool))
+    for m in batches:
+        a, b = rng.integers(0, n, m), rng.integers(0, n, m)     # loops and repeats come up
+        net.add_edges(a, b)
+        reference_add_edges(ref, a, b)
+        for name in ("a", "b", "alive"):
+            np.testing.assert_array_equal(getattr(net, name), getattr(ref, name), err_msg=name)
+            assert getattr(net, name).dtype == getattr(ref, name).dtype
+        # invariants: no loops, each pair once, the smaller cell first
+        assert (net.a < net.b).all()
+        assert len(set(zip(net.a.tolist(), net.b.tolist()))) == len(net.a)

@@ -32,6 +32,7 @@ from encircle_sim.submodels.retaliate_kernels import (
     active_sleepers,
     attackers,
     flee_goals,
+    nearest_sleepers,
     nearest_within,
     settle,
     sleeper_goals,
@@ -254,3 +255,15 @@ def test_the_sleepers_are_the_active_cells_of_the_syrian_theatre(rows, spare):
         cells.state[i], cells.theatre[i] = state, theatre
     np.testing.assert_array_equal(active_sleepers(cells.state, cells.theatre, cells.n),
                                   cells.active_in(Theatre.SYRIA))
+
+
+@given(theatres(), st.integers(0, 4))
+@settings(max_examples=150, deadline=None)
+def test_a_joiner_links_to_the_first_nearest_sleepers(t, k):
+    # the joiner: a sleeper itself or any other cell of the table
+    j = int(t.rng.integers(0, t.n))
+    got = nearest_sleepers(t.state, t.theatre, t.n, t.x, t.y, j, k, t.kxb, t.ky)
+    # the reference: retaliate._link_to_sleepers's numpy expression
+    sleepers = t.syr[t.syr != j]
+    ds = distance_km(t.kxb, t.ky, t.x[sleepers], t.y[sleepers], t.x[j], t.y[j])
+    np.testing.assert_array_equal(got, sleepers[np.argsort(ds, kind="stable")[:k]])

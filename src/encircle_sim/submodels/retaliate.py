@@ -46,6 +46,7 @@ from encircle_sim.submodels.retaliate_kernels import (
     active_sleepers,
     attackers,
     flee_goals,
+    nearest_sleepers,
     nearest_within,
     settle,
     sleeper_goals,
@@ -56,6 +57,8 @@ from encircle_sim.submodels.retaliate_kernels import (
 CALL_PRESSURE_RISE = 0.25
 #: Random squares around its town a threatened sleeper compares before moving.
 FLEE_CANDIDATES = 6
+#: 2 pi, as ``Navigator.random_points_in_disc`` turns a uniform into an angle.
+TWO_PI = 2 * np.pi
 #: Exposure added to a cell that has just attacked.
 ATTACK_EXPOSURE = 1.0
 #: A cell joining the sleepers links to this many of the nearest ones.
@@ -67,7 +70,7 @@ def disc_draws(rng: np.random.Generator, size: tuple[int, int]
     """``Navigator.random_points_in_disc``'s draws for ``size`` points: the radii's uniforms,
     then the angles (their cos and sin), for ``flee_goals`` to place the points."""
     u_radius = rng.random(size)
-    angle = rng.random(size) * 2 * np.pi
+    angle = rng.random(size) * TWO_PI      # u x 2 is exact: the same as u x 2 x pi
     return u_radius, np.cos(angle), np.sin(angle)
 
 
@@ -106,12 +109,10 @@ def join_syria(model, i: int) -> None:
 
 
 def _link_to_sleepers(model, j: int) -> None:
-    c = model.cells
-    sleepers = active_sleepers(c.state, c.theatre, c.n)
-    sleepers = sleepers[sleepers != j]
-    if len(sleepers):
-        ds = model.nav.distance_km(c.x[sleepers], c.y[sleepers], c.x[j], c.y[j])
-        near = sleepers[np.argsort(ds, kind="stable")[:JOINER_LINKS]]
+    c, nav = model.cells, model.nav
+    near = nearest_sleepers(c.state, c.theatre, c.n, c.x, c.y, j, JOINER_LINKS,
+                            nav.km_x_between, nav.km_y)
+    if len(near):
         model.network.add_edges(np.full(len(near), j), near)
 
 
@@ -180,11 +181,13 @@ def step(model, threat: np.ndarray) -> None:
     if sc.theatres.coupled:
         pressure = max(pressure, model.pressure)
     model.excitation *= np.exp(-model.dt_days / ret.excitation_days)
-    # the rate takes two values (called or not): the per-step probability of each
-    rate = ret.base_rate_per_day * (1.0 + ret.pressure_gain * pressure) * np.array(
-        [1.0, 1.0 + ret.call_boost]) + model.excitation / max(n_near, 1)
-    attack = attackers(syr, plan, c.called_until, model.steps, rng.random(len(syr)),
-                       -np.expm1(-rate * model.dt_days))
+    # the rate takes two values (called or not): the per-step probability of each (the rates
+    # as float64 scalars, then numpy's expm1 on the pair)
+    base = ret.base_rate_per_day * (1.0 + ret.pressure_gain * pressure)
+    share = model.excitation / max(n_near, 1)
+    rate = (base + share, base * (1.0 + ret.call_boost) + share)
+    p_attack = -np.expm1([-rate[0] * model.dt_days, -rate[1] * model.dt_days])
+    attack = attackers(syr, plan, c.called_until, model.steps, rng.random(len(syr)), p_attack)
     model.excitation += len(attack) * ret.excitation / ret.excitation_days
     sdf = np.flatnonzero(u.alive & u.syria) if len(attack) else None
     raids = []

@@ -152,3 +152,26 @@ def nearest_within(ux, uy, units, x, y, reach_km, km_x_between, km_y):
         if d <= reach_km and (best < 0 or d < d_best):
             best, d_best = u, d
     return best
+
+
+@numba.njit(cache=True)
+def nearest_sleepers(state, theatre, n, x, y, j, k, km_x_between, km_y):
+    """The k sleepers (``active_sleepers``) other than cell j nearest it, nearest first (the
+    first of equals: a stable sort of the distances)."""
+    syr = active_sleepers(state, theatre, n)
+    near = np.empty(min(k, len(syr)), np.intp)
+    d_near = np.empty(len(near))
+    m = 0
+    for i in syr:
+        if i == j:
+            continue
+        d = square_km(x[i], y[i], x[j], y[j], km_x_between, km_y)
+        p = m
+        while p > 0 and d_near[p - 1] > d:
+            p -= 1
+        if p < len(near):
+            for q in range(min(m, len(near) - 1), p, -1):
+                near[q], d_near[q] = near[q - 1], d_near[q - 1]
+            near[p], d_near[p] = i, d
+            m = min(m + 1, len(near))
+    return near[:m]
