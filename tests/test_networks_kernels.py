@@ -252,4 +252,4 @@ def test_links_are_added_once_each_in_the_order_of_the_rule(seed, n, batches):
             assert getattr(net, name).dtype == getattr(ref, name).dtype
         # invariants: no loops, each pair once, the smaller cell first
         assert (net.a < net.b).all()
-        assert len(set(zip(net.a.tolist(), net.b.tolist()))) == len(net.a)
+        assert len(set(zip(net.a.tolist(), net.b.tolist(), strict=True))) == len(net.a)
