@@ -12,6 +12,7 @@ topped up past its full level.
 
 from __future__ import annotations
 
+from copy import deepcopy
 from types import SimpleNamespace
 
 import numpy as np
@@ -22,7 +23,8 @@ from encircle_sim.navigation import Navigator
 from encircle_sim.networks import CommNetwork, components
 from encircle_sim.networks_kernels import component_labels, connected_cells
 from encircle_sim.state import CellState, Theatre
-from encircle_sim.submodels.networks_kernels import cell_flags, share_stock, use_supply
+from encircle_sim.submodels.networks import ACTIVE_STATES, TAKEN_STATES
+from encircle_sim.submodels.networks_kernels import desert, share_stock, use_supply
 
 NX, NY = 30, 24
 
@@ -188,38 +190,61 @@ def reference_update(net, active, taken, hubs):
     return cut_now, comp, holds_hub[comp] & active
 
 
-@given(st.integers(0, 2**32 - 1), st.integers(2, 50), st.integers(0, 3))
+@given(st.integers(0, 2**32 - 1), st.integers(2, 50), st.integers(0, 3), st.integers(0, 4))
 @settings(max_examples=150, deadline=None)
-def test_links_cut_components_and_connectivity_are_the_rule(seed, n, steps):
+def test_links_cut_components_and_connectivity_are_the_rule(seed, n, steps, spare):
     rng = np.random.default_rng(seed)
-    net = CommNetwork(n)
-    m = int(rng.integers(0, 3 * n))
-    net.add_edges(rng.integers(0, n, m), rng.integers(0, n, m))
-    hubs = rng.random(n) < 0.2
-    state = np.zeros(n, np.int8)
+    capacity = n + spare            # rows past n are not in the table (not active)
+    net = CommNetwork(capacity)
+    m = int(rng.integers(0, 3 * capacity))
+    net.add_edges(rng.integers(0, capacity, m), rng.integers(0, capacity, m))
+    hubs = rng.random(capacity) < 0.2
+    state = np.zeros(capacity, np.int8)
     for _ in range(steps + 1):
         ref = SimpleNamespace(a=net.a.copy(), b=net.b.copy(), alive=net.alive.copy())
-        active, taken = cell_flags(state, n, n)
-        np.testing.assert_array_equal(active, state <= CellState.ATTACKING)
-        np.testing.assert_array_equal(
-            taken, (state == CellState.NEUTRALISED) | (state == CellState.CAPTURED))
+        # the cells' flags: active (in the table, state <= ATTACKING), taken by the forces
+        active = np.zeros(capacity, bool)
+        active[:n] = state[:n] <= CellState.ATTACKING
+        taken = np.zeros(capacity, bool)
+        taken[:n] = (state[:n] == CellState.NEUTRALISED) | (state[:n] == CellState.CAPTURED)
         cut_ref, comp_ref, conn_ref = reference_update(ref, active, taken, hubs)
-        cut = net.update(active, taken, hubs)
+        # the network's two doors: the flags given, or read from the states
+        twin = deepcopy(net)
+        assert twin.update(active, taken, hubs) == cut_ref
+        cut = net.update_states(state, n, hubs, ACTIVE_STATES, TAKEN_STATES)
         assert cut == cut_ref
+        for name in ("alive", "component", "connected"):
+            np.testing.assert_array_equal(getattr(twin, name), getattr(net, name))
         np.testing.assert_array_equal(net.alive, ref.alive)
         np.testing.assert_array_equal(net.component, comp_ref)
         np.testing.assert_array_equal(net.connected, conn_ref)
         # some cells leave the campaign: killed, captured, escaped
-        gone = rng.random(n) < 0.2
+        gone = rng.random(capacity) < 0.2
         state[gone & (state <= CellState.ATTACKING)] = rng.choice([4, 5, 6], int(
             (gone & (state <= CellState.ATTACKING)).sum()))
 
 
-def test_cell_flags_are_padded_to_the_table():
-    state = np.array([0, 3, 4, 5, 6, 1], np.int8)
-    active, taken = cell_flags(state, 5, 8)
-    assert active.tolist() == [True, True, False, False, False, False, False, False]
-    assert taken.tolist() == [False, False, True, True, False, False, False, False]
+def test_the_state_tables_say_which_cells_are_active_and_which_were_taken():
+    assert [bool(ACTIVE_STATES[s]) for s in CellState] == [
+        s in (CellState.HIDDEN, CellState.MOVING, CellState.SLIPPING, CellState.ATTACKING)
+        for s in CellState]
+    assert [bool(TAKEN_STATES[s]) for s in CellState] == [
+        s in (CellState.NEUTRALISED, CellState.CAPTURED) for s in CellState]
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(0, 30))
+@settings(max_examples=100, deadline=None)
+def test_deserters_leave_and_cells_left_with_none_are_listed(seed, n_out):
+    rng = np.random.default_rng(seed)
+    fighters = rng.integers(0, 6, n_out + 10)
+    out = np.sort(rng.choice(n_out + 10, n_out, replace=False))
+    lost = rng.binomial(fighters[out], 0.5)
+    ref = fighters.copy()
+    # the reference: networks.step's numpy expressions
+    ref[out] -= lost
+    gone = desert(fighters, out, lost)
+    np.testing.assert_array_equal(fighters, ref)
+    np.testing.assert_array_equal(gone, out[ref[out] <= 0])
 
 
 def reference_add_edges(net, a, b):

@@ -19,7 +19,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from encircle_sim.networks_kernels import component_labels, connected_cells, drop_links
+from encircle_sim.networks_kernels import (
+    component_labels,
+    connected_cells,
+    drop_links,
+    update_by_state,
+)
 
 
 def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -89,6 +94,19 @@ class CommNetwork:
             self._stale = False
         # a component's label is one of its nodes: cells whose component holds an active hub
         self.connected = connected_cells(self.component, hubs, active)
+        return cut_now
+
+    def update_states(self, state: np.ndarray, n: int, hubs: np.ndarray,
+                      active_of: np.ndarray, taken_of: np.ndarray) -> int:
+        """``update`` with the flags read from the cells' states, in one compiled call
+        (``networks_kernels.update_by_state``): ``state`` of the first ``n`` cells (those in the
+        table), ``hubs`` padded to the table's capacity; a cell in state s is active if
+        ``active_of[s]``, taken by the forces if ``taken_of[s]``."""
+        cut_now, self.component, self.connected = update_by_state(
+            self.a, self.b, self.alive, state, n, active_of, taken_of, hubs, self.component,
+            self._stale)
+        self._stale = False
+        self.cut += cut_now
         return cut_now
 
     def links_of(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,5 +1,4 @@
-"""Compiled pieces of ``networks.step`` (numba): a step's supply bookkeeping and the cells'
-flags for the courier graph.
+"""Compiled pieces of ``networks.step`` (numba): a step's supply bookkeeping and desertion.
 
 The rule is stated in ``networks.py`` and ``submodels/networks.py``; these kernels carry it out
 cell by cell instead of over whole arrays, with numpy's float64 operations in the same order
@@ -16,8 +15,6 @@ import numpy as np
 from encircle_sim.state import CellState, Theatre
 
 ATTACKING = np.int8(CellState.ATTACKING)
-NEUTRALISED = np.int8(CellState.NEUTRALISED)
-CAPTURED = np.int8(CellState.CAPTURED)
 IRAQ = np.int8(Theatre.IRAQ)
 SYRIA = np.int8(Theatre.SYRIA)
 
@@ -129,12 +126,15 @@ def use_supply(n, state, theatre, supply, fighters0, x, y, cache_x, cache_y, cac
 
 
 @numba.njit(cache=True)
-def cell_flags(state, n, capacity):
-    """Per cell, padded to ``capacity``: active (state <= ATTACKING, first n) and taken by the
-    forces (NEUTRALISED or CAPTURED)."""
-    active = np.zeros(capacity, np.bool_)
-    taken = np.zeros(capacity, np.bool_)
-    for i in range(n):
-        active[i] = state[i] <= ATTACKING
-        taken[i] = state[i] == NEUTRALISED or state[i] == CAPTURED
-    return active, taken
+def desert(fighters, out, lost):
+    """Cells ``out`` lose ``lost`` fighters (fighters[out] -= lost, in place). Returns those of
+    them left with none (fighters <= 0), in the order of ``out``."""
+    gone = np.empty(len(out), np.intp)
+    m = 0
+    for k in range(len(out)):
+        i = out[k]
+        fighters[i] -= lost[k]
+        if fighters[i] <= 0:
+            gone[m] = i
+            m += 1
+    return gone[:m]
