@@ -24,7 +24,12 @@ from encircle_sim.networks import CommNetwork, components
 from encircle_sim.networks_kernels import component_labels, connected_cells
 from encircle_sim.state import CellState, Theatre
 from encircle_sim.submodels.networks import ACTIVE_STATES, TAKEN_STATES
-from encircle_sim.submodels.networks_kernels import desert, share_stock, use_supply
+from encircle_sim.submodels.networks_kernels import (
+    capture_partners,
+    desert,
+    share_stock,
+    use_supply,
+)
 
 NX, NY = 30, 24
 
@@ -278,3 +283,22 @@ def test_links_are_added_once_each_in_the_order_of_the_rule(seed, n, batches):
         # invariants: no loops, each pair once, the smaller cell first
         assert (net.a < net.b).all()
         assert len(set(zip(net.a.tolist(), net.b.tolist(), strict=True))) == len(net.a)
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(2, 40), st.integers(0, 5))
+@settings(max_examples=150, deadline=None)
+def test_the_partners_a_capture_gives_away_are_the_rule(seed, n, n_captured):
+    rng = np.random.default_rng(seed)
+    net = CommNetwork(n)
+    m = int(rng.integers(0, 3 * n))
+    net.add_edges(rng.integers(0, n, m), rng.integers(0, n, m))
+    net.alive &= rng.random(len(net.alive)) < 0.8
+    state = rng.choice([0, 1, 2, 3, 4, 5, 6], n).astype(np.int8)
+    captured = rng.choice(n, n_captured).tolist()        # repeats come up
+    # the reference: networks.step's numpy expressions
+    a, b = net.links_of(np.array(captured, int))
+    ref = np.unique(np.concatenate([a, b]))
+    ref = ref[~np.isin(ref, captured)]
+    ref = ref[state[ref] <= CellState.ATTACKING]
+    got = capture_partners(np.array(captured, np.intp), net.a, net.b, net.alive, state)
+    np.testing.assert_array_equal(got, ref)

@@ -34,6 +34,7 @@ from encircle_sim.submodels.retaliate_kernels import (
     flee_goals,
     nearest_sleepers,
     nearest_within,
+    reach_sleepers,
     settle,
     sleeper_goals,
 )
@@ -267,3 +268,22 @@ def test_a_joiner_links_to_the_first_nearest_sleepers(t, k):
     sleepers = t.syr[t.syr != j]
     ds = distance_km(t.kxb, t.ky, t.x[sleepers], t.y[sleepers], t.x[j], t.y[j])
     np.testing.assert_array_equal(got, sleepers[np.argsort(ds, kind="stable")[:k]])
+
+
+@given(theatres(), st.integers(0, 2**32 - 1))
+@settings(max_examples=150, deadline=None)
+def test_a_call_reaches_the_sleepers_of_the_callers_components(t, seed):
+    rng = np.random.default_rng(seed)
+    cells = len(t.state)
+    component = np.minimum(rng.integers(0, cells, cells), np.arange(cells))   # labels: nodes
+    callers = rng.choice(cells, int(rng.integers(0, 4)))
+    called_until = rng.integers(-1, 12, cells)
+    until = int(rng.integers(0, 12))
+    ref = called_until.copy()
+    # the reference: retaliate.register_calls's numpy expressions
+    comps = np.unique(component[callers])
+    reached = t.syr[np.isin(component[t.syr], comps)]
+    ref[reached] = np.maximum(ref[reached], until)
+    reach_sleepers(callers.astype(np.intp), component, t.state, t.theatre, t.n, called_until,
+                   until)
+    np.testing.assert_array_equal(called_until, ref)

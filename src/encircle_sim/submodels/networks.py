@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from encircle_sim.state import CellState
-from encircle_sim.submodels.networks_kernels import desert, use_supply
+from encircle_sim.submodels.networks_kernels import capture_partners, desert, use_supply
 
 #: Exposure added to a cell that a captured partner gave away.
 INTEL_EXPOSURE = 1.0
@@ -46,10 +46,9 @@ def step(model, captured: list[int]) -> None:
             model.end_cell(int(i), CellState.NEUTRALISED, "dissolved")
     # intelligence from captures, then cut links and recompute connectivity
     if len(captured):
-        a, b = model.network.links_of(np.array(captured, int))
-        partners = np.unique(np.concatenate([a, b]))
-        partners = partners[~np.isin(partners, captured)]
-        partners = partners[c.state[partners] <= CellState.ATTACKING]
+        links = model.network
+        partners = capture_partners(np.array(captured, np.intp), links.a, links.b, links.alive,
+                                    c.state)
         revealed = partners[model.streams.networks.random(len(partners)) < net.capture_intel]
         c.exposed[revealed] += INTEL_EXPOSURE
     model.metrics.links_cut += model.network.update_states(c.state, c.n, c.hub, ACTIVE_STATES,

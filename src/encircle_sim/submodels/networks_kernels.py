@@ -1,4 +1,5 @@
-"""Compiled pieces of ``networks.step`` (numba): a step's supply bookkeeping and desertion.
+"""Compiled pieces of ``networks.step`` (numba): a step's supply bookkeeping, desertion and the
+partners a captured cell can give away.
 
 The rule is stated in ``networks.py`` and ``submodels/networks.py``; these kernels carry it out
 cell by cell instead of over whole arrays, with numpy's float64 operations in the same order
@@ -138,3 +139,24 @@ def desert(fighters, out, lost):
             gone[m] = i
             m += 1
     return gone[:m]
+
+
+@numba.njit(cache=True)
+def capture_partners(captured, a, b, alive, state):
+    """The cells linked (alive links a[e]-b[e]) to any of ``captured``, not captured themselves
+    and still active (state <= ATTACKING), in index order (``np.unique``'s)."""
+    n = len(state)
+    taken = np.zeros(n, np.bool_)
+    for i in captured:
+        taken[i] = True
+    linked = np.zeros(n, np.bool_)
+    for e in range(len(a)):
+        if alive[e] and (taken[a[e]] or taken[b[e]]):
+            linked[a[e]] = linked[b[e]] = True
+    out = np.empty(n, np.intp)
+    m = 0
+    for i in range(n):
+        if linked[i] and not taken[i] and state[i] <= ATTACKING:
+            out[m] = i
+            m += 1
+    return out[:m]

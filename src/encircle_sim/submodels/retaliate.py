@@ -43,11 +43,11 @@ from encircle_sim.submodels import engage, move
 from encircle_sim.submodels.retaliate_kernels import (
     GOAL_X,
     GOAL_Y,
-    active_sleepers,
     attackers,
     flee_goals,
     nearest_sleepers,
     nearest_within,
+    reach_sleepers,
     settle,
     sleeper_goals,
 )
@@ -77,11 +77,9 @@ def disc_draws(rng: np.random.Generator, size: tuple[int, int]
 def register_calls(model, callers: np.ndarray) -> None:
     """Sleepers in the callers' network components are stirred for ``call_days``."""
     c = model.cells
-    comps = np.unique(model.network.component[callers])
-    sleepers = active_sleepers(c.state, c.theatre, c.n)
-    reached = sleepers[np.isin(model.network.component[sleepers], comps)]
     until = model.steps + int(round(model.spec.retaliation.call_days / model.dt_days))
-    c.called_until[reached] = np.maximum(c.called_until[reached], until)
+    reach_sleepers(np.asarray(callers, np.intp), model.network.component, c.state, c.theatre,
+                   c.n, c.called_until, until)
 
 
 def join_syria(model, i: int) -> None:

@@ -44,6 +44,21 @@ STAY, FAR, FLEE = 0, 1, 2
 
 
 @numba.njit(cache=True)
+def reach_sleepers(callers, component, state, theatre, n, called_until, until):
+    """The sleepers (``active_sleepers``) in the network component (labels ``component``) of
+    any of ``callers`` are called until step ``until`` at least: called_until = max(called_until,
+    until), in place."""
+    reached = np.zeros(len(component), np.bool_)
+    for c in callers:
+        reached[component[c]] = True
+    for i in active_sleepers(state, theatre, n):
+        if i >= len(component):
+            raise IndexError("a sleeper is not in the courier graph")
+        if reached[component[i]]:
+            called_until[i] = max(called_until[i], until)
+
+
+@numba.njit(cache=True)
 def sleeper_goals(state, theatre, n, x, y, town, town_xy, threat, spread_km, flee_threat,
                   budget_km, km_x_between, km_y):
     """The sleepers ``syr`` (``active_sleepers``) and their plan for the step, one column each:
