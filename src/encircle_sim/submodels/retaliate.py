@@ -57,8 +57,6 @@ from encircle_sim.submodels.retaliate_kernels import (
 CALL_PRESSURE_RISE = 0.25
 #: Random squares around its town a threatened sleeper compares before moving.
 FLEE_CANDIDATES = 6
-#: 2 pi, as ``Navigator.random_points_in_disc`` turns a uniform into an angle.
-TWO_PI = 2 * np.pi
 #: Exposure added to a cell that has just attacked.
 ATTACK_EXPOSURE = 1.0
 #: A cell joining the sleepers links to this many of the nearest ones.
@@ -70,7 +68,7 @@ def disc_draws(rng: np.random.Generator, size: tuple[int, int]
     """``Navigator.random_points_in_disc``'s draws for ``size`` points: the radii's uniforms,
     then the angles (their cos and sin), for ``flee_goals`` to place the points."""
     u_radius = rng.random(size)
-    angle = rng.random(size) * TWO_PI      # u x 2 is exact: the same as u x 2 x pi
+    angle = rng.random(size) * (2 * np.pi)      # u x 2 is exact: the same as u x 2 x pi
     return u_radius, np.cos(angle), np.sin(angle)
 
 
