@@ -82,27 +82,31 @@ def test_sharing_a_short_stock_is_the_rule(seed, n_cells, n_caches):
 
 @st.composite
 def campaigns(draw):
-    """A cell table (pocket and sleepers, some gone) and caches on a small grid."""
+    """A cell table (pocket and sleepers, some gone) and caches on a small grid; or, tight,
+    on a corner of it with square 5 km squares, where caches at equal distances from a cell and
+    cells exactly at reach (15 km: three squares) are common."""
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     n = draw(st.integers(0, 40))
     n_caches = draw(st.integers(0, 8))
     capacity = n + draw(st.integers(0, 5))
-    km_x = np.round(rng.uniform(4.0, 6.0, NY), 1)
+    tight = draw(st.booleans())
+    km_x = np.full(NY, 5.0) if tight else np.round(rng.uniform(4.0, 6.0, NY), 1)
+    nx, ny = (7, 6) if tight else (NX, NY)
     c = SimpleNamespace(
         state=rng.choice([0, 1, 2, 3, 4, 5, 6], capacity, p=[.4, .1, .1, .1, .1, .1, .1]
                          ).astype(np.int8),
         theatre=rng.integers(0, 2, capacity).astype(np.int8),
         supply=rng.integers(0, 5, capacity) * 0.25,
         fighters0=rng.integers(0, 12, capacity).astype(np.int64),
-        x=rng.integers(0, NX, capacity).astype(np.int32),
-        y=rng.integers(0, NY, capacity).astype(np.int32), n=n, capacity=capacity)
-    caches = SimpleNamespace(x=rng.integers(0, NX, n_caches).astype(np.int32),
-                             y=rng.integers(0, NY, n_caches).astype(np.int32),
+        x=rng.integers(0, nx, capacity).astype(np.int32),
+        y=rng.integers(0, ny, capacity).astype(np.int32), n=n, capacity=capacity)
+    caches = SimpleNamespace(x=rng.integers(0, nx, n_caches).astype(np.int32),
+                             y=rng.integers(0, ny, n_caches).astype(np.int32),
                              intact=rng.random(n_caches) < 0.8,
                              stock=rng.integers(0, 5, n_caches) * 3.0)
     # Navigator.distance_km's tables, its compiled shortcut off (the reference stays numpy's)
     nav = SimpleNamespace(_km_x_between=km_x[np.arange(2 * NY - 1) // 2],
-                          km_y=float(rng.choice([4.0, 5.5])),
+                          km_y=5.0 if tight else float(rng.choice([4.0, 5.5])),
                           _distance_compiled=lambda *args: None)
     return c, caches, nav, float(draw(st.sampled_from([0.25, 0.5, 1.0])))
 
