@@ -15,8 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from encircle_sim import engagement_kernels as kernels
-from encircle_sim.engagement import fight, search_hazards
-from encircle_sim.submodels.engage_kernels import take_losses
+from encircle_sim.engagement import SCALAR_DRAWS, civilian_casualties, fight, search_hazards
+from encircle_sim.state import CellState
+from encircle_sim.submodels.engage_kernels import collateral_means, contact_sides, take_losses
 
 
 def reference_fight(blue, red, alpha, beta, *, hours, slices, rng, red_first=1.0,
@@ -139,29 +140,40 @@ def test_the_compiled_fight_draws_and_counts_as_the_rule_does(batch):
 @given(contacts(), st.booleans())
 @settings(max_examples=200, deadline=None)
 def test_a_slice_aims_with_the_rules_hit_probabilities_to_the_bit(batch, first):
-    """One slice's shooters and hit probabilities, bit for bit: a change in the order of the
-    float operations moves a probability by an ulp, which a fight's draws seldom show."""
+    """One slice's contacts, shooters and hit probabilities, bit for bit, in the first slice
+    and in a later one (blue has lost soldiers since, which changes its area fire): a change in
+    the order of the float operations moves a probability by an ulp, which a fight's draws
+    seldom show."""
     blue, red, kw, seed = batch
     n = len(blue)
-    going = np.flatnonzero(np.random.default_rng(seed).random(n) < 0.7)
     each = {k: np.broadcast_to(np.asarray(kw[k], float), (n,)).copy()
             for k in ("alpha", "beta", "red_first", "blue_first")}
     area = np.broadcast_to(np.asarray(kw["area_fire"], bool), (n,)).copy()
-    dt, af = kw["hours"] / kw["slices"], kw["area_fighters"]
-    shooters, fighters, x = kernels.slice_exponents(
-        blue, red, each["alpha"], each["beta"], each["blue_first"], each["red_first"], area,
-        going, first, dt, af)
-    p = kernels.hit_probabilities(np.expm1(x))
-    i = going
+    dt, af = kw["hours"] / kw["slices"], float(kw["area_fighters"])
+    x, going = np.empty(4 * n), np.empty(n, np.int64)
+    m = kernels.open_fight(blue, red, each["alpha"], each["beta"], each["blue_first"],
+                           each["red_first"], area, dt, af, x, going)
+    e = np.expm1(x)
+    now = blue if first else np.random.default_rng(seed).integers(0, blue + 1)
+    shooters, fighters, area_at = (np.empty(n, np.int64) for _ in range(3))
+    p, area_x = np.empty(2 * n), np.empty(n)
+    n_area = kernels.aim(first, going, m, now, red, each["alpha"], area, e, dt, af, shooters,
+                         fighters, p, area_x, area_at)
+    if n_area:
+        kernels.area_probabilities(p, np.expm1(area_x[:n_area]), area_at)
+    i = np.flatnonzero((blue > 0) & (red > 0))
     fb = each["blue_first"][i] if first else 1.0
     fr = each["red_first"][i] if first else 1.0
     p_aimed = -np.expm1(-each["alpha"][i] * fb * dt)
-    p_area = -np.expm1(-each["alpha"][i] * fb * blue[i] * dt / af)
+    p_area = -np.expm1(-each["alpha"][i] * fb * now[i] * dt / af)
     p_b = np.minimum(np.maximum(np.where(area[i], p_area, p_aimed), 0.0), 1.0)
     p_r = np.minimum(np.maximum(-np.expm1(-each["beta"][i] * fr * dt), 0.0), 1.0)
-    assert np.array_equal(shooters, np.where(area[i], red[i], blue[i]))
-    assert np.array_equal(fighters, red[i])
-    assert np.array_equal(p, np.concatenate([p_b, p_r]))
+    assert np.array_equal(going[:m], i)
+    assert n_area == (0 if first else area[i].sum())
+    assert np.array_equal(shooters[:m], np.where(area[i], red[i], now[i]))
+    assert np.array_equal(fighters[:m], red[i])
+    assert np.array_equal(p[:m], p_b, equal_nan=True)
+    assert np.array_equal(p[n:n + m], p_r, equal_nan=True)
 
 
 @given(contacts())
@@ -223,3 +235,96 @@ def test_the_compiled_losses_are_written_back_as_the_rule_does(n_units, n_cells,
     assert (mine[0] >= 0).all()
     assert mine[1].sum() - tables[1].sum() == blue_losses.sum()
     assert mine[3].sum() - tables[3].sum() == red_losses.sum()
+
+
+def reference_contact_sides(pairs, state, n_cells, strength, engaged_max, firepower, syria,
+                            vulnerability, fire_mult, fighters, supply, low_days, low_fire,
+                            cell_firepower):
+    """The contacts fought and their sides, with numpy (``fight_contacts``'s former lines)."""
+    active = state[:n_cells] <= CellState.ATTACKING
+    kept = [(i, j) for i, j in pairs if j >= 0 and active[i] and strength[j] > 0]
+    ci = np.array([p[0] for p in kept], np.int64)
+    ui = np.array([p[1] for p in kept], np.int64)
+    blue = np.minimum(strength, engaged_max.astype(np.int64))[ui]
+    low = supply[ci] < low_days
+    alpha = firepower[ui] * np.where(syria[ui], 1.0, fire_mult)
+    beta = cell_firepower * np.where(low, low_fire, 1.0) * vulnerability[ui]
+    return ci, ui, blue, fighters[ci], alpha, beta
+
+
+@given(st.integers(1, 10), st.integers(1, 15), st.integers(0, 12), st.integers(0, 2**32 - 1),
+       st.floats(0.0, 3.0), st.floats(0.0, 2.0))
+@settings(max_examples=200, deadline=None)
+def test_the_compiled_contact_sides_equal_the_rule(n_units, n_cells, n, seed, fire_mult,
+                                                   low_fire):
+    """Units without soldiers, contacts without a unit (-1), ended cells (and rows not yet
+    created, which are neutralised) are left out; the rest keep their order."""
+    rng = np.random.default_rng(seed)
+    capacity = n_cells + 3
+    state = np.full(capacity, CellState.NEUTRALISED, np.int8)
+    state[:n_cells] = rng.integers(0, max(CellState) + 1, n_cells)
+    pairs = [(int(rng.integers(0, n_cells)), int(rng.integers(-1, n_units))) for _ in range(n)]
+    strength = rng.integers(-2, 80, n_units)
+    engaged_max = rng.uniform(0.0, 70.0, n_units)
+    engaged_max[: n_units // 2] = np.round(engaged_max[: n_units // 2])
+    firepower, vulnerability = rng.uniform(0.0, 0.05, n_units), rng.uniform(0.2, 1.5, n_units)
+    syria = rng.random(n_units) < 0.5
+    fighters = rng.integers(0, 40, capacity)
+    supply = np.round(rng.uniform(0.0, 10.0, capacity) * 2) / 2      # now and then == 5.0
+    args = (state, n_cells, strength, engaged_max, firepower, syria, vulnerability, fire_mult,
+            fighters, supply, 5.0, low_fire, 0.03)
+    want = reference_contact_sides(pairs, *args)
+    got = [np.empty(n, np.int64) for _ in range(4)] + [np.empty(n), np.empty(n)]
+    kept = contact_sides(np.array(pairs, np.int64).reshape(-1, 2), state,
+                         int(CellState.ATTACKING), strength, engaged_max, firepower, syria,
+                         vulnerability, fire_mult, fighters, supply, 5.0, low_fire, 0.03, *got)
+    assert kept == len(want[0])
+    for name, a, b in zip(("cells", "units", "blue", "red", "alpha", "beta"), got, want,
+                          strict=True):
+        assert np.array_equal(a[:kept], b), name
+    assert (got[2][:kept] <= engaged_max[got[1][:kept]]).all()
+
+
+class _Means:
+    """A generator stand-in whose Poisson draw returns its mean: the rule's mean, read off."""
+
+    def poisson(self, mean):
+        return mean
+
+
+@given(st.integers(1, 15), st.integers(0, 12), st.integers(0, 2**32 - 1),
+       st.floats(0.0, 0.2), st.floats(0.1, 4.0))
+@settings(max_examples=200, deadline=None)
+def test_the_compiled_collateral_means_equal_the_rule(n_cells, n, seed, per_1000, hours):
+    """The mean of each contact's civilian harm is ``engagement.civilian_casualties``'s."""
+    rng = np.random.default_rng(seed)
+    density = rng.uniform(0.0, 3000.0, (6, 5))
+    density[0, 0] = 0.0
+    x, y = rng.integers(0, 6, n_cells).astype(np.int32), rng.integers(0, 5, n_cells).astype(
+        np.int32)
+    cells = rng.integers(0, n_cells, n)
+    blue, red = rng.integers(0, 60, n), rng.integers(0, 40, n)
+    got = np.empty(n)
+    collateral_means(cells, x, y, density, blue, red, hours, per_1000, got)
+    want = civilian_casualties(density[x[cells], y[cells]], (blue + red) * hours, per_1000,
+                               _Means())
+    assert np.array_equal(got, want)
+    assert (got >= 0).all()
+
+
+@given(st.integers(0, 2 * SCALAR_DRAWS), st.integers(0, 2**32 - 1))
+@settings(max_examples=100, deadline=None)
+def test_numpys_scalar_draws_are_its_array_draws_one_by_one(n, seed):
+    """What ``SCALAR_DRAWS`` relies on: one numpy call per draw gives the numbers one array
+    call gives, and leaves the generator in the same state."""
+    params = np.random.default_rng(seed)
+    trials, p = params.integers(0, 80, n), params.random(n)
+    p[: n // 3] = 0.0
+    lam = params.uniform(0.0, 20.0, n)
+    one, each = np.random.default_rng(seed), np.random.default_rng(seed)
+    arrays = (one.binomial(trials, p), one.poisson(lam), one.random(n))
+    scalars = ([each.binomial(t, q) for t, q in zip(trials, p, strict=True)],
+               [each.poisson(v) for v in lam.tolist()], [each.random() for _ in range(n)])
+    for a, b in zip(arrays, scalars, strict=True):
+        assert np.array_equal(a, np.asarray(b, a.dtype))
+    assert one.bit_generator.state == each.bit_generator.state

@@ -12,6 +12,7 @@ topped up past its full level.
 
 from __future__ import annotations
 
+from copy import deepcopy
 from types import SimpleNamespace
 
 import numpy as np
@@ -22,7 +23,13 @@ from encircle_sim.navigation import Navigator
 from encircle_sim.networks import CommNetwork, components
 from encircle_sim.networks_kernels import component_labels, connected_cells
 from encircle_sim.state import CellState, Theatre
-from encircle_sim.submodels.networks_kernels import cell_flags, resupply_kernel, use_supply
+from encircle_sim.submodels.networks import ACTIVE_STATES, TAKEN_STATES
+from encircle_sim.submodels.networks_kernels import (
+    capture_partners,
+    desert,
+    share_stock,
+    use_supply,
+)
 
 NX, NY = 30, 24
 
@@ -50,7 +57,7 @@ def reference_resupply(intact, stock, supply, full, dist_km, reach_km):
 
 @given(st.integers(0, 2**32 - 1), st.integers(1, 30), st.integers(1, 8))
 @settings(max_examples=200, deadline=None)
-def test_resupply_is_the_rule(seed, n_cells, n_caches):
+def test_sharing_a_short_stock_is_the_rule(seed, n_cells, n_caches):
     rng = np.random.default_rng(seed)
     dist = rng.integers(0, 8, (n_cells, n_caches)) * 5.0     # ties and exact reach are common
     intact = rng.random(n_caches) < 0.8
@@ -59,9 +66,12 @@ def test_resupply_is_the_rule(seed, n_cells, n_caches):
     supply = rng.uniform(0, 30, n_cells)
     stock0, ref_stock = stock.copy(), stock.copy()
     ref = reference_resupply(intact, ref_stock, supply, full, dist, 20.0)
+    # the kernel is told each cell's nearest usable cache and whether it is within reach
+    d = np.where((intact & (stock > 0))[None, :], dist, np.inf)
+    nearest = np.argmin(d, axis=1)
+    within = d[np.arange(n_cells), nearest] <= 20.0
     mine = supply.copy()
-    usable = intact & (stock > 0)
-    resupply_kernel(mine, full, dist, usable, stock, 20.0)
+    share_stock(mine, full, nearest, within, stock)
     np.testing.assert_array_equal(mine, ref)
     np.testing.assert_array_equal(stock, ref_stock)
     # invariants: what the caches gave the cells got; no stock below 0; nobody past full
@@ -72,27 +82,31 @@ def test_resupply_is_the_rule(seed, n_cells, n_caches):
 
 @st.composite
 def campaigns(draw):
-    """A cell table (pocket and sleepers, some gone) and caches on a small grid."""
+    """A cell table (pocket and sleepers, some gone) and caches on a small grid; or, tight,
+    on a corner of it with square 5 km squares, where caches at equal distances from a cell and
+    cells exactly at reach (15 km: three squares) are common."""
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     n = draw(st.integers(0, 40))
     n_caches = draw(st.integers(0, 8))
     capacity = n + draw(st.integers(0, 5))
-    km_x = np.round(rng.uniform(4.0, 6.0, NY), 1)
+    tight = draw(st.booleans())
+    km_x = np.full(NY, 5.0) if tight else np.round(rng.uniform(4.0, 6.0, NY), 1)
+    nx, ny = (7, 6) if tight else (NX, NY)
     c = SimpleNamespace(
         state=rng.choice([0, 1, 2, 3, 4, 5, 6], capacity, p=[.4, .1, .1, .1, .1, .1, .1]
                          ).astype(np.int8),
         theatre=rng.integers(0, 2, capacity).astype(np.int8),
         supply=rng.integers(0, 5, capacity) * 0.25,
         fighters0=rng.integers(0, 12, capacity).astype(np.int64),
-        x=rng.integers(0, NX, capacity).astype(np.int32),
-        y=rng.integers(0, NY, capacity).astype(np.int32), n=n, capacity=capacity)
-    caches = SimpleNamespace(x=rng.integers(0, NX, n_caches).astype(np.int32),
-                             y=rng.integers(0, NY, n_caches).astype(np.int32),
+        x=rng.integers(0, nx, capacity).astype(np.int32),
+        y=rng.integers(0, ny, capacity).astype(np.int32), n=n, capacity=capacity)
+    caches = SimpleNamespace(x=rng.integers(0, nx, n_caches).astype(np.int32),
+                             y=rng.integers(0, ny, n_caches).astype(np.int32),
                              intact=rng.random(n_caches) < 0.8,
                              stock=rng.integers(0, 5, n_caches) * 3.0)
     # Navigator.distance_km's tables, its compiled shortcut off (the reference stays numpy's)
     nav = SimpleNamespace(_km_x_between=km_x[np.arange(2 * NY - 1) // 2],
-                          km_y=float(rng.choice([4.0, 5.5])),
+                          km_y=5.0 if tight else float(rng.choice([4.0, 5.5])),
                           _distance_compiled=lambda *args: None)
     return c, caches, nav, float(draw(st.sampled_from([0.25, 0.5, 1.0])))
 
@@ -185,35 +199,110 @@ def reference_update(net, active, taken, hubs):
     return cut_now, comp, holds_hub[comp] & active
 
 
-@given(st.integers(0, 2**32 - 1), st.integers(2, 50), st.integers(0, 3))
+@given(st.integers(0, 2**32 - 1), st.integers(2, 50), st.integers(0, 3), st.integers(0, 4))
 @settings(max_examples=150, deadline=None)
-def test_links_cut_components_and_connectivity_are_the_rule(seed, n, steps):
+def test_links_cut_components_and_connectivity_are_the_rule(seed, n, steps, spare):
     rng = np.random.default_rng(seed)
-    net = CommNetwork(n)
-    m = int(rng.integers(0, 3 * n))
-    net.add_edges(rng.integers(0, n, m), rng.integers(0, n, m))
-    hubs = rng.random(n) < 0.2
-    state = np.zeros(n, np.int8)
+    capacity = n + spare            # rows past n are not in the table (not active)
+    net = CommNetwork(capacity)
+    m = int(rng.integers(0, 3 * capacity))
+    net.add_edges(rng.integers(0, capacity, m), rng.integers(0, capacity, m))
+    hubs = rng.random(capacity) < 0.2
+    state = np.zeros(capacity, np.int8)
     for _ in range(steps + 1):
         ref = SimpleNamespace(a=net.a.copy(), b=net.b.copy(), alive=net.alive.copy())
-        active, taken = cell_flags(state, n, n)
-        np.testing.assert_array_equal(active, state <= CellState.ATTACKING)
-        np.testing.assert_array_equal(
-            taken, (state == CellState.NEUTRALISED) | (state == CellState.CAPTURED))
+        # the cells' flags: active (in the table, state <= ATTACKING), taken by the forces
+        active = np.zeros(capacity, bool)
+        active[:n] = state[:n] <= CellState.ATTACKING
+        taken = np.zeros(capacity, bool)
+        taken[:n] = (state[:n] == CellState.NEUTRALISED) | (state[:n] == CellState.CAPTURED)
         cut_ref, comp_ref, conn_ref = reference_update(ref, active, taken, hubs)
-        cut = net.update(active, taken, hubs)
+        # the network's two doors: the flags given, or read from the states
+        twin = deepcopy(net)
+        assert twin.update(active, taken, hubs) == cut_ref
+        cut = net.update_states(state, n, hubs, ACTIVE_STATES, TAKEN_STATES)
         assert cut == cut_ref
+        for name in ("alive", "component", "connected"):
+            np.testing.assert_array_equal(getattr(twin, name), getattr(net, name))
         np.testing.assert_array_equal(net.alive, ref.alive)
         np.testing.assert_array_equal(net.component, comp_ref)
         np.testing.assert_array_equal(net.connected, conn_ref)
         # some cells leave the campaign: killed, captured, escaped
-        gone = rng.random(n) < 0.2
+        gone = rng.random(capacity) < 0.2
         state[gone & (state <= CellState.ATTACKING)] = rng.choice([4, 5, 6], int(
             (gone & (state <= CellState.ATTACKING)).sum()))
 
 
-def test_cell_flags_are_padded_to_the_table():
-    state = np.array([0, 3, 4, 5, 6, 1], np.int8)
-    active, taken = cell_flags(state, 5, 8)
-    assert active.tolist() == [True, True, False, False, False, False, False, False]
-    assert taken.tolist() == [False, False, True, True, False, False, False, False]
+def test_the_state_tables_say_which_cells_are_active_and_which_were_taken():
+    assert [bool(ACTIVE_STATES[s]) for s in CellState] == [
+        s in (CellState.HIDDEN, CellState.MOVING, CellState.SLIPPING, CellState.ATTACKING)
+        for s in CellState]
+    assert [bool(TAKEN_STATES[s]) for s in CellState] == [
+        s in (CellState.NEUTRALISED, CellState.CAPTURED) for s in CellState]
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(0, 30))
+@settings(max_examples=100, deadline=None)
+def test_deserters_leave_and_cells_left_with_none_are_listed(seed, n_out):
+    rng = np.random.default_rng(seed)
+    fighters = rng.integers(0, 6, n_out + 10)
+    out = np.sort(rng.choice(n_out + 10, n_out, replace=False))
+    lost = rng.binomial(fighters[out], 0.5)
+    ref = fighters.copy()
+    # the reference: networks.step's numpy expressions
+    ref[out] -= lost
+    gone = desert(fighters, out, lost)
+    np.testing.assert_array_equal(fighters, ref)
+    np.testing.assert_array_equal(gone, out[ref[out] <= 0])
+
+
+def reference_add_edges(net, a, b):
+    """``CommNetwork.add_edges`` as it was (on a copy of the network's edge lists)."""
+    a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
+    keep = a != b
+    a, b = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
+    pairs = np.unique(np.column_stack([a, b]), axis=0) if len(a) else np.zeros((0, 2), np.int64)
+    if len(net.a):
+        old = set(zip(net.a.tolist(), net.b.tolist(), strict=True))
+        pairs = np.array([p for p in pairs.tolist() if tuple(p) not in old],
+                         np.int64).reshape(-1, 2)
+    net.a = np.concatenate([net.a, pairs[:, 0]])
+    net.b = np.concatenate([net.b, pairs[:, 1]])
+    net.alive = np.concatenate([net.alive, np.ones(len(pairs), bool)])
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(1, 40), st.lists(st.integers(0, 30), max_size=5))
+@settings(max_examples=150, deadline=None)
+def test_links_are_added_once_each_in_the_order_of_the_rule(seed, n, batches):
+    rng = np.random.default_rng(seed)
+    net, ref = CommNetwork(n), SimpleNamespace(a=np.zeros(0, np.int64), b=np.zeros(0, np.int64),
+                                                alive=np.zeros(0, bool))
+    for m in batches:
+        a, b = rng.integers(0, n, m), rng.integers(0, n, m)     # loops and repeats come up
+        net.add_edges(a, b)
+        reference_add_edges(ref, a, b)
+        for name in ("a", "b", "alive"):
+            np.testing.assert_array_equal(getattr(net, name), getattr(ref, name), err_msg=name)
+            assert getattr(net, name).dtype == getattr(ref, name).dtype
+        # invariants: no loops, each pair once, the smaller cell first
+        assert (net.a < net.b).all()
+        assert len(set(zip(net.a.tolist(), net.b.tolist(), strict=True))) == len(net.a)
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(2, 40), st.integers(0, 5))
+@settings(max_examples=150, deadline=None)
+def test_the_partners_a_capture_gives_away_are_the_rule(seed, n, n_captured):
+    rng = np.random.default_rng(seed)
+    net = CommNetwork(n)
+    m = int(rng.integers(0, 3 * n))
+    net.add_edges(rng.integers(0, n, m), rng.integers(0, n, m))
+    net.alive &= rng.random(len(net.alive)) < 0.8
+    state = rng.choice([0, 1, 2, 3, 4, 5, 6], n).astype(np.int8)
+    captured = rng.choice(n, n_captured).tolist()        # repeats come up
+    # the reference: networks.step's numpy expressions
+    a, b = net.links_of(np.array(captured, int))
+    ref = np.unique(np.concatenate([a, b]))
+    ref = ref[~np.isin(ref, captured)]
+    ref = ref[state[ref] <= CellState.ATTACKING]
+    got = capture_partners(np.array(captured, np.intp), net.a, net.b, net.alive, state)
+    np.testing.assert_array_equal(got, ref)

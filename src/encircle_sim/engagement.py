@@ -67,6 +67,13 @@ def detection_draw(hazard: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return rng.random(hazard.shape) < -np.expm1(-hazard)
 
 
+#: Up to this many draws from one distribution, one numpy call per draw: numpy's scalar path
+#: draws the same numbers in the same order as its array path (both call the same C function
+#: draw by draw, on the same generator state), but skips the array path's argument checks,
+#: which cost several times a draw; a contact batch seldom has more than a few contacts.
+SCALAR_DRAWS = 8
+
+
 @dataclass
 class FightResult:
     """Outcome of a batch of simultaneous contacts."""
@@ -97,33 +104,48 @@ def fight(blue: np.ndarray, red: np.ndarray, alpha: np.ndarray, beta: np.ndarray
             hour, so area and aimed fire kill alike against ``area_fighters`` fighters.
         until_decided: ignore ``hours`` limits and fight until one side is gone (for tests).
     """
-    b = np.array(blue, np.int64)
-    r = np.array(red, np.int64)
-    b0, r0 = b.copy(), r.copy()
+    b0, r0 = np.array(blue, np.int64), np.array(red, np.int64)
+    b, r = b0.copy(), r0.copy()
+    n = len(b)
     alpha, beta = _per_contact(alpha, b, float), _per_contact(beta, b, float)
     red_first, blue_first = _per_contact(red_first, b, float), _per_contact(blue_first, b, float)
     area = _per_contact(area_fire, b, bool)
     dt = hours / slices
-    still = (b > 0) & (r > 0)
-    broke = np.zeros(b.shape, bool)
-    pinned = np.zeros(b.shape, bool)
-    going = np.flatnonzero(still)
+    broke = np.zeros(n, bool)
+    pinned = np.zeros(n, bool)
+    # the compiled steps between the draws: see engagement_kernels
+    going, shooters, fighters, area_at = (np.empty(n, np.int64) for _ in range(4))
+    hits = np.empty(2 * n, np.int64)  # on red, on blue
+    x, p, area_x = np.empty(4 * n), np.empty(2 * n), np.empty(n)
+    area_fighters, break_contact = float(area_fighters), float(break_contact)
+    m = kernels.open_fight(b, r, alpha, beta, blue_first, red_first, area, dt, area_fighters,
+                           x, going)
+    e = np.expm1(x)   # numpy's expm1, as the rule has it
+    n_area = kernels.aim(True, going, m, b, r, alpha, area, e, dt, area_fighters, shooters,
+                         fighters, p, area_x, area_at)
     k = 0
-    while len(going) and (until_decided or k < slices):
+    while m and (until_decided or k < slices):
+        if n_area:  # area fire in a later slice: its hit probabilities depend on B now
+            kernels.area_probabilities(p, np.expm1(area_x[:n_area]), area_at)
         # aimed fire: each of B soldiers hits; area fire: each of R fighters is hit
-        shooters, fighters, x = kernels.slice_exponents(
-            b, r, alpha, beta, blue_first, red_first, area, going, k == 0, dt, area_fighters)
-        p = kernels.hit_probabilities(np.expm1(x))   # numpy's expm1: see engagement_kernels
-        m, this = len(going), going
-        hits_on_red = rng.binomial(shooters, p[:m])
-        hits_on_blue = rng.binomial(fighters, p[m:])
-        going = kernels.take_hits(b, r, still, this, hits_on_red, hits_on_blue)
-        if k == 0:
-            u = rng.random(m)
-            going = kernels.break_off(still, broke, pinned, this, shooters, fighters, p,
-                                      u, break_contact)
+        if m <= SCALAR_DRAWS:
+            for j in range(m):
+                hits[j] = rng.binomial(shooters[j], p[j])
+            for j in range(m):
+                hits[n + j] = rng.binomial(fighters[j], p[n + j])
+        else:
+            hits[:m] = rng.binomial(shooters[:m], p[:m])
+            hits[n:n + m] = rng.binomial(fighters[:m], p[n:n + m])
+        u = rng.random(m) if k == 0 else _NO_DRAWS
+        m, n_area = kernels.settle(k == 0, going, m, b, r, hits, shooters, fighters, p, u,
+                                   break_contact, broke, pinned, alpha, area, e, dt,
+                                   area_fighters, area_x, area_at)
         k += 1
     return FightResult(b0 - b, r0 - r, broke, pinned)
+
+
+#: The break-off draws of a slice after the first: none.
+_NO_DRAWS = np.empty(0)
 
 
 def _per_contact(value, like: np.ndarray, dtype) -> np.ndarray:

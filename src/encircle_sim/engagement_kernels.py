@@ -5,9 +5,12 @@ The formulas are stated in ``engagement.py``; these kernels compute them contact
 instead of over whole arrays, operation for operation in float64 (no fast-math), so the results
 are identical to the bit. Two things stay outside: the random draws (numpy's generators, same
 calls, same sizes, same order) and ``expm1`` (numpy's vectorised ``expm1`` and the C library's,
-which numba calls, differ in the last bit for a few per cent of arguments), so a slice of a fight
-is: ``slice_exponents`` -> ``np.expm1`` -> ``hit_probabilities`` -> draws -> ``take_hits`` (->
-``break_off`` in the first slice). Compiled once and cached on disk (``cache=True``).
+which numba calls, differ in the last bit for a few per cent of arguments), so a fight is:
+``open_fight`` (the exponents known before the fight) -> ``np.expm1`` -> ``aim`` (the first
+slice), then per slice: draws -> ``settle`` (the hits taken, the next slice aimed) and, if blue
+fires into an area in the next slice, ``np.expm1`` of those exponents -> ``area_probabilities``.
+Between draws there is one compiled call, since each call from Python costs a few microseconds
+and a fight has only a few contacts. Compiled once and cached on disk (``cache=True``).
 """
 
 from __future__ import annotations
@@ -33,80 +36,108 @@ def search_hazards(dist_km, patrol_km, effort_km2, exposure):
 
 
 @numba.njit(cache=True)
-def slice_exponents(blue, red, alpha, beta, blue_first, red_first, area, going, first, dt,
-                    area_fighters):
-    """For the m contacts ``going`` in one slice: blue's shooters (red's fighters under area
-    fire, else blue's soldiers), red's fighters, and the 2m exponents x of the hit
-    probabilities p = -expm1(x): blue's ``-alpha fb dt`` (aimed) or ``-alpha fb B dt /
-    area_fighters`` (area), then red's ``-beta fr dt`` (fb, fr: the first-slice multipliers if
-    ``first``, else 1)."""
-    m = len(going)
-    shooters = np.empty(m, np.int64)
-    fighters = np.empty(m, np.int64)
-    x = np.empty(2 * m)
+def open_fight(blue, red, alpha, beta, blue_first, red_first, area, dt, area_fighters, x,
+               going):
+    """The contacts that start (both sides present) into ``going`` (returns how many), and the
+    exponents x of their hit probabilities p = -expm1(x) into ``x`` (4 n values, 0 for the
+    others): blue's in the first slice (``-alpha fb dt`` aimed, ``-alpha fb B dt /
+    area_fighters`` area), red's in the first slice (``-beta fr dt``), blue's aimed fire in the
+    later slices (``-alpha 1 dt``) and red's (``-beta 1 dt``); fb, fr are the first-slice
+    multipliers. Blue's area fire in a later slice depends on B then (``area_exponents``)."""
+    n = len(blue)
+    m = 0
+    for i in range(n):
+        x[i] = x[n + i] = x[2 * n + i] = x[3 * n + i] = 0.0
+        if blue[i] > 0 and red[i] > 0:
+            going[m] = i
+            m += 1
+            fb, fr, later = blue_first[i], red_first[i], 1.0
+            if area[i]:
+                x[i] = -alpha[i] * fb * blue[i] * dt / area_fighters
+            else:
+                x[i] = -alpha[i] * fb * dt
+                x[2 * n + i] = -alpha[i] * later * dt
+            x[n + i] = -beta[i] * fr * dt
+            x[3 * n + i] = -beta[i] * later * dt
+    return m
+
+
+@numba.njit(cache=True)
+def _probability(expm1_x):
+    """p = -expm1(x) clipped to [0, 1] (NaN stays NaN, as with np.minimum/np.maximum)."""
+    v = -expm1_x
+    if v < 0.0:
+        v = 0.0
+    if v > 1.0:
+        v = 1.0
+    return v
+
+
+@numba.njit(cache=True)
+def aim(first, going, m, blue, red, alpha, area, e, dt, area_fighters, shooters, fighters, p,
+        area_x, area_at):
+    """One slice's draws for the m contacts ``going``: blue's shooters (red's fighters under area
+    fire, else blue's soldiers) and red's fighters into ``shooters[:m]``, ``fighters[:m]``, and
+    the hit probabilities into ``p[:m]`` (blue's) and ``p[n:n + m]`` (red's), from ``e =
+    expm1(x)`` of ``open_fight``. In a later slice blue's area fire depends on B: its exponents
+    ``-alpha 1 B dt / area_fighters`` go into ``area_x`` and the positions in ``p`` they are for
+    into ``area_at`` (``area_probabilities`` fills them in after numpy's expm1); returns how
+    many."""
+    n = len(blue)
+    n_area = 0
     for k in range(m):
         i = going[k]
-        fb = blue_first[i] if first else 1.0
-        fr = red_first[i] if first else 1.0
         fighters[k] = red[i]
         if area[i]:
             shooters[k] = red[i]
-            x[k] = -alpha[i] * fb * blue[i] * dt / area_fighters
+            if first:
+                p[k] = _probability(e[i])
+            else:
+                fb = 1.0
+                area_x[n_area] = -alpha[i] * fb * blue[i] * dt / area_fighters
+                area_at[n_area] = k
+                n_area += 1
         else:
             shooters[k] = blue[i]
-            x[k] = -alpha[i] * fb * dt
-        x[m + k] = -beta[i] * fr * dt
-    return shooters, fighters, x
+            p[k] = _probability(e[i] if first else e[2 * n + i])
+        p[n + k] = _probability(e[n + i] if first else e[3 * n + i])
+    return n_area
 
 
 @numba.njit(cache=True)
-def hit_probabilities(expm1_x):
-    """p = -expm1(x) clipped to [0, 1] (NaN stays NaN, as with np.minimum/np.maximum)."""
-    p = np.empty(len(expm1_x))
-    for k in range(len(expm1_x)):
-        v = -expm1_x[k]
-        if v < 0.0:
-            v = 0.0
-        if v > 1.0:
-            v = 1.0
-        p[k] = v
-    return p
+def area_probabilities(p, expm1_area_x, area_at):
+    """Blue's hit probabilities under area fire in a later slice, -expm1(x) clipped to [0, 1],
+    into the positions ``area_at`` of ``p``."""
+    for a in range(len(expm1_area_x)):
+        p[area_at[a]] = _probability(expm1_area_x[a])
 
 
 @numba.njit(cache=True)
-def take_hits(blue, red, still, going, hits_on_red, hits_on_blue):
-    """Subtract the hits (floored at 0) from the contacts ``going``; a contact goes on
-    (``still``) while both sides have someone left. Returns the contacts that go on."""
-    m = len(going)
+def settle(first, going, m, blue, red, hits, shooters, fighters, p, u, break_contact, broke,
+           pinned, alpha, area, e, dt, area_fighters, area_x, area_at):
+    """The end of a slice: subtract the hits (floored at 0; on red in ``hits[:m]``, on blue in
+    ``hits[n:n + m]``) from the m contacts ``going``; a
+    contact goes on while both sides have someone left. After the first slice red, if it is
+    the weaker side (``fighters p_r < shooters p_b``: it expects to hit fewer than it loses) and
+    the contact goes on, breaks it off if ``u < break_contact`` (the contact ends), else it is
+    pinned. The contacts that go on are compacted into ``going`` (in order) and aimed for the
+    next slice (``aim``). Returns (how many go on, how many area exponents ``aim`` left)."""
+    n = len(blue)
     n_on = 0
     for k in range(m):
         i = going[k]
-        red[i] = max(red[i] - hits_on_red[k], 0)
-        blue[i] = max(blue[i] - hits_on_blue[k], 0)
-        still[i] = blue[i] > 0 and red[i] > 0
-        n_on += still[i]
-    on = np.empty(n_on, np.int64)
-    n_on = 0
-    for k in range(m):
-        if still[going[k]]:
-            on[n_on] = going[k]
-            n_on += 1
-    return on
-
-
-@numba.njit(cache=True)
-def break_off(still, broke, pinned, going, shooters, fighters, p, u, break_contact):
-    """After the first slice: red, if it is the weaker side (``fighters p_r < shooters p_b``,
-    it expects to hit fewer than it loses) and the contact goes on, breaks it off if ``u <
-    break_contact`` (and the contact ends), else it is pinned. Returns the contacts that go
-    on."""
-    m = len(going)
-    for k in range(m):
-        i = going[k]
-        if still[i] and fighters[k] * p[m + k] < shooters[k] * p[k]:
+        red[i] = max(red[i] - hits[k], 0)
+        blue[i] = max(blue[i] - hits[n + k], 0)
+        on = blue[i] > 0 and red[i] > 0
+        if first and on and fighters[k] * p[n + k] < shooters[k] * p[k]:
             if u[k] < break_contact:
                 broke[i] = True
-                still[i] = False
+                on = False
             else:
                 pinned[i] = True
-    return np.flatnonzero(still)
+        if on:
+            going[n_on] = i      # n_on <= k: only entries already read are overwritten
+            n_on += 1
+    n_area = aim(False, going, n_on, blue, red, alpha, area, e, dt, area_fighters, shooters,
+                 fighters, p, area_x, area_at)
+    return n_on, n_area

@@ -19,7 +19,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from encircle_sim.networks_kernels import component_labels, connected_cells, drop_links
+from encircle_sim.networks_kernels import (
+    component_labels,
+    connected_cells,
+    drop_links,
+    update_by_state,
+)
 
 
 def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -43,19 +48,22 @@ class CommNetwork:
         self.component = np.arange(capacity)
         self.connected = np.zeros(capacity, bool)
         self._stale = True  # the edge set changed since components were last computed
+        self._pairs: set[tuple[int, int]] = set()    # every pair ever linked (a, b)
 
     def add_edges(self, a: np.ndarray, b: np.ndarray) -> None:
-        a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
-        keep = a != b
-        a, b = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
-        pairs = np.unique(np.column_stack([a, b]), axis=0) if len(a) else np.zeros((0, 2), np.int64)
-        if len(self.a):
-            old = set(zip(self.a.tolist(), self.b.tolist(), strict=True))
-            pairs = np.array([p for p in pairs.tolist() if tuple(p) not in old],
-                             np.int64).reshape(-1, 2)
-        self.a = np.concatenate([self.a, pairs[:, 0]])
-        self.b = np.concatenate([self.b, pairs[:, 1]])
-        self.alive = np.concatenate([self.alive, np.ones(len(pairs), bool)])
+        """Link a[i]-b[i] (no loops; each pair once, the smaller cell first, new pairs in
+        sorted order after the old ones)."""
+        seen = self.__dict__.get("_pairs")
+        if seen is None:        # a network pickled before it kept its pairs
+            seen = self._pairs = set(zip(self.a.tolist(), self.b.tolist(), strict=True))
+        a, b = np.asarray(a, np.int64).tolist(), np.asarray(b, np.int64).tolist()
+        pairs = sorted({(min(i, j), max(i, j)) for i, j in zip(a, b, strict=True) if i != j}
+                       - seen)
+        seen.update(pairs)
+        new = np.array(pairs, np.int64).reshape(-1, 2)
+        self.a = np.concatenate([self.a, new[:, 0]])
+        self.b = np.concatenate([self.b, new[:, 1]])
+        self.alive = np.concatenate([self.alive, np.ones(len(new), bool)])
         self._stale = True
 
     def link_nearest(self, idx: np.ndarray, x: np.ndarray, y: np.ndarray, k: int, radius_km: float,
@@ -86,6 +94,19 @@ class CommNetwork:
             self._stale = False
         # a component's label is one of its nodes: cells whose component holds an active hub
         self.connected = connected_cells(self.component, hubs, active)
+        return cut_now
+
+    def update_states(self, state: np.ndarray, n: int, hubs: np.ndarray,
+                      active_of: np.ndarray, taken_of: np.ndarray) -> int:
+        """``update`` with the flags read from the cells' states, in one compiled call
+        (``networks_kernels.update_by_state``): ``state`` of the first ``n`` cells (those in the
+        table), ``hubs`` padded to the table's capacity; a cell in state s is active if
+        ``active_of[s]``, taken by the forces if ``taken_of[s]``."""
+        cut_now, self.component, self.connected = update_by_state(
+            self.a, self.b, self.alive, state, n, active_of, taken_of, hubs, self.component,
+            self._stale)
+        self._stale = False
+        self.cut += cut_now
         return cut_now
 
     def links_of(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

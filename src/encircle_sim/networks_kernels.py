@@ -64,3 +64,23 @@ def connected_cells(comp, hubs, active):
     for i in range(n):
         connected[i] = holds_hub[comp[i]] and active[i]
     return connected
+
+
+@numba.njit(cache=True)
+def update_by_state(a, b, alive, state, n, active_of, taken_of, hubs, component, recompute):
+    """A step of the courier graph from the cells' states: cell i is active if i < n and
+    active_of[state[i]], taken (by the forces) if i < n and taken_of[state[i]]; links alive
+    whose ends are not both active die (``drop_links``, ``alive`` cleared in place); the
+    components (``component_labels`` over len(hubs) cells) are recomputed if ``recompute``,
+    a link died or ``component`` is not len(hubs) long, else kept (the same array); then
+    ``connected_cells``. Returns (links cut by the forces, component, connected)."""
+    capacity = len(hubs)
+    active = np.zeros(capacity, np.bool_)
+    taken = np.zeros(capacity, np.bool_)
+    for i in range(n):
+        active[i] = active_of[state[i]]
+        taken[i] = taken_of[state[i]]
+    cut, died = drop_links(a, b, alive, active, taken)
+    if recompute or died or len(component) != capacity:
+        component = component_labels(capacity, a, b, alive)
+    return cut, component, connected_cells(component, hubs, active)

@@ -31,9 +31,9 @@ from __future__ import annotations
 import numpy as np
 
 from encircle_sim.cover import ground_exposure
-from encircle_sim.engagement import civilian_casualties, fight
+from encircle_sim.engagement import SCALAR_DRAWS, civilian_casualties, fight
 from encircle_sim.state import CellState, Theatre
-from encircle_sim.submodels.engage_kernels import take_losses
+from encircle_sim.submodels.engage_kernels import collateral_means, contact_sides, take_losses
 
 #: An ambush lasts contact_hours divided by this ...
 AMBUSH_HOURS_DIVISOR = 3
@@ -64,22 +64,24 @@ def fight_contacts(model, pairs: list[tuple[int, int]], *, kind: str, fire_mult:
     """Resolve a batch of contacts (cell index, unit index) of one kind: "engagement" or
     "interdiction" (a contact), "ambush" or "raid" (the cell strikes first); returns the cells
     captured."""
-    ambush = kind in ("ambush", "raid")
-    active, strength = model.cells.active, model.units.strength
-    pairs = [(i, j) for i, j in pairs if j >= 0 and active[i] and strength[j] > 0]
     if not pairs:
         return []
     sc, c, u = model.spec, model.cells, model.units
     eng, ins = sc.engagement, sc.insurgents
-    ci = np.array([p[0] for p in pairs])
-    ui = np.array([p[1] for p in pairs])
-    blue = u.engaged()[ui]
-    red = c.fighters[ci]
-    low = c.supply[ci] < ins.low_supply_days
-    alpha = u.firepower[ui] * np.where(u.syria[ui], 1.0, fire_mult)
-    beta = ins.firepower * np.where(low, ins.low_supply_firepower, 1.0) * u.vulnerability[ui]
+    # the contacts fought (the unit given and with soldiers left, the cell active), their sides
+    ci, ui, blue, red = (np.empty(len(pairs), np.int64) for _ in range(4))
+    alpha, beta = np.empty(len(pairs)), np.empty(len(pairs))
+    n = contact_sides(np.array(pairs, np.int64).reshape(-1, 2), c.state, int(CellState.ATTACKING),
+                      u.strength, u.engaged_max, u.firepower, u.syria, u.vulnerability,
+                      float(fire_mult), c.fighters, c.supply, float(ins.low_supply_days),
+                      float(ins.low_supply_firepower), float(ins.firepower), ci, ui, blue, red,
+                      alpha, beta)
+    if n == 0:
+        return []
+    if n < len(pairs):
+        ci, ui, blue, red, alpha, beta = ci[:n], ui[:n], blue[:n], red[:n], alpha[:n], beta[:n]
     area = (1.0 - ground_exposure(model, ci)) >= eng.area_fire_concealment
-    if ambush:
+    if kind in ("ambush", "raid"):
         res = fight(blue, red, alpha, beta, hours=eng.contact_hours / AMBUSH_HOURS_DIVISOR,
                     slices=AMBUSH_SLICES, rng=model.streams.engage, red_first=eng.ambush_multiplier,
                     blue_first=eng.ambush_surprise, break_contact=0.0, area_fire=area,
@@ -94,23 +96,30 @@ def fight_contacts(model, pairs: list[tuple[int, int]], *, kind: str, fire_mult:
     model.metrics.sf_casualties += take_losses(
         u.strength, u.casualties, c.fighters, model.metrics.fighters_killed, c.theatre, ui, ci,
         res.blue_losses, res.red_losses)
-    shooter_hours = (blue + red) * eng.contact_hours
-    civ = civilian_casualties(model.density[c.x[ci], c.y[ci]], shooter_hours,
-                              eng.collateral_per_1000, model.streams.engage)
-    model.metrics.civilian_casualties += int(civ.sum())
-    model.metrics.count_collateral(civ, c.theatre[ci])
-    model.metrics.engagements += len(pairs)
+    # civilian harm (engagement.civilian_casualties): Poisson, its means computed compiled
+    mean = np.empty(n)
+    collateral_means(ci, c.x, c.y, model.density, blue, red, float(eng.contact_hours),
+                     float(eng.collateral_per_1000), mean)
+    if n <= SCALAR_DRAWS:
+        civ = [model.streams.engage.poisson(v) for v in mean.tolist()]
+    else:
+        civ = model.streams.engage.poisson(mean).tolist()
+    harmed = sum(civ)
+    if harmed:  # (most contacts harm no one)
+        model.metrics.civilian_casualties += harmed
+        model.metrics.count_collateral(civ, c.theatre[ci])
+    model.metrics.engagements += n
     c.replan[ci] = True
     mark_contact(model, ci)
     if kind == "ambush":
-        model.metrics.ambushes += len(pairs)
+        model.metrics.ambushes += n
     elif kind == "raid":
-        model.metrics.raids += len(pairs)
+        model.metrics.raids += n
     captured = []
-    for k, (i, j) in enumerate(pairs):
+    for k, (i, j) in enumerate(zip(ci.tolist(), ui.tolist(), strict=True)):
         model.events.add(kind, c.x[i], c.y[i], cells=[i], units=[j],
                          insurgent_losses=int(res.red_losses[k]),
-                         sf_losses=int(res.blue_losses[k]), civilian_casualties=int(civ[k]))
+                         sf_losses=int(res.blue_losses[k]), civilian_casualties=civ[k])
         if c.fighters[i] <= 0:
             model.end_cell(i, CellState.NEUTRALISED, "killed", fighters=int(c.fighters[i]))
         elif res.pinned[k] and model.streams.engage.random() < eng.p_surrender:
@@ -126,10 +135,13 @@ def fight_contacts(model, pairs: list[tuple[int, int]], *, kind: str, fire_mult:
 
 def mark_contact(model, cells: np.ndarray) -> None:
     """A contact with Iraqi-theatre cells in the current phase's own ground breaks its quiet."""
+    if model.last_contact_day == model.day:  # already broken this step
+        return
     c = model.cells
-    iraq = cells[c.theatre[cells] == Theatre.IRAQ]
-    if len(iraq) and model.plan.in_phase_ground(c.x[iraq], c.y[iraq]).any():
-        model.last_contact_day = model.day
+    for i in cells.tolist():  # a batch has a few cells: one square at a time costs less
+        if c.theatre[i] == Theatre.IRAQ and model.plan.in_phase_ground(c.x[i], c.y[i]):
+            model.last_contact_day = model.day
+            return
 
 
 def air_strike(model, i: int, air) -> None:

@@ -19,10 +19,14 @@ from __future__ import annotations
 import numpy as np
 
 from encircle_sim.state import CellState
-from encircle_sim.submodels.networks_kernels import cell_flags, use_supply
+from encircle_sim.submodels.networks_kernels import capture_partners, desert, use_supply
 
 #: Exposure added to a cell that a captured partner gave away.
 INTEL_EXPOSURE = 1.0
+#: By state code: a cell still in the campaign (its links hold), one taken by the forces (its
+#: links count as cut by them).
+ACTIVE_STATES = np.array([s <= CellState.ATTACKING for s in CellState])
+TAKEN_STATES = np.array([s in (CellState.NEUTRALISED, CellState.CAPTURED) for s in CellState])
 
 
 def step(model, captured: list[int]) -> None:
@@ -38,16 +42,14 @@ def step(model, captured: list[int]) -> None:
     if len(out):
         lost = model.streams.networks.binomial(c.fighters[out],
                                   -np.expm1(-ins.desertion_per_day * model.dt_days))
-        c.fighters[out] -= lost
-        for i in out[c.fighters[out] <= 0]:
+        for i in desert(c.fighters, out, lost):
             model.end_cell(int(i), CellState.NEUTRALISED, "dissolved")
     # intelligence from captures, then cut links and recompute connectivity
     if len(captured):
-        a, b = model.network.links_of(np.array(captured, int))
-        partners = np.unique(np.concatenate([a, b]))
-        partners = partners[~np.isin(partners, captured)]
-        partners = partners[c.state[partners] <= CellState.ATTACKING]
+        links = model.network
+        partners = capture_partners(np.array(captured, np.intp), links.a, links.b, links.alive,
+                                    c.state)
         revealed = partners[model.streams.networks.random(len(partners)) < net.capture_intel]
         c.exposed[revealed] += INTEL_EXPOSURE
-    active, taken = cell_flags(c.state, c.n, c.capacity)
-    model.metrics.links_cut += model.network.update(active, taken, c.hub)
+    model.metrics.links_cut += model.network.update_states(c.state, c.n, c.hub, ACTIVE_STATES,
+                                                           TAKEN_STATES)

@@ -1,5 +1,5 @@
-"""Compiled pieces of ``networks.step`` (numba): a step's supply bookkeeping and the cells'
-flags for the courier graph.
+"""Compiled pieces of ``networks.step`` (numba): a step's supply bookkeeping, desertion and the
+partners a captured cell can give away.
 
 The rule is stated in ``networks.py`` and ``submodels/networks.py``; these kernels carry it out
 cell by cell instead of over whole arrays, with numpy's float64 operations in the same order
@@ -13,12 +13,9 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from encircle_sim.navigation_kernels import distance_matrix_km
 from encircle_sim.state import CellState, Theatre
 
 ATTACKING = np.int8(CellState.ATTACKING)
-NEUTRALISED = np.int8(CellState.NEUTRALISED)
-CAPTURED = np.int8(CellState.CAPTURED)
 IRAQ = np.int8(Theatre.IRAQ)
 SYRIA = np.int8(Theatre.SYRIA)
 
@@ -30,26 +27,19 @@ def _max0(v):
 
 
 @numba.njit(cache=True)
-def resupply_kernel(supply, full, dist_km, usable, stock, reach_km):
-    """Cells (rows of ``dist_km``, cells x caches) draw from their nearest usable cache (the
-    first of equals) within reach_km: demand_i = max(full_i - supply_i, 0); a cache whose total
-    demand D_c exceeds its stock S_c gives each of its cells demand x S_c / D_c, else the whole
-    demand. ``supply`` (the cells') and ``stock`` (the caches') are updated in place; stock is
-    floored at 0."""
-    n, m = dist_km.shape
-    nearest = np.zeros(n, np.intp)
+def share_stock(supply, full, nearest, within, stock):
+    """Cells draw from their nearest usable cache ``nearest[i]`` where ``within[i]`` (it lies
+    within reach): demand_i = max(full_i - supply_i, 0); a cache whose total demand D_c
+    exceeds its stock S_c gives each of its cells demand x S_c / D_c, else the whole demand.
+    ``supply`` (the cells') and ``stock`` (the caches') are updated in place; stock is floored
+    at 0."""
+    n, m = len(supply), len(stock)
     demand = np.zeros(n)
     per_cache = np.zeros(m)
     for i in range(n):
-        best, d_best = 0, np.inf
-        for j in range(m):
-            d = dist_km[i, j] if usable[j] else np.inf
-            if d < d_best:
-                best, d_best = j, d
-        nearest[i] = best
-        if d_best <= reach_km:
+        if within[i]:
             demand[i] = _max0(full[i] - supply[i])
-            per_cache[best] += demand[i]
+            per_cache[nearest[i]] += demand[i]
     scale = np.ones(m)
     for j in range(m):
         if per_cache[j] > stock[j]:
@@ -67,10 +57,14 @@ def resupply_kernel(supply, full, dist_km, usable, stock, reach_km):
 def use_supply(n, state, theatre, supply, fighters0, x, y, cache_x, cache_y, cache_intact,
                cache_stock, dt_days, supply_days, reach_km, km_x_between, km_y):
     """One step of supply for the first ``n`` cells: every active cell uses dt_days (floored at
-    0); pocket cells (Iraq) resupply from the intact caches with stock > 0 (``resupply_kernel``,
-    up to full = supply_days x fighters0 / max(fighters0, 1)); sleepers (Syria) are set to
+    0); pocket cells (Iraq) resupply (``share_stock``, up to full = supply_days x fighters0 /
+    max(fighters0, 1)) from the nearest (``Navigator.distance_km``, the first of equals) of the
+    intact caches with stock > 0, if it lies within reach_km; sleepers (Syria) are set to
     supply_days. ``supply`` and ``cache_stock`` are updated in place. Returns the active cells
-    left with supply <= 0."""
+    left with supply <= 0.
+
+    A cache's distance is only taken (sqrt) when its squared distance is below the best's so
+    far: sqrt is monotone, so the others cannot be nearer."""
     pocket = np.empty(n, np.intp)
     n_pocket = 0
     for i in range(n):
@@ -79,24 +73,45 @@ def use_supply(n, state, theatre, supply, fighters0, x, y, cache_x, cache_y, cac
             if theatre[i] == IRAQ:
                 pocket[n_pocket] = i
                 n_pocket += 1
-    pocket = pocket[:n_pocket]
-    if n_pocket and len(cache_x):
-        px = np.empty(n_pocket, np.intp)
-        py = np.empty(n_pocket, np.intp)
+    m = len(cache_x)
+    if n_pocket and m:
+        # every row y1 + y2 must be in the distance table (numpy's indexing would say so)
+        y_lo, y_hi = y[pocket[0]], y[pocket[0]]
+        for k in range(n_pocket):
+            y_lo, y_hi = min(y_lo, y[pocket[k]]), max(y_hi, y[pocket[k]])
+        c_lo, c_hi = cache_y[0], cache_y[0]
+        for j in range(m):
+            c_lo, c_hi = min(c_lo, cache_y[j]), max(c_hi, cache_y[j])
+        if y_lo + c_lo < 0 or y_hi + c_hi >= len(km_x_between):
+            raise IndexError("a cell or cache square is off the distance table")
+        usable = np.empty(m, np.intp)
+        n_usable = 0
+        for j in range(m):
+            if cache_intact[j] and cache_stock[j] > 0:
+                usable[n_usable] = j
+                n_usable += 1
         full = np.empty(n_pocket)
         own = np.empty(n_pocket)
+        nearest = np.zeros(n_pocket, np.intp)
+        within = np.zeros(n_pocket, np.bool_)
         for k in range(n_pocket):
             i = pocket[k]
-            px[k], py[k] = x[i], y[i]
+            a, b = x[i], y[i]
             full[k] = supply_days * fighters0[i] / max(fighters0[i], 1)
             own[k] = supply[i]
-        d = np.empty((n_pocket, len(cache_x)))
-        if not distance_matrix_km(px, py, cache_x, cache_y, km_x_between, km_y, d):
-            raise IndexError("a cell or cache square is off the distance table")
-        usable = np.empty(len(cache_x), np.bool_)
-        for j in range(len(cache_x)):
-            usable[j] = cache_intact[j] and cache_stock[j] > 0
-        resupply_kernel(own, full, d, usable, cache_stock, reach_km)
+            best, d_best, s_best = 0, np.inf, np.inf
+            for t in range(n_usable):
+                j = usable[t]
+                dx = (a - cache_x[j]) * km_x_between[b + cache_y[j]]
+                dy = (b - cache_y[j]) * km_y
+                s = dx * dx + dy * dy
+                if s < s_best:
+                    d = np.sqrt(s)
+                    if d < d_best:
+                        best, d_best, s_best = j, d, s
+            nearest[k] = best
+            within[k] = d_best <= reach_km
+        share_stock(own, full, nearest, within, cache_stock)
         for k in range(n_pocket):
             supply[pocket[k]] = own[k]
     out = np.empty(n, np.intp)
@@ -112,12 +127,36 @@ def use_supply(n, state, theatre, supply, fighters0, x, y, cache_x, cache_y, cac
 
 
 @numba.njit(cache=True)
-def cell_flags(state, n, capacity):
-    """Per cell, padded to ``capacity``: active (state <= ATTACKING, first n) and taken by the
-    forces (NEUTRALISED or CAPTURED)."""
-    active = np.zeros(capacity, np.bool_)
-    taken = np.zeros(capacity, np.bool_)
+def desert(fighters, out, lost):
+    """Cells ``out`` lose ``lost`` fighters (fighters[out] -= lost, in place). Returns those of
+    them left with none (fighters <= 0), in the order of ``out``."""
+    gone = np.empty(len(out), np.intp)
+    m = 0
+    for k in range(len(out)):
+        i = out[k]
+        fighters[i] -= lost[k]
+        if fighters[i] <= 0:
+            gone[m] = i
+            m += 1
+    return gone[:m]
+
+
+@numba.njit(cache=True)
+def capture_partners(captured, a, b, alive, state):
+    """The cells linked (alive links a[e]-b[e]) to any of ``captured``, not captured themselves
+    and still active (state <= ATTACKING), in index order (``np.unique``'s)."""
+    n = len(state)
+    taken = np.zeros(n, np.bool_)
+    for i in captured:
+        taken[i] = True
+    linked = np.zeros(n, np.bool_)
+    for e in range(len(a)):
+        if alive[e] and (taken[a[e]] or taken[b[e]]):
+            linked[a[e]] = linked[b[e]] = True
+    out = np.empty(n, np.intp)
+    m = 0
     for i in range(n):
-        active[i] = state[i] <= ATTACKING
-        taken[i] = state[i] == NEUTRALISED or state[i] == CAPTURED
-    return active, taken
+        if linked[i] and not taken[i] and state[i] <= ATTACKING:
+            out[m] = i
+            m += 1
+    return out[:m]

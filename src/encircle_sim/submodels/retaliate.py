@@ -41,10 +41,13 @@ from encircle_sim.agents import new_cell_agent
 from encircle_sim.state import CellState, Theatre
 from encircle_sim.submodels import engage, move
 from encircle_sim.submodels.retaliate_kernels import (
-    active_sleepers,
+    GOAL_X,
+    GOAL_Y,
     attackers,
     flee_goals,
+    nearest_sleepers,
     nearest_within,
+    reach_sleepers,
     settle,
     sleeper_goals,
 )
@@ -60,14 +63,21 @@ ATTACK_EXPOSURE = 1.0
 JOINER_LINKS = 2
 
 
+def disc_draws(rng: np.random.Generator, size: tuple[int, int]
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``Navigator.random_points_in_disc``'s draws for ``size`` points: the radii's uniforms,
+    then the angles (their cos and sin), for ``flee_goals`` to place the points."""
+    u_radius = rng.random(size)
+    angle = rng.random(size) * (2 * np.pi)      # u x 2 is exact: the same as u x 2 x pi
+    return u_radius, np.cos(angle), np.sin(angle)
+
+
 def register_calls(model, callers: np.ndarray) -> None:
     """Sleepers in the callers' network components are stirred for ``call_days``."""
     c = model.cells
-    comps = np.unique(model.network.component[callers])
-    sleepers = active_sleepers(c.state, c.theatre, c.n)
-    reached = sleepers[np.isin(model.network.component[sleepers], comps)]
     until = model.steps + int(round(model.spec.retaliation.call_days / model.dt_days))
-    c.called_until[reached] = np.maximum(c.called_until[reached], until)
+    reach_sleepers(np.asarray(callers, np.intp), model.network.component, c.state, c.theatre,
+                   c.n, c.called_until, until)
 
 
 def join_syria(model, i: int) -> None:
@@ -95,12 +105,10 @@ def join_syria(model, i: int) -> None:
 
 
 def _link_to_sleepers(model, j: int) -> None:
-    c = model.cells
-    sleepers = active_sleepers(c.state, c.theatre, c.n)
-    sleepers = sleepers[sleepers != j]
-    if len(sleepers):
-        ds = model.nav.distance_km(c.x[sleepers], c.y[sleepers], c.x[j], c.y[j])
-        near = sleepers[np.argsort(ds, kind="stable")[:JOINER_LINKS]]
+    c, nav = model.cells, model.nav
+    near = nearest_sleepers(c.state, c.theatre, c.n, c.x, c.y, j, JOINER_LINKS,
+                            nav.km_x_between, nav.km_y)
+    if len(near):
         model.network.add_edges(np.full(len(near), j), near)
 
 
@@ -140,24 +148,24 @@ def step(model, threat: np.ndarray) -> None:
     """Move the Syrian cells and draw their attacks for this step."""
     sc, c, u, nav = model.spec, model.cells, model.units, model.nav
     ret, ins, rng = sc.retaliation, sc.insurgents, model.streams.retaliate
-    syr = active_sleepers(c.state, c.theatre, c.n)
-    if len(syr) == 0 or len(model.town_xy) == 0:
+    if len(model.town_xy) == 0:
         return
     km_x_between, km_y = nav.km_x_between, nav.km_y
     budget_km = ins.speed_kmh * ins.move_hours_per_day * model.dt_days
     # joiners travel to their town; sleepers under threat relocate around it
-    tx, ty, goal_x, goal_y, far, flee, budget = sleeper_goals(
-        syr, c.x, c.y, c.town, model.town_xy, threat, ret.spread_km, ins.flee_threat, budget_km,
-        km_x_between, km_y)
-    fleeing = flee.nonzero()[0]
-    if len(fleeing):
-        cx, cy = nav.random_points_in_disc(tx[fleeing, None], ty[fleeing, None], ret.spread_km,
-                                           rng, (len(fleeing), FLEE_CANDIDATES))
-        flee_goals(fleeing, cx, cy, threat, model.concealment, goal_x, goal_y)
-    moving = far | flee
-    nx_, ny_, _ = move.advance(model, c, syr, goal_x, goal_y, budget)
-    near_town, n_near = settle(syr, nx_, ny_, tx, ty, far, moving, ret.spread_km, c.x, c.y,
-                               c.moved, c.state, km_x_between, km_y)
+    syr, plan, budget, n_flee = sleeper_goals(
+        c.state, c.theatre, c.n, c.x, c.y, c.town, model.town_xy, threat, ret.spread_km,
+        ins.flee_threat, budget_km, km_x_between, km_y)
+    if len(syr) == 0:
+        return
+    if n_flee:
+        # nav.random_points_in_disc's draws (radii, then angles) and its sin/cos in numpy; the
+        # rest of its arithmetic, and the choice among the candidates, compiled
+        flee_goals(plan, *disc_draws(rng, (int(n_flee), FLEE_CANDIDATES)), ret.spread_km,
+                   nav.km_x, km_y, *nav.snap_index(), threat, model.concealment)
+    nx_, ny_, _ = move.advance(model, c, syr, plan[GOAL_X], plan[GOAL_Y], budget)
+    n_near = settle(syr, nx_, ny_, plan, ret.spread_km, c.x, c.y, c.moved, c.state,
+                    km_x_between, km_y)
 
     if not ret.enabled:
         return
@@ -169,11 +177,13 @@ def step(model, threat: np.ndarray) -> None:
     if sc.theatres.coupled:
         pressure = max(pressure, model.pressure)
     model.excitation *= np.exp(-model.dt_days / ret.excitation_days)
-    # the rate takes two values (called or not): the per-step probability of each
-    rate = ret.base_rate_per_day * (1.0 + ret.pressure_gain * pressure) * np.array(
-        [1.0, 1.0 + ret.call_boost]) + model.excitation / max(n_near, 1)
-    attack = attackers(syr, near_town, c.called_until, model.steps, rng.random(len(syr)),
-                       -np.expm1(-rate * model.dt_days))
+    # the rate takes two values (called or not): the per-step probability of each (the rates
+    # as float64 scalars, then numpy's expm1 on the pair)
+    base = ret.base_rate_per_day * (1.0 + ret.pressure_gain * pressure)
+    share = model.excitation / max(n_near, 1)
+    rate = (base + share, base * (1.0 + ret.call_boost) + share)
+    p_attack = -np.expm1([-rate[0] * model.dt_days, -rate[1] * model.dt_days])
+    attack = attackers(syr, plan, c.called_until, model.steps, rng.random(len(syr)), p_attack)
     model.excitation += len(attack) * ret.excitation / ret.excitation_days
     sdf = np.flatnonzero(u.alive & u.syria) if len(attack) else None
     raids = []

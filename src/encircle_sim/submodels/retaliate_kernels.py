@@ -36,83 +36,121 @@ def active_sleepers(state, theatre, n):
     return out[:m]
 
 
+#: Rows of a step's plan for the sleepers (``sleeper_goals``): their town's square, their goal,
+#: what they do (STAY, FAR: walk to the town, FLEE: relocate around it), and whether they end
+#: the move near their town (``settle``).
+TX, TY, GOAL_X, GOAL_Y, KIND, NEAR = range(6)
+STAY, FAR, FLEE = 0, 1, 2
+
+
 @numba.njit(cache=True)
-def sleeper_goals(syr, x, y, town, town_xy, threat, spread_km, flee_threat, budget_km,
-                  km_x_between, km_y):
-    """For each sleeper ``syr[k]``: its town (tx, ty); ``far`` = distance to the town >
-    spread_km; ``flee`` = not far and threat[x, y] > flee_threat; the goal: the town if far,
-    else its own square (the caller replaces it for those that flee); the move budget:
-    ``budget_km`` if far or fleeing, else 0."""
-    n = len(syr)
-    tx = np.empty(n, np.int32)
-    ty = np.empty(n, np.int32)
-    goal_x = np.empty(n, np.int32)
-    goal_y = np.empty(n, np.int32)
-    far = np.empty(n, np.bool_)
-    flee = np.empty(n, np.bool_)
-    budget = np.empty(n)
-    for k in range(n):
+def reach_sleepers(callers, component, state, theatre, n, called_until, until):
+    """The sleepers (``active_sleepers``) in the network component (labels ``component``) of
+    any of ``callers`` are called until step ``until`` at least: called_until = max(called_until,
+    until), in place."""
+    reached = np.zeros(len(component), np.bool_)
+    for c in callers:
+        reached[component[c]] = True
+    for i in active_sleepers(state, theatre, n):
+        if i >= len(component):
+            raise IndexError("a sleeper is not in the courier graph")
+        if reached[component[i]]:
+            called_until[i] = max(called_until[i], until)
+
+
+@numba.njit(cache=True)
+def sleeper_goals(state, theatre, n, x, y, town, town_xy, threat, spread_km, flee_threat,
+                  budget_km, km_x_between, km_y):
+    """The sleepers ``syr`` (``active_sleepers``) and their plan for the step, one column each:
+    their town (TX, TY); KIND = FAR if the distance to the town > spread_km, else FLEE if
+    threat[x, y] > flee_threat, else STAY; the goal: the town if FAR, else its own square (the
+    caller replaces it for those that flee, ``flee_goals``). Returns syr, the plan (rows TX ..
+    NEAR, int32), the move budgets (``budget_km`` if FAR or FLEE, else 0) and how many flee."""
+    syr = active_sleepers(state, theatre, n)
+    m = len(syr)
+    plan = np.zeros((6, m), np.int32)
+    budget = np.zeros(m)
+    n_flee = 0
+    for k in range(m):
         i = syr[k]
         t = town[i]
-        tx[k], ty[k] = town_xy[t, 0], town_xy[t, 1]
+        tx, ty = town_xy[t, 0], town_xy[t, 1]
+        plan[TX, k], plan[TY, k] = tx, ty
         xi, yi = x[i], y[i]
-        far[k] = square_km(xi, yi, tx[k], ty[k], km_x_between, km_y) > spread_km
-        flee[k] = not far[k] and threat[xi, yi] > flee_threat
-        if far[k]:
-            goal_x[k], goal_y[k] = tx[k], ty[k]
+        if square_km(xi, yi, tx, ty, km_x_between, km_y) > spread_km:
+            plan[KIND, k] = FAR
+            plan[GOAL_X, k], plan[GOAL_Y, k] = tx, ty
         else:
-            goal_x[k], goal_y[k] = xi, yi
-        budget[k] = budget_km if far[k] or flee[k] else 0.0
-    return tx, ty, goal_x, goal_y, far, flee, budget
+            plan[KIND, k] = FLEE if threat[xi, yi] > flee_threat else STAY
+            plan[GOAL_X, k], plan[GOAL_Y, k] = xi, yi
+            n_flee += plan[KIND, k] == FLEE
+        if plan[KIND, k] != STAY:
+            budget[k] = budget_km
+    return syr, plan, budget, n_flee
 
 
 @numba.njit(cache=True)
-def flee_goals(k, cx, cy, threat, concealment, goal_x, goal_y):
-    """Row r of the candidates (cx, cy) is sleeper ``k[r]``'s: its goal becomes the candidate
-    with the least threat - concealment (the first of equals; NaN first, as np.argmin), in
-    place."""
-    for r in range(len(k)):
-        best, v_best = 0, np.inf
-        for j in range(cx.shape[1]):
-            v = threat[cx[r, j], cy[r, j]] - concealment[cx[r, j], cy[r, j]]
+def flee_goals(plan, u_radius, cos_angle, sin_angle, radius_km, km_x, km_y, snap_x, snap_y,
+               threat, concealment):
+    """Row r of the draws is the r-th fleeing sleeper's (KIND = FLEE, in plan order): its
+    candidates are ``Navigator.random_points_in_disc`` around its town (TX, TY),
+    x = rint(TX + radius_km sqrt(u_radius) cos_angle / km_x[TY]),
+    y = rint(TY + radius_km sqrt(u_radius) sin_angle / km_y), clipped to the grid and snapped to
+    open ground (``snap_x``, ``snap_y``: ``Navigator.snap_index``), the same float64
+    operations; its goal (GOAL_X, GOAL_Y) becomes the candidate with the least threat -
+    concealment (the first of equals; NaN first, as np.argmin), in place."""
+    nx, ny = snap_x.shape
+    r = 0
+    for k in range(plan.shape[1]):
+        if plan[KIND, k] != FLEE:
+            continue
+        cx, cy = plan[TX, k], plan[TY, k]
+        bx, by, v_best = 0, 0, np.inf
+        for j in range(u_radius.shape[1]):
+            dist = radius_km * np.sqrt(u_radius[r, j])
+            gx = np.int32(np.rint(cx + dist * cos_angle[r, j] / km_x[cy]))
+            gy = np.int32(np.rint(cy + dist * sin_angle[r, j] / km_y))
+            sx, sy = min(max(gx, 0), nx - 1), min(max(gy, 0), ny - 1)
+            px, py = snap_x[sx, sy], snap_y[sx, sy]
+            v = threat[px, py] - concealment[px, py]
             if v != v:            # np.argmin returns the first NaN
-                best = j
+                bx, by = px, py
                 break
             if v < v_best or j == 0:
-                best, v_best = j, v
-        goal_x[k[r]], goal_y[k[r]] = cx[r, best], cy[r, best]
+                bx, by, v_best = px, py, v
+        plan[GOAL_X, k], plan[GOAL_Y, k] = bx, by
+        r += 1
 
 
 @numba.njit(cache=True)
-def settle(syr, nx, ny, tx, ty, far, moving, spread_km, x, y, moved, state, km_x_between,
-           km_y):
-    """Write the sleepers' new squares: ``moved`` = the square changed, x, y; state = MOVING
-    for those that moved on purpose (far or fleeing) unless a far one is now within spread_km
-    of its town (arrived: HIDDEN), else HIDDEN. Returns near_town (distance to the town <=
-    spread_km) and how many are near."""
-    n = len(syr)
-    near = np.empty(n, np.bool_)
+def settle(syr, nx, ny, plan, spread_km, x, y, moved, state, km_x_between, km_y):
+    """Write the sleepers' new squares: ``moved`` = the square changed, x, y; plan row NEAR =
+    the distance to the town <= spread_km; state = MOVING for those that moved on purpose (FAR
+    or FLEE) unless a FAR one is now near its town (arrived: HIDDEN), else HIDDEN. Returns how
+    many are near."""
     count = 0
-    for k in range(n):
+    for k in range(len(syr)):
         i = syr[k]
         moved[i] = nx[k] != x[i] or ny[k] != y[i]
         x[i], y[i] = nx[k], ny[k]
-        near[k] = square_km(nx[k], ny[k], tx[k], ty[k], km_x_between, km_y) <= spread_km
-        count += near[k]
-        state[i] = MOVING if moving[k] and not (far[k] and near[k]) else HIDDEN
-    return near, count
+        near = square_km(nx[k], ny[k], plan[TX, k], plan[TY, k], km_x_between, km_y) <= spread_km
+        plan[NEAR, k] = near
+        count += near
+        kind = plan[KIND, k]
+        state[i] = MOVING if kind == FLEE or (kind == FAR and not near) else HIDDEN
+    return count
 
 
 @numba.njit(cache=True)
-def attackers(syr, near_town, called_until, step, draws, p_attack):
-    """Positions k of the sleepers ``syr[k]`` that attack: near their town and draws[k] <
-    p_attack[called], called = called_until >= step (p_attack: the step's probability without
-    and with a call)."""
-    out = np.empty(len(near_town), np.intp)
+def attackers(syr, plan, called_until, step, draws, p_attack):
+    """Positions k of the sleepers ``syr[k]`` that attack: near their town (plan row NEAR) and
+    draws[k] < p_attack[called], called = called_until >= step (p_attack: the step's
+    probability without and with a call)."""
+    out = np.empty(len(syr), np.intp)
     m = 0
-    for k in range(len(near_town)):
+    for k in range(len(syr)):
         called = called_until[syr[k]] >= step
-        if near_town[k] and draws[k] < p_attack[1 if called else 0]:
+        if plan[NEAR, k] and draws[k] < p_attack[1 if called else 0]:
             out[m] = k
             m += 1
     return out[:m]
@@ -129,3 +167,26 @@ def nearest_within(ux, uy, units, x, y, reach_km, km_x_between, km_y):
         if d <= reach_km and (best < 0 or d < d_best):
             best, d_best = u, d
     return best
+
+
+@numba.njit(cache=True)
+def nearest_sleepers(state, theatre, n, x, y, j, k, km_x_between, km_y):
+    """The k sleepers (``active_sleepers``) other than cell j nearest it, nearest first (the
+    first of equals: a stable sort of the distances)."""
+    syr = active_sleepers(state, theatre, n)
+    near = np.empty(min(k, len(syr)), np.intp)
+    d_near = np.empty(len(near))
+    m = 0
+    for i in syr:
+        if i == j:
+            continue
+        d = square_km(x[i], y[i], x[j], y[j], km_x_between, km_y)
+        p = m
+        while p > 0 and d_near[p - 1] > d:
+            p -= 1
+        if p < len(near):
+            for q in range(min(m, len(near) - 1), p, -1):
+                near[q], d_near[q] = near[q - 1], d_near[q - 1]
+            near[p], d_near[p] = i, d
+            m = min(m + 1, len(near))
+    return near[:m]
