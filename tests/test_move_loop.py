@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from oracles import reference_points_in_disc
 
 from encircle_sim.navigation import OFFSETS_AND_STAY, PADDED_STEPS, Navigator
 
@@ -416,16 +417,6 @@ def test_advance_rows_moves_the_rows_of_a_table_as_the_rule_does(world, calls, s
     finally:
         if cache is not None:
             navigation.ROUTE_CACHE_SIZE, navigation.ROUTE_SLOTS_FIRST = saved
-
-
-def reference_points_in_disc(nav: Navigator, cx, cy, radius_km, rng, size):
-    """``Navigator.random_points_in_disc``'s rule in numpy (its implementation before the
-    arithmetic after the draws was compiled)."""
-    r = radius_km * np.sqrt(rng.random(size))
-    ang = rng.random(size) * 2 * np.pi
-    gx = np.rint(cx + r * np.cos(ang) / nav.km_x[cy]).astype(np.int32)
-    gy = np.rint(cy + r * np.sin(ang) / nav.km_y).astype(np.int32)
-    return nav.snap(gx, gy)
 
 
 @given(worlds(), st.sampled_from(["points", "columns", "one centre", "one column"]),

@@ -16,6 +16,7 @@ from types import SimpleNamespace
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from oracles import reference_points_in_disc
 
 from encircle_sim.navigation import Navigator
 from encircle_sim.state import CellArrays, CellState, Theatre
@@ -160,10 +161,10 @@ def test_a_fleeing_sleeper_takes_the_first_least_threatened_most_concealed_rando
     plan[TX], plan[TY] = rng.integers(0, NX, n), rng.integers(0, NY, n)
     plan[GOAL_X], plan[GOAL_Y], plan[KIND] = rng.integers(0, NX, n), rng.integers(0, NY, n), kind
     ref = plan.copy()
-    # the reference: Navigator.random_points_in_disc itself, then np.argmin, with the same draws
+    # the reference: the points-in-a-disc rule in numpy, then np.argmin, with the same draws
     k = np.flatnonzero(kind == FLEE)
-    cx, cy = Navigator.random_points_in_disc(nav, ref[TX][k, None], ref[TY][k, None], radius,
-                                             np.random.default_rng(seed), (n_flee, n_cand))
+    cx, cy = reference_points_in_disc(nav, ref[TX][k, None], ref[TY][k, None], radius,
+                                      np.random.default_rng(seed), (n_flee, n_cand))
     best = np.argmin(threat[cx, cy] - concealment[cx, cy], axis=1)
     ref[GOAL_X, k], ref[GOAL_Y, k] = cx[np.arange(n_flee), best], cy[np.arange(n_flee), best]
     flee_goals(plan, *disc_draws(np.random.default_rng(seed), (n_flee, n_cand)), radius,
