@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from encircle_sim.agents import new_cell_agent
+from encircle_sim.metrics import EventLog
 from encircle_sim.model import CampaignModel
 
 
@@ -77,3 +78,26 @@ def test_details_keep_their_order_and_the_caches_come_last():
     assert (table["lat"][0], table["lon"][0]) == (round(float(lat), 4), round(float(lon), 4))
     assert m.events.at_step(int(m.steps)) == [
         ("cache_destroyed", *m.region.latlon_of(2, 3))]
+
+
+def test_a_log_pickled_before_raw_records_reads_and_grows_the_same():
+    """A checkpoint written by the version that formatted events at once still loads."""
+    import pickle
+
+    m = CampaignModel("quick", rng=7)
+    for _ in range(12):
+        m.step()
+    log = m.events
+    table, step = log.frame(), int(m.steps)
+    at, rows = log.at_step(step), log.rows_at(step)
+    old = {"model": m, "_records": list(log._formatted()), "_frame": None}  # the old layout
+    revived = EventLog.__new__(EventLog)
+    revived.__setstate__(old)
+    assert len(revived) == len(log)
+    pd.testing.assert_frame_equal(revived.frame(), table)
+    assert revived.at_step(step) == at
+    assert [r["kind"] for r in revived.rows_at(step)] == [r["kind"] for r in rows]
+    revived.add("phase", None, None, phase="Sweep")
+    assert revived.frame()["details"].iloc[-1] == "phase=Sweep"
+    assert len(revived.frame()) == len(table) + 1
+    pickle.loads(pickle.dumps(log._raw))  # the raw records themselves pickle

@@ -297,6 +297,15 @@ class EventLog:
                           details))
         self._frame = None
 
+    def __setstate__(self, state: dict) -> None:
+        """A log pickled (checkpoint) before ``add`` kept raw values holds only formatted
+        records: they stand as their own raw records (step, day, kind, position are all that
+        is read back from a raw record that is already formatted)."""
+        if "_raw" not in state:
+            state = {**state, "_raw": [(s, d, k, None if x < 0 else x, y, (), 0, (), (), {})
+                                       for s, d, k, x, y, *_ in state["_records"]]}
+        self.__dict__.update(state)
+
     def _formatted(self) -> list[tuple]:
         """The records as the table has them (agent ids and details as text), formatting
         those added since the last call."""
