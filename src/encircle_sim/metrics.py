@@ -270,32 +270,58 @@ class StepMetrics:
 class EventLog:
     """Every engagement, escape, attack, cache found and phase change, as it happens.
 
-    Events are kept as plain tuples while the model runs (a step can log dozens); positions are
-    turned into lat/lon and place names only when the table is asked for.
+    A replication logs hundreds of events and most runs never read them (a sweep keeps only the
+    summary), so :meth:`add` only keeps the raw values (agent row indices, the position, the
+    details); they are turned into agent ids, text, lat/lon and place names when the log is read
+    (:meth:`frame`, :meth:`rows_at`). The raw values are scalars and fresh lists that nothing
+    changes afterwards, and agent rows only ever grow, so reading later gives what reading at
+    once would have given.
     """
 
     COLUMNS = ("step", "day", "kind", "lat", "lon", "place", "cells", "units", "details")
 
     def __init__(self, model):
         self.model = model
+        # raw: (step, day, kind, x, y, cells, cell agents then, units, caches, details)
+        self._raw: list[tuple] = []
+        # the raw records formatted so far: (step, day, kind, x, y, cells, units, details text)
         self._records: list[tuple] = []
         self._frame: pd.DataFrame | None = None
 
     def __len__(self) -> int:
-        return len(self._records)
+        return len(self._raw)
 
     def add(self, kind: str, x, y, *, cells=(), units=(), caches=(), **details: Any) -> None:
         m = self.model
-        agents = m.cell_agents
-        n = len(agents)
-        ids = " ".join([str(agents[i].unique_id) for i in cells if i < n])
-        uids = " ".join([str(m.unit_agents[j].unique_id) for j in units]) if units else ""
-        if caches:
-            details["caches"] = [m.cache_agents[k].unique_id for k in caches]
-        text = "; ".join([f"{k}={v}" for k, v in details.items()])
-        xy = (-1, -1) if x is None else (int(x), int(y))
-        self._records.append((int(m.steps), round(float(m.day), 4), kind, *xy, ids, uids, text))
+        self._raw.append((m.steps, m.day, kind, x, y, cells, len(m.cell_agents), units, caches,
+                          details))
         self._frame = None
+
+    def __setstate__(self, state: dict) -> None:
+        """A log pickled (checkpoint) before ``add`` kept raw values holds only formatted
+        records: they stand as their own raw records (step, day, kind, position are all that
+        is read back from a raw record that is already formatted)."""
+        if "_raw" not in state:
+            state = {**state, "_raw": [(s, d, k, None if x < 0 else x, y, (), 0, (), (), {})
+                                       for s, d, k, x, y, *_ in state["_records"]]}
+        self.__dict__.update(state)
+
+    def _formatted(self) -> list[tuple]:
+        """The records as the table has them (agent ids and details as text), formatting
+        those added since the last call."""
+        done, raw = self._records, self._raw
+        if len(done) < len(raw):
+            m = self.model
+            cell_agents, unit_agents, cache_agents = m.cell_agents, m.unit_agents, m.cache_agents
+            for step, day, kind, x, y, cells, n, units, caches, details in raw[len(done):]:
+                ids = " ".join([str(cell_agents[i].unique_id) for i in cells if i < n])
+                uids = " ".join([str(unit_agents[j].unique_id) for j in units]) if units else ""
+                if caches:
+                    details = {**details, "caches": [cache_agents[k].unique_id for k in caches]}
+                text = "; ".join([f"{k}={v}" for k, v in details.items()])
+                xy = (-1, -1) if x is None else (int(x), int(y))
+                done.append((int(step), round(float(day), 4), kind, *xy, ids, uids, text))
+        return done
 
     def at_step(self, step: int) -> list[tuple[str, float, float]]:
         """(kind, lat, lon) of the events of one step that have a position.
@@ -305,11 +331,11 @@ class EventLog:
         """
         out = []
         region = self.model.region
-        for rec in reversed(self._records):
+        for rec in reversed(self._raw):
             if rec[0] < step:
                 break
-            if rec[0] == step and rec[3] >= 0:
-                lat, lon = region.latlon_of(rec[3], rec[4])
+            if rec[0] == step and rec[3] is not None and int(rec[3]) >= 0:
+                lat, lon = region.latlon_of(int(rec[3]), int(rec[4]))
                 out.append((rec[2], lat, lon))
         return out[::-1]
 
@@ -318,7 +344,7 @@ class EventLog:
         the end of the log like :meth:`at_step` (for the live page's event feed)."""
         out = []
         region = self.model.region
-        for rec in reversed(self._records):
+        for rec in reversed(self._formatted()):
             if rec[0] < step:
                 break
             if rec[0] != step:
@@ -336,7 +362,7 @@ class EventLog:
     def frame(self) -> pd.DataFrame:
         """The log as a table: one row per event, with lat/lon and the nearest place."""
         if self._frame is None:
-            raw = pd.DataFrame(self._records, columns=["step", "day", "kind", "x", "y", "cells",
+            raw = pd.DataFrame(self._formatted(), columns=["step", "day", "kind", "x", "y", "cells",
                                                        "units", "details"])
             region = self.model.region
             has = raw["x"].to_numpy() >= 0
