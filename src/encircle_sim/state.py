@@ -168,6 +168,10 @@ class CellArrays:
 class UnitArrays:
     """Every security-force unit, one row each."""
 
+    #: (step_hours, search effort) kept by :meth:`search_effort_km2`; None: not computed yet (a
+    #: class default, so that a model pickled before it was kept still loads).
+    _search_effort: tuple[float, np.ndarray] | None = None
+
     def __init__(self, n: int):
         self.n = n
         self.x = np.zeros(n, np.int32)
@@ -198,7 +202,6 @@ class UnitArrays:
         self.route_y = np.full(n, -1, np.int32)
         for cap in CAPABILITIES:
             setattr(self, cap, np.zeros(n, float))
-        self._search_effort: tuple[float, np.ndarray] | None = None  # (step_hours, W v t)
 
     def pack_lanes(self) -> None:
         """Pack the per-unit patrol lanes into one array (start and length per unit)."""
