@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from encircle_sim.cover import MOVING_CONCEALMENT_SHARE
 from encircle_sim.cover_kernels import cover_of, km_between, shelter_of, within_km
-from encircle_sim.engagement import search_hazards
+from encircle_sim.engagement import detection_draw, search_hazards
 from encircle_sim.navigation import Navigator
 from encircle_sim.submodels.detect_kernels import (
     PAIRWISE_BLOCK,
@@ -353,3 +353,21 @@ def test_a_ground_hazard_leaves_its_scratch_row_clean(w):
                                     start, order, span, nav.km_x, nav.km_y, row, near)
         assert total >= 0.0 and -1 <= best < len(units)
         assert not row.any()
+
+
+@given(st.integers(0, 2**32 - 1), st.lists(st.floats(0.0, 5.0), max_size=40),
+       st.lists(st.floats(0.0, 5.0), max_size=40))
+@settings(max_examples=100, deadline=None)
+def test_one_draw_for_both_kinds_of_site_is_one_draw_per_kind(seed, caches, hideouts):
+    """search_sites draws caches and hideouts in one call: the same finds, and the generator
+    left in the same state, as one call per kind (the draws before this change)."""
+    a, b = np.array(caches, float), np.array(hideouts, float)
+    per_kind = np.random.default_rng(seed)
+    want = [a.size and detection_draw(a, per_kind), b.size and detection_draw(b, per_kind)]
+    together = np.random.default_rng(seed)
+    hit = detection_draw(np.concatenate([a, b]), together)
+    if a.size:
+        assert same_bits(hit[:a.size], want[0])
+    if b.size:
+        assert same_bits(hit[a.size:], want[1])
+    assert together.random() == per_kind.random()

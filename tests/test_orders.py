@@ -139,7 +139,15 @@ def test_search_intensity_scales_the_search_effort():
     u = c.units
     sdf = np.flatnonzero(u.syria)
     effort = u.search_effort_km2(c.step_hours)[sdf].copy()
+    before = u.search_effort_km2(c.step_hours).copy()
     c.order("search_intensity", theatre="syria", value=3.0)
+    after = u.search_effort_km2(c.step_hours)
+    assert np.allclose(after[sdf], 3.0 * effort)
+    # Koopman's W v t with W = 2 x sensor range x glimpse probability, from the new range
+    hours = u.move_hours_per_day * c.step_hours / 24.0
+    assert np.allclose(after, 2.0 * u.sensor_km * u.p_detect * u.search_speed_kmh * hours)
+    assert np.array_equal(after[~u.syria], before[~u.syria])  # Iraqi units unchanged
+    c.step()  # the next step searches with the new effort
     assert np.allclose(u.search_effort_km2(c.step_hours)[sdf], 3.0 * effort)
     c.order("search_intensity", theatre="syria", value=1.0)  # relative to the scenario's
     assert np.allclose(u.search_effort_km2(c.step_hours)[sdf], effort)

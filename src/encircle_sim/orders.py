@@ -367,7 +367,7 @@ class Command:
             sdf = np.flatnonzero(u.syria)
             if not u.alive[sdf].any():
                 self._fail(o, "theatre", "no SDF unit is left", o.theatre, "'iraq'")
-            u.sensor_km[sdf] = self.base_sensor_km[sdf] * float(o.value)
+            u.set_sensor_km(sdf, self.base_sensor_km[sdf] * float(o.value))
             return f"SDF search effort x{o.value:g} of the scenario's", None
         key = PHASE_KEYS.get(m.plan.phase)
         if key is None:

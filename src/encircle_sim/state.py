@@ -168,6 +168,10 @@ class CellArrays:
 class UnitArrays:
     """Every security-force unit, one row each."""
 
+    #: (step_hours, search effort) kept by :meth:`search_effort_km2`; None: not computed yet (a
+    #: class default, so that a model pickled before it was kept still loads).
+    _search_effort: tuple[float, np.ndarray] | None = None
+
     def __init__(self, n: int):
         self.n = n
         self.x = np.zeros(n, np.int32)
@@ -216,9 +220,23 @@ class UnitArrays:
         return np.minimum(self.strength, self.engaged_max.astype(np.int64))
 
     def search_effort_km2(self, step_hours: float) -> np.ndarray:
-        """Area swept in one step, W v t (Koopman), before phase intensity."""
-        hours = self.move_hours_per_day * step_hours / 24.0
-        return sweep_width_km(self.sensor_km, self.p_detect) * self.search_speed_kmh * hours
+        """Area swept in one step, W v t (Koopman), before phase intensity (read-only).
+
+        Computed once and kept (move and detect ask for it three times a step): its inputs are
+        capabilities, set while building (before the first call) and changed afterwards only by
+        :meth:`set_sensor_km`, which drops the kept value."""
+        kept = self._search_effort
+        if kept is None or kept[0] != step_hours:
+            hours = self.move_hours_per_day * step_hours / 24.0
+            effort = sweep_width_km(self.sensor_km, self.p_detect) * self.search_speed_kmh * hours
+            effort.flags.writeable = False
+            kept = self._search_effort = (step_hours, effort)
+        return kept[1]
+
+    def set_sensor_km(self, idx: np.ndarray, sensor_km: np.ndarray | float) -> None:
+        """Change the sensor range of units ``idx`` (an order); the search effort follows."""
+        self.sensor_km[idx] = sensor_km
+        self._search_effort = None
 
     def move_budget_km(self, step_hours: float, searching: np.ndarray) -> np.ndarray:
         """Open-desert km a unit can cover in one step: at search speed while it sweeps."""

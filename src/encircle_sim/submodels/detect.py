@@ -129,7 +129,10 @@ def search_sites(model) -> None:
         hideouts.x, hideouts.y, float(1.0 - net.hideout_concealment), u.strength, u.x, u.y,
         u.syria, u.patrol_km, u.search_effort_km2(model.step_hours), float(search_mult),
         nav.km_x, nav.km_y, sites, hazard)
-    found = _found(model, sites[:n_caches], hazard[:n_caches])
+    # one draw per intact site, caches then hideouts: one call draws the very numbers that one
+    # call per kind would (numpy fills an array draw by draw from the same generator state)
+    hit = _found(model, hazard[:n_caches + n_hideouts])
+    found = sites[:n_caches][hit[:n_caches]]
     for k in found:
         model.caches.intact[k] = False
         model.caches.destroyed_step[k] = model.steps
@@ -137,8 +140,7 @@ def search_sites(model) -> None:
                          caches=[int(k)], stock=float(model.caches.stock[k]))
         model.cache_agents[k].remove()
     model.metrics.caches_destroyed += len(found)
-    found = _found(model, sites[n_caches:n_caches + n_hideouts],
-                   hazard[n_caches:n_caches + n_hideouts])
+    found = sites[n_caches:n_caches + n_hideouts][hit[n_caches:]]
     if len(found) == 0:
         return
     c = model.cells
@@ -156,12 +158,10 @@ def search_sites(model) -> None:
     model.metrics.hideouts_destroyed += len(found)
 
 
-def _found(model, sites: np.ndarray, hazard: np.ndarray) -> np.ndarray:
-    """The ``sites`` (intact, with this step's ``hazard``) that searching units find: one
-    draw each (none if there are none)."""
-    if len(hazard) == 0:
-        return sites
-    return sites[detection_draw(hazard, model.streams.detect)]
+def _found(model, hazard: np.ndarray) -> np.ndarray:
+    """Which intact sites, with this step's ``hazard``, searching units find: one draw each
+    (none if there are none)."""
+    return detection_draw(hazard, model.streams.detect)
 
 
 def nearest_unit_within(model, i: int, patrol_multiple: float) -> int:
