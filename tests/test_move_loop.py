@@ -366,3 +366,94 @@ def test_snap_clips_to_the_grid_then_takes_the_nearest_open_ground(world, shape,
     assert same_bits(sx, ix[cx, cy].astype(np.intp)) and same_bits(sy, iy[cx, cy].astype(np.intp))
     if nav.open_ground.any():
         assert nav.open_ground[sx, sy].all()
+
+
+@given(worlds(), st.integers(1, 3), st.integers(0, 2**32 - 1), st.sampled_from([None, 1, 2]))
+@settings(max_examples=100, deadline=None)
+def test_advance_rows_moves_the_rows_of_a_table_as_the_rule_does(world, calls, seed, cache):
+    # the rule: the rows idx of the table move as ``advance`` moves them, each keeping its
+    # route-field mode only while its goal is the one it was routed to; the table then holds
+    # the mode after the move and the new goals, and no other row changes. With a cache of
+    # 1 or 2 fields, agents wait for their fields (the compiled loop is resumed).
+    import encircle_sim.navigation as navigation
+
+    nav, (x, y, gx, gy, budget, road, routed), max_moves = world
+    rng = np.random.default_rng(seed)
+    n = len(x)
+    rows = n + int(rng.integers(0, 5))                  # a table with more rows than move
+    idx = np.sort(rng.permutation(rows)[:n]).astype(np.intp)
+    table = {"x": np.zeros(rows, np.int32), "y": np.zeros(rows, np.int32),
+             "routed": rng.random(rows) < 0.5, "route_x": np.full(rows, -1, np.int32),
+             "route_y": np.full(rows, -1, np.int32)}
+    table["x"][idx], table["y"][idx] = x, y
+    # some were routed to today's goal, the others to a goal off in x, in y or in both
+    off = rng.integers(0, 4, n)
+    table["route_x"][idx] = gx + (off % 2)
+    table["route_y"][idx] = gy + (off // 2)
+    table["routed"][idx] |= routed
+    ref = {k: v.copy() for k, v in table.items()}
+    if cache is not None:
+        nav = pickle.loads(pickle.dumps(nav))
+        saved = navigation.ROUTE_CACHE_SIZE, navigation.ROUTE_SLOTS_FIRST
+        navigation.ROUTE_CACHE_SIZE, navigation.ROUTE_SLOTS_FIRST = cache, 1
+        nav._empty_route_cache()
+    try:
+        for _ in range(calls):
+            got = nav.advance_rows(idx, table["x"], table["y"], table["routed"],
+                                   table["route_x"], table["route_y"], gx, gy, budget, road,
+                                   max_moves=max_moves)
+            # the oracle: numpy gathers, the reference move rule, numpy scatters
+            mode = ref["routed"][idx] & (ref["route_x"][idx] == gx) & (ref["route_y"][idx] == gy)
+            want = reference_advance(nav, ref["x"][idx], ref["y"][idx], gx, gy, budget, road,
+                                     max_moves, mode)
+            ref["routed"][idx], ref["route_x"][idx], ref["route_y"][idx] = mode, gx, gy
+            for a, b in zip(got, want, strict=True):
+                assert same_bits(a, b)
+            for k in table:
+                assert same_bits(table[k], ref[k])
+            table["x"][idx], table["y"][idx] = got[0], got[1]
+            ref["x"][idx], ref["y"][idx] = want[0], want[1]
+    finally:
+        if cache is not None:
+            navigation.ROUTE_CACHE_SIZE, navigation.ROUTE_SLOTS_FIRST = saved
+
+
+def reference_points_in_disc(nav: Navigator, cx, cy, radius_km, rng, size):
+    """``Navigator.random_points_in_disc``'s rule in numpy (its implementation before the
+    arithmetic after the draws was compiled)."""
+    r = radius_km * np.sqrt(rng.random(size))
+    ang = rng.random(size) * 2 * np.pi
+    gx = np.rint(cx + r * np.cos(ang) / nav.km_x[cy]).astype(np.int32)
+    gy = np.rint(cy + r * np.sin(ang) / nav.km_y).astype(np.int32)
+    return nav.snap(gx, gy)
+
+
+@given(worlds(), st.sampled_from(["points", "columns", "one centre", "one column"]),
+       st.integers(0, 6), st.integers(1, 4), st.booleans(), st.integers(0, 2**32 - 1))
+@settings(max_examples=120, deadline=None)
+def test_random_points_in_disc_are_the_rules_to_the_bit(world, layout, n, k, int_radius, seed):
+    # discs of up to 3 grids' width round squares of the grid, per point or per row of a 2-d
+    # draw; the same squares (and dtype) as the numpy rule from the same draws, and the same
+    # draws taken (the generator left in the same state)
+    nav = world[0]
+    rng = np.random.default_rng(seed)
+    nx, ny = nav.shape
+    cx, cy = rng.integers(0, nx, n).astype(np.int32), rng.integers(0, ny, n).astype(np.int32)
+    radius = (rng.integers(0, 3 * nx * 6, n) if int_radius
+              else rng.uniform(0.0, 3 * nx * 6.0, n))
+    if layout == "points":
+        args = (cx, cy, radius, n)
+    elif layout == "columns":
+        args = (cx[:, None], cy[:, None], radius[:, None], (n, k))
+    elif layout == "one centre":
+        args = (int(cx[0]) if n else 0, int(cy[0]) if n else 0,
+                float(radius[0]) if n else 1.0, n)
+    else:
+        args = (cx[:, None], cy[:, None], float(radius[0]) if n else 1.0, (n, k))
+    a, b = np.random.default_rng(seed + 1), np.random.default_rng(seed + 1)
+    got = nav.random_points_in_disc(*args[:3], a, args[3])
+    want = reference_points_in_disc(nav, *args[:3], b, args[3])
+    for g, w in zip(got, want, strict=True):
+        assert same_bits(g, w)
+    assert a.random() == b.random()
+    assert nav.open_ground[got].all()

@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 from encircle_sim.forces_kernels import (
     axes_kept_up,
     axis_line_goals,
+    hunt_and_assault_rows,
     mark_on_station,
+    nearest_targets,
     standing_goals,
 )
 from encircle_sim.state import Task, UnitArrays
@@ -206,3 +208,46 @@ def test_axis_units_stand_in_line_abreast_as_the_rule_in_numpy(seed, n, n_axes):
     axis_line_goals(mine.alive, mine.task, mine.axis, mine.slot, base, target, start, norm,
                     float(km[0]), float(km[1]), snap_x, snap_y, mine.goal_x, mine.goal_y)
     assert np.array_equal(mine.goal_x, ref.goal_x) and np.array_equal(mine.goal_y, ref.goal_y)
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(0, 40), st.booleans(), st.booleans())
+@settings(max_examples=100, deadline=None)
+def test_hunt_units_at_their_goal_redraw_and_axis_and_reserve_units_assault(
+        seed, n, first, assaulting):
+    # the rule in numpy (``plan_goals`` before it was compiled)
+    u = random_units(seed, n)
+    u.goal_x[: n // 2], u.goal_y[: n // 2] = u.x[: n // 2], u.y[: n // 2]   # some at their goal
+    at_goal = (u.x == u.goal_x) & (u.y == u.goal_y)
+    hunt = u.alive & (u.task == Task.HUNT)
+    want_redo = np.flatnonzero(hunt & (at_goal | first))
+    want_assault = np.flatnonzero(u.alive & ((u.task == Task.AXIS) | (u.task == Task.RESERVE))
+                                  & assaulting)
+    redo, assault = hunt_and_assault_rows(u.alive, u.task, u.x, u.y, u.goal_x, u.goal_y, first,
+                                          assaulting)
+    assert redo.tolist() == want_redo.tolist() and assault.tolist() == want_assault.tolist()
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(1, 12), st.integers(1, 12), st.integers(0, 20),
+       st.floats(0.0, 1.0), st.integers(1, 30))
+@settings(max_examples=120, deadline=None)
+def test_assaulting_units_head_for_their_nearest_target_square(seed, nx, ny, n, share, most):
+    # the rule in numpy: the target squares (np.argwhere order, thinned evenly to at most
+    # ``most``), each unit's goal the first nearest of them by the flat-earth distance
+    rng = np.random.default_rng(seed)
+    mask = rng.random((nx, ny)) < share
+    x, y = rng.integers(0, nx, n + 3).astype(np.int32), rng.integers(0, ny, n + 3).astype(np.int32)
+    idx = np.sort(rng.permutation(n + 3)[:n]).astype(np.intp)
+    km_x, km_y = rng.uniform(3.0, 6.0, ny), float(rng.uniform(3.0, 6.0))
+    gx, gy = np.full(n + 3, -1, np.int32), np.full(n + 3, -1, np.int32)
+    targets = np.argwhere(mask)
+    if len(targets) > most:
+        targets = targets[:: len(targets) // most + 1]
+    want_x, want_y = gx.copy(), gy.copy()
+    if len(targets):
+        d = numpy_distance(km_x, km_y, targets[None, :, 0], targets[None, :, 1],
+                           x[idx, None], y[idx, None])
+        near = targets[np.argmin(d, axis=1)]
+        want_x[idx], want_y[idx] = near[:, 0], near[:, 1]
+    m = nearest_targets(mask, most, idx, x, y, gx, gy, between(km_x), km_y)
+    assert m == mask.sum()
+    assert gx.tolist() == want_x.tolist() and gy.tolist() == want_y.tolist()

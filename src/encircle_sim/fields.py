@@ -9,6 +9,7 @@ result (tested against ``scipy.ndimage.correlate`` in tests/test_pieces.py).
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,15 +69,53 @@ def splat(shape: tuple[int, int], x: np.ndarray, y: np.ndarray, weight: np.ndarr
     return np.bincount(flat, weights=w[inside], minlength=nx * ny).reshape(shape)
 
 
+#: The kernels of a ``{radius: Kernel}`` dict packed as ``splat_by_radius`` takes them, by the
+#: dict's id, with the dict and its kernels (kept alive, so the id stays theirs; a dict whose
+#: radii or kernels have changed since is packed again).
+_PACKED: dict[int, tuple] = {}
+_PACKED_MAX = 16
+
+
+def _packed(kernels: dict[float, Kernel]) -> tuple:
+    """(radii, starts, dx, dy, weight) of ``kernels``, packed once per dict and kept."""
+    entry = _PACKED.get(id(kernels))
+    if (entry is not None and entry[0] is kernels and entry[1] == tuple(kernels)
+            and all(map(operator.is_, entry[2], kernels.values()))):
+        return entry[3]
+    ks = list(kernels.values())
+    packed = (np.array(list(kernels), np.float64),
+              np.cumsum([0] + [len(k.dx) for k in ks]).astype(np.intp),
+              *(np.ascontiguousarray(np.concatenate([getattr(k, a) for k in ks]), t)
+                for a, t in (("dx", np.intp), ("dy", np.intp), ("weight", np.float64))))
+    if len(_PACKED) >= _PACKED_MAX:
+        _PACKED.pop(next(iter(_PACKED)))
+    _PACKED[id(kernels)] = (kernels, tuple(kernels), tuple(ks), packed)
+    return packed
+
+
+#: Scratch grids of ``splat_by_radius`` by grid shape (all zero between calls: the compiled loop
+#: leaves them so, and holds the GIL while it uses them).
+_SCRATCH: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _scratch(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    found = _SCRATCH.get(shape)
+    if found is None:
+        if len(_SCRATCH) >= _PACKED_MAX:
+            _SCRATCH.clear()
+        found = _SCRATCH[shape] = (np.zeros(shape[0] * shape[1]),
+                                   np.zeros(shape[0] * shape[1], bool))
+    return found
+
+
 def splat_by_radius_into(total: np.ndarray, radius: np.ndarray, x: np.ndarray, y: np.ndarray,
                          weight: np.ndarray, kernels: dict[float, Kernel]) -> None:
     """For each (radius r, kernel) of ``kernels`` in turn: ``total += splat(the points whose
     radius is r, with that kernel)``, by one compiled loop (the same sums as those calls)."""
-    ks = list(kernels.values())
-    if not ks:
+    if not kernels:
         return
-    starts = np.cumsum([0] + [len(k.dx) for k in ks])
+    if not total.flags.c_contiguous:
+        raise ValueError("splat_by_radius_into adds into a C-contiguous grid")
     splat_by_radius(total, np.ascontiguousarray(radius, np.float64), x.astype(np.intp),
                     y.astype(np.intp), np.ascontiguousarray(weight, np.float64),
-                    np.array(list(kernels), np.float64), starts,
-                    *(np.concatenate([getattr(k, a) for k in ks]) for a in ("dx", "dy", "weight")))
+                    *_packed(kernels), *_scratch(total.shape))

@@ -24,28 +24,37 @@ def splat_into(out, x, y, weight, dx, dy, kernel_weight):
 
 
 @numba.njit(cache=True)
-def splat_by_radius(total, radius, x, y, weight, radii, starts, dx, dy, kernel_weight):
+def splat_by_radius(total, radius, x, y, weight, radii, starts, dx, dy, kernel_weight, group,
+                    seen):
     """``total += splat(points whose radius is radii[g], kernel g)`` for g = 0, 1, ... in turn
     (groups with no point skipped): each group's stamps summed on their own (point by point,
-    offset by offset, as ``splat_into``), then added to ``total`` square by square (only where
-    they fall: elsewhere the group adds 0). Kernel g is entries ``starts[g]:starts[g + 1]`` of
-    dx, dy, kernel_weight."""
+    offset by offset, as ``splat_into``), then added to ``total`` square by square, only on the
+    squares its stamps touched (elsewhere the group adds 0, which leaves ``total`` as it is).
+    Kernel g is entries ``starts[g]:starts[g + 1]`` of dx, dy, kernel_weight. ``group``
+    (float) and ``seen`` (bool), flat, one per square, are scratch: all zero on entry, left all
+    zero (a grid-sized allocation costs more than the sums)."""
     nx, ny = total.shape
-    group = np.zeros_like(total)
+    flat = total.reshape(-1)
+    size = 0
     for g in range(len(radii)):
-        used = False
-        x0, x1, y0, y1 = nx, -1, ny, -1          # the box the group's stamps fall in
+        size = max(size, starts[g + 1] - starts[g])
+    touched = np.empty(len(x) * size, np.intp)   # the squares the group's stamps touched
+    for g in range(len(radii)):
+        n = 0
         for i in range(len(x)):
             if radius[i] != radii[g]:
                 continue
-            used = True
             for j in range(starts[g], starts[g + 1]):
                 cx, cy = x[i] + dx[j], y[i] + dy[j]
                 if 0 <= cx < nx and 0 <= cy < ny:
-                    group[cx, cy] += weight[i] * kernel_weight[j]
-                    x0, x1, y0, y1 = min(x0, cx), max(x1, cx), min(y0, cy), max(y1, cy)
-        if used:
-            for cx in range(x0, x1 + 1):
-                for cy in range(y0, y1 + 1):
-                    total[cx, cy] = total[cx, cy] + group[cx, cy]
-                    group[cx, cy] = 0.0
+                    sq = cx * ny + cy
+                    group[sq] += weight[i] * kernel_weight[j]
+                    if not seen[sq]:
+                        seen[sq] = True
+                        touched[n] = sq
+                        n += 1
+        for k in range(n):
+            sq = touched[k]
+            flat[sq] = flat[sq] + group[sq]
+            group[sq] = 0.0
+            seen[sq] = False

@@ -25,11 +25,13 @@ import numpy as np
 from encircle_sim.forces_kernels import (
     axes_kept_up,
     axis_line_goals,
+    hunt_and_assault_rows,
     mark_on_station,
+    nearest_targets,
     standing_goals,
 )
 from encircle_sim.operation import Phase
-from encircle_sim.state import Task, UnitArrays
+from encircle_sim.state import UnitArrays
 
 #: Assaulting units pick their target among at most this many pocket squares (thinned evenly).
 ASSAULT_TARGETS_MAX = 4000
@@ -42,11 +44,6 @@ HIDING_GROUND_CONCEALMENT = 0.5
 # --------------------------------------------------------------------------------------------
 # Goals by task
 # --------------------------------------------------------------------------------------------
-
-
-def _nearest(cells_xy: np.ndarray, x: np.ndarray, y: np.ndarray, nav) -> np.ndarray:
-    d = nav.distance_km(cells_xy[None, :, 0], cells_xy[None, :, 1], x[:, None], y[:, None])
-    return cells_xy[np.argmin(d, axis=1)]
 
 
 def plan_goals(model) -> None:
@@ -64,17 +61,14 @@ def plan_goals(model) -> None:
                    u.home_y, u.lane_xy, u.lane_start, u.lane_len, u.lane_idx, u.lane_dir,
                    u.goal_x, u.goal_y)
 
-    hunt = np.flatnonzero(alive & (task == Task.HUNT))
-    if len(hunt):
-        at_goal = (u.x[hunt] == u.goal_x[hunt]) & (u.y[hunt] == u.goal_y[hunt])
-        first = model.steps <= 1
-        redo = hunt[at_goal | first]
-        if len(redo):
-            gx, gy = nav.random_points_in_disc(u.home_x[redo], u.home_y[redo], u.area_r_km[redo],
-                                               model.streams.move, len(redo))
-            u.goal_x[redo], u.goal_y[redo] = gx, gy
+    # hunt units at their goal draw a new one; axis and reserve units assault in phase 3
+    redo, idx = hunt_and_assault_rows(alive, task, u.x, u.y, u.goal_x, u.goal_y,
+                                      model.steps <= 1, phase == Phase.ASSAULT)
+    if len(redo):
+        gx, gy = nav.random_points_in_disc(u.home_x[redo], u.home_y[redo], u.area_r_km[redo],
+                                           model.streams.move, len(redo))
+        u.goal_x[redo], u.goal_y[redo] = gx, gy
 
-    assault = alive & ((task == Task.AXIS) | (task == Task.RESERVE)) & (phase == Phase.ASSAULT)
     if plan.axes and phase != Phase.ASSAULT:
         # every axis: where its line stands (start, then the front) and the line's direction;
         # the units' places in the line by one compiled loop (``axis_line_goals``)
@@ -88,15 +82,11 @@ def plan_goals(model) -> None:
         axis_line_goals(alive, task, u.axis, u.slot, base, target, start, norm, km_x, km_y,
                         *nav.snap_index(), u.goal_x, u.goal_y)
 
-    idx = np.flatnonzero(assault)
     if len(idx):
-        pocket_xy = np.argwhere(plan.pocket)
-        if len(pocket_xy):
-            if len(pocket_xy) > ASSAULT_TARGETS_MAX:
-                pocket_xy = pocket_xy[:: len(pocket_xy) // ASSAULT_TARGETS_MAX + 1]
-            near = _nearest(pocket_xy.astype(np.int32), u.x[idx], u.y[idx], nav)
-            u.goal_x[idx], u.goal_y[idx] = near[:, 0], near[:, 1]
-        else:
+        # the nearest of the remaining pocket squares (at most ASSAULT_TARGETS_MAX, thinned
+        # evenly), compiled (``nearest_targets``); with the pocket cleared, hiding ground
+        if not nearest_targets(plan.pocket, ASSAULT_TARGETS_MAX, idx, u.x, u.y, u.goal_x,
+                               u.goal_y, nav.km_x_between, nav.km_y):
             _search_hiding_ground(model, idx)
 
 

@@ -110,3 +110,81 @@ def axis_line_goals(alive, task, axis, slot, base, target, start, norm, km_x, km
         sx = min(max(gx, 0), nx - 1)
         sy = min(max(gy, 0), ny - 1)
         goal_x[i], goal_y[i] = snap_x[sx, sy], snap_y[sx, sy]
+
+
+@numba.njit(cache=True)
+def hunt_and_assault_rows(alive, task, x, y, goal_x, goal_y, first, assaulting):
+    """The living units whose goal is drawn anew this step and those that assault, in index
+    order: (``hunt`` units at their goal, or all of them on the first step; ``axis`` and
+    ``reserve`` units if ``assaulting``, else none)."""
+    n = len(alive)
+    redo = np.empty(n, np.intp)
+    assault = np.empty(n, np.intp)
+    n_redo = n_assault = 0
+    for i in range(n):
+        if not alive[i]:
+            continue
+        t = task[i]
+        if t == HUNT and (first or (x[i] == goal_x[i] and y[i] == goal_y[i])):
+            redo[n_redo] = i
+            n_redo += 1
+        elif assaulting and (t == AXIS or t == RESERVE):
+            assault[n_assault] = i
+            n_assault += 1
+    return redo[:n_redo], assault[:n_assault]
+
+
+@numba.njit(cache=True)
+def nearest_targets(mask, max_targets, idx, x, y, goal_x, goal_y, km_x_between, km_y):
+    """Units ``idx`` take as goal their nearest target square (the first of equals; distance as
+    ``Navigator.distance_km``). The targets: the squares of ``mask`` in row-major order (as
+    ``np.argwhere``), thinned to every (m // max_targets + 1)-th if there are m > max_targets
+    of them. Returns m (0: no target, goals left as they were)."""
+    nx, ny = mask.shape
+    flat = mask.reshape(-1)
+    m = 0
+    for sq in range(nx * ny):
+        if flat[sq]:
+            m += 1
+    if m == 0:
+        return 0
+    stride = m // max_targets + 1 if m > max_targets else 1
+    tx = np.empty((m + stride - 1) // stride, np.intp)
+    ty = np.empty(len(tx), np.intp)
+    k = j = 0
+    for sq in range(nx * ny):
+        if flat[sq]:
+            if k % stride == 0:
+                tx[j], ty[j] = sq // ny, sq % ny
+                j += 1
+            k += 1
+    # the targets of column c are tx[col[c]:col[c + 1]]; a target k columns away from a unit
+    # is at least sqrt((k min km_x)^2) km from it (each step of the distance's arithmetic is
+    # monotone), so the search goes out column by column and stops where that exceeds the best
+    col = np.zeros(nx + 1, np.intp)
+    for t in range(len(tx)):
+        col[tx[t] + 1] += 1
+    for c in range(nx):
+        col[c + 1] += col[c]
+    min_kx = np.inf
+    for r in range(len(km_x_between)):
+        min_kx = min(min_kx, km_x_between[r])
+    for a in range(len(idx)):
+        i = idx[a]
+        best, d_best = -1, np.inf
+        for k in range(nx):
+            lb = k * min_kx
+            if np.sqrt(lb * lb) > d_best:
+                break
+            for side in range(2 if k > 0 else 1):
+                c = x[i] + k if side == 0 else x[i] - k
+                if c < 0 or c >= nx:
+                    continue
+                for t in range(col[c], col[c + 1]):
+                    d = square_km(tx[t], ty[t], x[i], y[i], km_x_between, km_y)
+                    if d < d_best or (d == d_best and t < best):
+                        best, d_best = t, d
+        if best < 0:   # (no finite distance: none on a grid; as argmin, the first)
+            best = 0
+        goal_x[i], goal_y[i] = tx[best], ty[best]
+    return m

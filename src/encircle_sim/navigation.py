@@ -32,8 +32,11 @@ from scipy.sparse.csgraph import dijkstra
 
 from encircle_sim.navigation_kernels import (
     advance_agents,
+    advance_rows,
+    disc_squares,
     distance_matrix_km,
     distance_pairs_km,
+    scatter_rows,
     snap_squares,
 )
 
@@ -347,11 +350,57 @@ class Navigator:
         to open ground. ``size`` is the shape of the draw; cx, cy and radius_km broadcast to it
         (per-disc values as columns, e.g. ``cx[:, None]`` for several points per disc). Draws
         the radii, then the angles, from ``rng``."""
-        r = radius_km * np.sqrt(rng.random(size))
+        u_radius = rng.random(size)
         ang = rng.random(size) * 2 * np.pi
+        rows = self._disc_rows(cx, cy, radius_km, u_radius.shape)
+        if rows is not None:
+            # the rest of the rule by one compiled loop (cos and sin stay numpy's)
+            shape = u_radius.shape
+            out_x, out_y = np.empty(shape, np.intp), np.empty(shape, np.intp)
+            disc_squares(u_radius.ravel(), np.cos(ang).ravel(), np.sin(ang).ravel(),
+                         shape[-1] if len(shape) == 2 else 1, *rows, self.km_x, self.km_y,
+                         *self.snap_index(), out_x.ravel(), out_y.ravel())
+            return out_x, out_y
+        r = radius_km * np.sqrt(u_radius)
         gx = np.rint(cx + r * np.cos(ang) / self.km_x[cy]).astype(np.int32)
         gy = np.rint(cy + r * np.sin(ang) / self.km_y).astype(np.int32)
         return self.snap(gx, gy)
+
+    def _disc_rows(self, cx, cy, radius_km, shape: tuple) -> tuple | None:
+        """(cx, cy, radius_km) as ``disc_squares`` takes them (1-d, per row of the draw or of
+        length 1) where the draw is 1-d (n,) with per-point values, or 2-d (n, k) with values
+        per row as columns (n, 1); None otherwise (numpy then does it)."""
+        if len(shape) not in (1, 2) or 0 in shape:
+            return None
+        n = shape[0]
+        if (len(shape) == 1 and type(cx) is type(cy) is type(radius_km) is np.ndarray
+                and cx.dtype.kind == cy.dtype.kind == "i" and radius_km.dtype == np.float64
+                and cx.shape == cy.shape == radius_km.shape == shape
+                and cx.flags.c_contiguous and cy.flags.c_contiguous
+                and radius_km.flags.c_contiguous):
+            return cx, cy, radius_km     # per point, as the kernel takes them
+        out = []
+        for v, kind in ((cx, "i"), (cy, "i"), (radius_km, "if")):
+            if type(v) is np.ndarray:
+                if v.dtype.kind not in kind:
+                    return None
+                if len(shape) == 2:
+                    if v.ndim == 2 and v.shape[1] == 1 and v.shape[0] in (n, 1):
+                        v = v[:, 0]
+                    elif v.ndim != 0:
+                        return None
+                if v.ndim == 0:
+                    v = v.reshape(1)
+                if v.ndim != 1 or len(v) not in (n, 1):
+                    return None
+            elif isinstance(v, (int, np.integer)) and type(v) is not bool:
+                v = np.array([v])
+            elif "f" in kind and isinstance(v, (float, np.floating)):
+                v = np.array([v])
+            else:
+                return None
+            out.append(v.astype(np.float64 if "f" in kind else np.intp, copy=False))
+        return tuple(_kernel_array(v) for v in out)
 
     def distance_matrix(self, x1, y1, x2, y2) -> np.ndarray:
         """(len(x1), len(x2)) distances in km between two sets of squares."""
@@ -526,4 +575,44 @@ class Navigator:
             resume = True
         if routed is not None and state is not routed:
             routed[...] = state
+        return x, y, travelled
+
+    def advance_rows(self, idx: np.ndarray, table_x: np.ndarray, table_y: np.ndarray,
+                     table_routed: np.ndarray, route_x: np.ndarray, route_y: np.ndarray,
+                     gx: np.ndarray, gy: np.ndarray, budget_km: np.ndarray,
+                     road_factor: np.ndarray | float = 1.0, max_moves: int = 64
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``advance`` for the rows ``idx`` of an agent table (x, y, and the route-field mode
+        with the goal it was set for): an agent keeps its mode while its goal stays the same.
+        ``table_routed``, ``route_x`` and ``route_y`` are updated in place (to the mode after
+        the move and the goals ``gx``, ``gy``); returns the rows' new x, y and km travelled.
+        One compiled call gathers the rows, moves them and writes the mode back."""
+        n = len(idx)
+        x, y = np.empty(n, np.int32), np.empty(n, np.int32)
+        travelled = np.zeros(n)
+        if n == 0:
+            return x, y, travelled
+        idx = _kernel_array(np.asarray(idx, np.intp))
+        gx, gy = _kernel_array(np.asarray(gx, np.int32)), _kernel_array(np.asarray(gy, np.int32))
+        left = np.array(budget_km, np.float64)           # a copy: the caller's budget is kept
+        road = np.asarray(road_factor, np.float64)
+        road = _kernel_array(road) if road.ndim else np.full(n, road)
+        state = np.empty(n, bool)
+        at = np.empty((3, n), np.intp)
+        self._clock += 1
+        paused = advance_rows(idx, table_x, table_y, table_routed, route_x, route_y, gx, gy, left,
+                              road, x, y, state, travelled, at[0], at[1], at[2],
+                              self._route_slot, self._fields, self._field_used, self._clock,
+                              *self._waypoint_tables(), *self._kernel_tables, max_moves)
+        if paused:
+            while paused:   # (as in ``advance``)
+                waiting = at[0] >= 0
+                self._fetch_route_fields(np.unique(gx[waiting].astype(np.intp) * self.shape[1]
+                                                   + gy[waiting]))
+                self._clock += 1
+                paused = advance_agents(x, y, gx, gy, left, road, state, travelled, True, at[0],
+                                        at[1], at[2], self._route_slot, self._fields,
+                                        self._field_used, self._clock, *self._waypoint_tables(),
+                                        *self._kernel_tables, max_moves)
+            scatter_rows(idx, state, gx, gy, table_routed, route_x, route_y)
         return x, y, travelled

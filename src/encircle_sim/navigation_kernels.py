@@ -221,3 +221,71 @@ def snap_squares(x, y, snap_x, snap_y, out_x, out_y):
         sx = min(max(x[i], 0), nx - 1)
         sy = min(max(y[i], 0), ny - 1)
         out_x[i], out_y[i] = snap_x[sx, sy], snap_y[sx, sy]
+
+
+@numba.njit(cache=True)
+def gather_rows(idx, table_x, table_y, table_routed, route_x, route_y, gx, gy, x, y, routed):
+    """The rows ``idx`` of an agent table as ``Navigator.advance`` takes them: ``x, y =
+    table_x[idx], table_y[idx]``, and ``routed = table_routed[idx]`` where the agent's goal is
+    still the one it was routed to, ``(route_x, route_y)[idx] == (gx, gy)`` (a new goal clears
+    the route-field mode)."""
+    for a in range(len(idx)):
+        i = idx[a]
+        x[a], y[a] = table_x[i], table_y[i]
+        routed[a] = table_routed[i] and route_x[i] == gx[a] and route_y[i] == gy[a]
+
+
+@numba.njit(cache=True)
+def scatter_rows(idx, routed, gx, gy, table_routed, route_x, route_y):
+    """Back into the agent table after the move: ``table_routed[idx], route_x[idx],
+    route_y[idx] = routed, gx, gy``."""
+    for a in range(len(idx)):
+        i = idx[a]
+        table_routed[i], route_x[i], route_y[i] = routed[a], gx[a], gy[a]
+
+
+@numba.njit(cache=True)
+def advance_rows(idx, table_x, table_y, table_routed, route_x, route_y, gx, gy, left, road,
+                 x, y, routed, travelled, at_move, at_sq, at_wp, route_slot, fields, field_used,
+                 clock, bank, crossing_banks, crossings_sq, to_crossing, free, near_crossing,
+                 legal, next_sq, move_cost, move_road, move_km, crossing, km_x, km_y, ny,
+                 pad_steps, max_moves):
+    """``gather_rows``, then the first call of ``advance_agents`` on them, then, unless some
+    agents paused for a route field (their number is returned; the caller resumes them with
+    ``advance_agents`` and then calls ``scatter_rows``), ``scatter_rows``."""
+    gather_rows(idx, table_x, table_y, table_routed, route_x, route_y, gx, gy, x, y, routed)
+    paused = advance_agents(x, y, gx, gy, left, road, routed, travelled, False, at_move, at_sq,
+                            at_wp, route_slot, fields, field_used, clock, bank, crossing_banks,
+                            crossings_sq, to_crossing, free, near_crossing, legal, next_sq,
+                            move_cost, move_road, move_km, crossing, km_x, km_y, ny, pad_steps,
+                            max_moves)
+    if paused == 0:
+        scatter_rows(idx, routed, gx, gy, table_routed, route_x, route_y)
+    return paused
+
+
+@numba.njit(cache=True)
+def disc_squares(u_radius, cos_a, sin_a, k, cx, cy, radius, km_x, km_y, snap_x, snap_y, out_x,
+                 out_y):
+    """``Navigator.random_points_in_disc`` from its draws, for n discs of k points each, point
+    (i, j) at flat index i k + j of every per-point array (``cos_a``, ``sin_a``: the cosine and
+    sine of its angles, taken by numpy): r = radius[i] sqrt(u_radius), the square rint(cx[i] +
+    r cos / km_x[cy[i]]), rint(cy[i] + r sin / km_y) as int32, clipped to the grid and snapped
+    to open ground (snap_x, snap_y: the nearest open square of each square). cx, cy and radius
+    have length n, or 1 (the same for all)."""
+    n = len(u_radius) // k
+    nx, ny = snap_x.shape
+    sx, sy, sr = len(cx) > 1, len(cy) > 1, len(radius) > 1
+    for i in range(n):
+        x0, y0 = cx[i if sx else 0], cy[i if sy else 0]
+        rad = radius[i if sr else 0]
+        if y0 < -len(km_x) or y0 >= len(km_x):
+            raise IndexError("a disc's centre row is off the grid")
+        kx = km_x[y0]
+        for j in range(i * k, i * k + k):
+            r = rad * np.sqrt(u_radius[j])
+            px = np.int32(np.rint(x0 + r * cos_a[j] / kx))
+            py = np.int32(np.rint(y0 + r * sin_a[j] / km_y))
+            px = min(max(px, 0), nx - 1)
+            py = min(max(py, 0), ny - 1)
+            out_x[j], out_y[j] = snap_x[px, py], snap_y[px, py]

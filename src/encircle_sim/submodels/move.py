@@ -12,8 +12,9 @@ cost of a move at speed_offroad / speed_road. Sweeping Iraqi units lay search co
 ground whose coverage reaches ``operation.clear_coverage`` leaves the pocket (``operation.py``).
 Axis fronts then advance where their units have kept up.
 
-Paths: ``navigation.Navigator.advance`` (rivers crossed only at crossings, greedy descent with
-route fields where it would stick).
+Paths: ``navigation.Navigator.advance_rows`` (rivers crossed only at crossings, greedy descent
+with route fields where it would stick). The cells' budgets, squares and states are settled by
+compiled loops (``move_kernels.py``).
 """
 
 from __future__ import annotations
@@ -22,19 +23,15 @@ import numpy as np
 
 from encircle_sim.fields import splat_by_radius_into
 from encircle_sim.forces import axis_ready, plan_goals, update_on_station
-from encircle_sim.state import Action, CellState
+from encircle_sim.submodels.move_kernels import cell_budgets, settle_cells
 
 
 def advance(model, agents, idx: np.ndarray, gx: np.ndarray, gy: np.ndarray,
             budget_km: np.ndarray, road_factor: np.ndarray | float = 1.0):
     """Move agents ``idx`` of ``model.units`` or ``model.cells`` toward their goals, keeping
     each agent's route-field mode while its goal stays the same (see ``navigation.py``)."""
-    same = (agents.route_x[idx] == gx) & (agents.route_y[idx] == gy)
-    routed = agents.routed[idx] & same
-    out = model.nav.advance(agents.x[idx], agents.y[idx], gx, gy, budget_km, road_factor,
-                            routed=routed)
-    agents.routed[idx], agents.route_x[idx], agents.route_y[idx] = routed, gx, gy
-    return out
+    return model.nav.advance_rows(idx, agents.x, agents.y, agents.routed, agents.route_x,
+                                  agents.route_y, gx, gy, budget_km, road_factor)
 
 
 def move_cells(model, choices) -> np.ndarray:
@@ -43,18 +40,10 @@ def move_cells(model, choices) -> np.ndarray:
     active, action = choices.idx, choices.action
     if len(active) == 0:
         return active
-    x, y = c.x[active], c.y[active]
-    moving = (action == Action.RELOCATE) | (action == Action.SLIP)
+    # budget only for relocating and slipping cells; then squares, moved and state, compiled
     nx_, ny_, _ = advance(model, c, active, choices.goal_x, choices.goal_y,
-                          np.where(moving, choices.budget_km, 0.0))
-    c.x[active], c.y[active] = nx_, ny_
-    c.moved[active] = (nx_ != x) | (ny_ != y)
-    states = np.full(len(active), CellState.HIDDEN, np.int8)
-    states[action == Action.RELOCATE] = CellState.MOVING
-    states[action == Action.SLIP] = CellState.SLIPPING
-    states[action == Action.AMBUSH] = CellState.ATTACKING
-    c.state[active] = states
-    return active[~model.plan.area[nx_, ny_]]
+                          cell_budgets(action, choices.budget_km))
+    return settle_cells(active, action, nx_, ny_, c.x, c.y, c.moved, c.state, model.plan.area)
 
 
 def move_units(model) -> None:
