@@ -82,16 +82,21 @@ class GeometryMemo:
 
     def get(self, model, key: tuple, compute):
         """``compute()`` for ``model``'s map and ``key``, computed once per map and key."""
-        full = (id(model.region), id(model.nav), *key)
+        return self.lookup((model.region, model.nav), key, compute)
+
+    def lookup(self, owners: tuple, key: tuple, compute):
+        """``compute()`` for the map objects ``owners`` (kept alive by the entry, keyed by
+        identity) and ``key``, computed once per owners and key."""
+        full = (*map(id, owners), *key)
         hit = self._memo.get(full)
         if hit is not None:
-            return hit[2]
+            return hit[1]
         value = compute()
         if isinstance(value, np.ndarray):
             value.setflags(write=False)
         if len(self._memo) >= self.limit:  # many maps in one process: start again
             self._memo.clear()
-        self._memo[full] = (model.region, model.nav, value)
+        self._memo[full] = (owners, value)
         return value
 
 

@@ -96,6 +96,106 @@ def _neighbour_pairs(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return i, j
 
 
+def _read_only(a: np.ndarray) -> np.ndarray:
+    """A read-only view of ``a`` (``a`` itself, maybe the region's own array, stays as it is)."""
+    v = a.view()
+    v.setflags(write=False)
+    return v
+
+
+@dataclass(frozen=True)
+class OperationGeometry:
+    """The operation's geometry on one map: the area and its depth, the perimeter band, the
+    cordon (squares, their neighbour pairs, their numbers on the grid, the covering disc), the
+    exits, the perimeter lane. It depends on the map and the operation section only, never on
+    the seed or the run, so one replication worker computes it once (:func:`operation_geometry`)
+    and every campaign reads the same read-only arrays."""
+
+    frame: LocalKm
+    area: np.ndarray
+    cell_area: np.ndarray
+    depth_km: np.ndarray
+    band: np.ndarray
+    cordon_ring: np.ndarray
+    exits: np.ndarray
+    exit_xy: np.ndarray
+    cordon_xy: np.ndarray
+    cordon_edges: tuple[np.ndarray, np.ndarray]
+    cordon_kernel: Kernel
+    cordon_index: np.ndarray
+    perimeter_lane: np.ndarray
+    initial_area_km2: float
+    band_cells: int
+    area_cells: int
+    km: tuple[float, float]
+
+
+def operation_geometry(scenario: Scenario, grid, passable: np.ndarray) -> OperationGeometry:
+    """The geometry of ``scenario``'s operation section on the map ``grid`` (the region) with
+    ``passable``, kept per process (``build.GEOMETRY``: keyed by the identity of ``grid`` and
+    ``passable`` and by every number of the scenario it reads)."""
+    from encircle_sim.build import GEOMETRY  # build imports this module
+
+    op = scenario.operation
+    key = ("operation geometry", bool(scenario.theatres.iraq),
+           tuple((float(loc.lat), float(loc.lon)) for loc in op.area),
+           float(op.perimeter_band_km), float(op.cordon_radius_km), float(scenario.map.cell_km))
+    return GEOMETRY.lookup((grid, passable), key,
+                           lambda: _operation_geometry(scenario, grid, passable))
+
+
+def _operation_geometry(scenario: Scenario, grid, passable: np.ndarray) -> OperationGeometry:
+    op = scenario.operation
+    active = scenario.theatres.iraq
+    cell_km = scenario.map.cell_km
+    ring = np.array([[loc.lat, loc.lon] for loc in op.area])
+    frame = LocalKm(float(ring[:, 0].mean()), float(ring[:, 1].mean()))
+    area = grid.polygon_mask(ring) & passable if active else np.zeros(passable.shape, bool)
+    cell_area = np.asarray(grid.cell_area_km2, float)
+    km_x = float(np.mean(grid.km_per_cell_x))
+    km_y = float(grid.km_per_cell_y)
+    if active and area.any():
+        full = grid.polygon_mask(ring)
+        depth = ndimage.distance_transform_edt(full, sampling=(km_x, km_y))
+        depth_km = np.where(full, depth, 0.0)
+    else:
+        depth_km = np.zeros(passable.shape)
+    band = area & (depth_km <= op.perimeter_band_km)
+    dil = ndimage.binary_dilation(~area, structure=np.ones((3, 3), bool))
+    cordon_ring = area & dil
+    exits = (~area) & ndimage.binary_dilation(area, structure=np.ones((3, 3), bool)) & passable
+    exit_xy = np.argwhere(exits).astype(np.int32)
+    cordon_xy = np.argwhere(cordon_ring).astype(np.int32)
+    edges = _neighbour_pairs(cordon_xy)
+    disc = Kernel.disc(op.cordon_radius_km, km_x, km_y)
+    cordon_index = np.full(passable.shape, -1, np.int64)
+    cordon_index[cordon_xy[:, 0], cordon_xy[:, 1]] = np.arange(len(cordon_xy))
+
+    # phase-1 sweep lanes: the midline of the perimeter band
+    poly = Polygon(np.column_stack(frame.to_km(ring[:, 0], ring[:, 1])))
+    if not poly.is_valid:
+        poly = poly.buffer(0)
+    inner = poly.buffer(-op.perimeter_band_km * LANE_DEPTH_SHARE)
+    if inner.is_empty:
+        inner = poly
+    if inner.geom_type == "MultiPolygon":
+        inner = max(inner.geoms, key=lambda g: g.area)
+    lane = np.asarray(inner.exterior.coords)
+    lat, lon = frame.to_latlon(lane[:, 0], lane[:, 1])
+    cells = sample_line_cells(grid, np.column_stack([lat, lon]), cell_km, frame)
+    perimeter_lane = cells[passable[cells[:, 0], cells[:, 1]]] if len(cells) else cells
+
+    ro = _read_only
+    return OperationGeometry(
+        frame=frame, area=ro(area), cell_area=ro(cell_area), depth_km=ro(depth_km),
+        band=ro(band), cordon_ring=ro(cordon_ring), exits=ro(exits), exit_xy=ro(exit_xy),
+        cordon_xy=ro(cordon_xy), cordon_edges=(ro(edges[0]), ro(edges[1])),
+        cordon_kernel=Kernel(ro(disc.dx), ro(disc.dy), ro(disc.weight)),
+        cordon_index=ro(cordon_index), perimeter_lane=ro(perimeter_lane),
+        initial_area_km2=float(cell_area[area].sum()), band_cells=int(band.sum()),
+        area_cells=int(area.sum()), km=(km_x, km_y))
+
+
 @dataclass
 class Axis:
     """One axis of advance: a front point moving from start toward the objective."""
@@ -118,61 +218,36 @@ class OperationPlan:
     def __init__(self, scenario: Scenario, grid, passable: np.ndarray):
         self.scenario = scenario
         self.grid = grid
-        op = scenario.operation
         self.active = scenario.theatres.iraq
-        ring = np.array([[loc.lat, loc.lon] for loc in op.area])
-        self.frame = LocalKm(float(ring[:, 0].mean()), float(ring[:, 1].mean()))
-        self.area = grid.polygon_mask(ring) & passable if self.active else np.zeros(
-            passable.shape, bool)
-        self.cell_area = np.asarray(grid.cell_area_km2, float)
-        km_x = float(np.mean(grid.km_per_cell_x))
-        km_y = float(grid.km_per_cell_y)
+        # the geometry (masks, cordon, lane: read-only, shared by the campaigns of one map and
+        # operation section); only the pocket, its coverage and the phases are this plan's own
+        g = operation_geometry(scenario, grid, passable)
+        self.frame = g.frame
+        self.area = g.area
+        self.cell_area = g.cell_area
         self.cell_km = scenario.map.cell_km
-        if self.active and self.area.any():
-            full = grid.polygon_mask(ring)
-            depth = ndimage.distance_transform_edt(full, sampling=(km_x, km_y))
-            self.depth_km = np.where(full, depth, 0.0)
-        else:
-            self.depth_km = np.zeros(passable.shape)
-        self.band = self.area & (self.depth_km <= op.perimeter_band_km)
-        dil = ndimage.binary_dilation(~self.area, structure=np.ones((3, 3), bool))
-        self.cordon_ring = self.area & dil
-        self.exits = (~self.area) & ndimage.binary_dilation(
-            self.area, structure=np.ones((3, 3), bool)) & passable
-        self.exit_xy = np.argwhere(self.exits).astype(np.int32)
-        self.cordon_xy = np.argwhere(self.cordon_ring).astype(np.int32)
-        self._cordon_edges = _neighbour_pairs(self.cordon_xy)
-        self._cordon_kernel = Kernel.disc(op.cordon_radius_km, km_x, km_y)
-        # the number of each cordon square in cordon_xy, -1 off the cordon (fixed with the area)
-        self._cordon_index = np.full(passable.shape, -1, np.int64)
-        self._cordon_index[self.cordon_xy[:, 0], self.cordon_xy[:, 1]] = np.arange(
-            len(self.cordon_xy))
+        self.depth_km = g.depth_km
+        self.band = g.band
+        self.cordon_ring = g.cordon_ring
+        self.exits = g.exits
+        self.exit_xy = g.exit_xy
+        self.cordon_xy = g.cordon_xy
+        self._cordon_edges = g.cordon_edges
+        self._cordon_kernel = g.cordon_kernel
+        self._cordon_index = g.cordon_index  # number of each cordon square, -1 off the cordon
+        self.perimeter_lane = g.perimeter_lane
+        self.initial_area_km2 = g.initial_area_km2
+        self.band_cells = g.band_cells
         self.pocket = self.area.copy()
-        self.initial_area_km2 = float(self.cell_area[self.area].sum())
-        self.band_cells = int(self.band.sum())
         self.coverage = np.zeros(passable.shape)
-        self._pocket_cells = int(self.area.sum())
+        self._pocket_cells = g.area_cells
         self._centre: np.ndarray | None = None  # cache of pocket_centre() until the pocket shrinks
         self._area_km2: float | None = None  # cache of pocket_area_km2 until the pocket shrinks
         self._band_cleared = int((self.band & ~self.pocket).sum())  # kept by add_coverage
 
-        # phase-1 sweep lanes: the midline of the perimeter band
-        poly = Polygon(np.column_stack(self.frame.to_km(ring[:, 0], ring[:, 1])))
-        if not poly.is_valid:
-            poly = poly.buffer(0)
-        inner = poly.buffer(-op.perimeter_band_km * LANE_DEPTH_SHARE)
-        if inner.is_empty:
-            inner = poly
-        if inner.geom_type == "MultiPolygon":
-            inner = max(inner.geoms, key=lambda g: g.area)
-        lane = np.asarray(inner.exterior.coords)
-        lat, lon = self.frame.to_latlon(lane[:, 0], lane[:, 1])
-        cells = sample_line_cells(grid, np.column_stack([lat, lon]), self.cell_km, self.frame)
-        self.perimeter_lane = cells[passable[cells[:, 0], cells[:, 1]]] if len(cells) else cells
-
         self.axes: list[Axis] = []
         per_step_days = scenario.time.step_hours / 24.0
-        for i, ax in enumerate(op.axes):
+        for i, ax in enumerate(scenario.operation.axes):
             start = np.array(grid.cell_of(ax.start.lat, ax.start.lon), float)
             obj = (np.array(grid.cell_of(ax.objective.lat, ax.objective.lon), float)
                    if ax.objective is not None else None)
@@ -189,7 +264,7 @@ class OperationPlan:
         routes = [grid.cell_of(r.lat, r.lon) for r in scenario.border.routes
                   if grid.contains(r.lat, r.lon)]
         self.route_xy = np.array(routes, float).reshape(-1, 2)
-        self._km = np.array([km_x, km_y])
+        self._km = np.array(g.km)
 
     @property
     def km_per_square(self) -> tuple[float, float]:

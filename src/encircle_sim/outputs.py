@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -137,7 +138,7 @@ def summarise(model, completed: bool = True) -> dict[str, Any]:
     c = model.cells
     n = c.n
     last = model.metrics.values()
-    steps = model.datacollector.get_model_vars_dataframe()
+    steps = model.datacollector.model_vars  # column -> one value per step (no pandas frame)
     iraq_counts, syria_counts = cell_counts(model, Theatre.IRAQ), cell_counts(model, Theatre.SYRIA)
     initial = model.iraq_cells_initial
     pocket_origin = (c.theatre[:n] == Theatre.IRAQ) & (c.joined_from[:n] < 0)
@@ -160,10 +161,10 @@ def summarise(model, completed: bool = True) -> dict[str, Any]:
         "links_cut": last["links_cut_total"],
         "pocket_area_initial_km2": round(model.plan.initial_area_km2, 1),
         "pocket_area_km2": last["pocket_area_km2"],
-        "pocket_cleared_day": _first_day(steps, steps["pocket_area_km2"] <= 0)
+        "pocket_cleared_day": _first_day(steps, "pocket_area_km2", 0)
         if model.plan.active else None,
         "day_90pct_cells_gone": _first_day(
-            steps, steps["iraq_cells_active"] <= 0.1 * initial) if initial else None,
+            steps, "iraq_cells_active", 0.1 * initial) if initial else None,
         "cordon_gaps": last["cordon_gaps"],
         "phase_days": {
             str(phase.name.lower()): round(day, 3) for _, day, phase in model.plan.phase_history
@@ -207,10 +208,11 @@ def _ended_day(model) -> float | None:
     return round(ended[0], 3) if ended else None
 
 
-def _first_day(steps: pd.DataFrame, condition: pd.Series) -> float | None:
-    """The campaign day of the first step meeting ``condition`` (None if none does)."""
-    hits = steps.loc[condition.to_numpy(), "day"]
-    return float(hits.iloc[0]) if len(hits) else None
+def _first_day(steps: Mapping[str, list], column: str, at_most: float) -> float | None:
+    """The campaign day of the first step whose ``column`` is at most ``at_most`` (None if
+    none is). ``steps``: the DataCollector's columns, one value per step."""
+    return next((float(day) for day, value in zip(steps["day"], steps[column], strict=True)
+                 if value <= at_most), None)
 
 
 def installed_packages() -> dict[str, str]:
