@@ -322,6 +322,7 @@ def test_within_a_radius_is_decided_by_the_distance(w, p, q):
 
 
 @given(st.lists(st.integers(0, 29), max_size=60))
+@settings(deadline=None)  # the first example loads the compiled kernel
 def test_searchers_by_row_are_every_searcher_once_grouped_by_row_in_order(rows):
     y = np.array(rows, np.int64)
     start, order = by_row(y, 30)
@@ -332,6 +333,7 @@ def test_searchers_by_row_are_every_searcher_once_grouped_by_row_in_order(rows):
 
 
 @given(st.floats(0.0, 500.0), st.floats(0.5, 20.0), st.integers(1, 60))
+@settings(deadline=None)  # the first example loads the compiled kernel
 def test_rows_within_a_reach_are_those_not_farther_along_y_alone(reach, km_y, n_rows):
     d = rows_within(reach, km_y, n_rows)
     assert 0 <= d <= n_rows
