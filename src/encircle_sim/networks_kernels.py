@@ -27,7 +27,9 @@ def drop_links(a, b, alive, active, taken):
 
 
 @numba.njit(cache=True)
-def _root(parent, i):
+def find_root(parent, i):
+    """Union-find: the root of node i, halving the path on the way (shared with
+    operation_kernels)."""
     while parent[i] != i:
         parent[i] = parent[parent[i]]
         i = parent[i]
@@ -42,13 +44,13 @@ def component_labels(n, a, b, alive):
     parent = np.arange(n)
     for e in range(len(a)):
         if alive[e]:
-            ra, rb = _root(parent, a[e]), _root(parent, b[e])
+            ra, rb = find_root(parent, a[e]), find_root(parent, b[e])
             if ra < rb:
                 parent[rb] = ra
             elif rb < ra:
                 parent[ra] = rb
     for i in range(n):
-        parent[i] = _root(parent, i)
+        parent[i] = find_root(parent, i)
     return parent
 
 

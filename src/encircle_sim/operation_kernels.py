@@ -14,13 +14,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-
-@numba.njit(cache=True)
-def _root(parent, i):
-    while parent[i] != i:
-        parent[i] = parent[parent[i]]
-        i = parent[i]
-    return i
+from encircle_sim.networks_kernels import find_root
 
 
 @numba.njit(cache=True)
@@ -49,7 +43,7 @@ def cordon_cover(x, y, on, dx, dy, square_index, a, b, held):
     parent = np.arange(n)
     for e in range(len(a)):
         if not held[a[e]] and not held[b[e]]:
-            ra, rb = _root(parent, a[e]), _root(parent, b[e])
+            ra, rb = find_root(parent, a[e]), find_root(parent, b[e])
             if ra < rb:
                 parent[rb] = ra
             elif rb < ra:
@@ -83,7 +77,7 @@ def largest_piece_centre(mask):
             for di, dj in ((-1, -1), (-1, 0), (-1, 1), (0, -1)):
                 a, b = i + di, j + dj
                 if 0 <= a < nx and 0 <= b < ny and mask[a, b]:
-                    ra, rb = _root(parent, a * ny + b), _root(parent, p)
+                    ra, rb = find_root(parent, a * ny + b), find_root(parent, p)
                     if ra < rb:
                         parent[rb] = ra
                     elif rb < ra:
@@ -93,7 +87,7 @@ def largest_piece_centre(mask):
     sum_y = np.zeros(nx * ny, np.int64)
     for p in range(nx * ny):
         if parent[p] >= 0:
-            r = _root(parent, p)
+            r = find_root(parent, p)
             size[r] += 1
             sum_x[r] += p // ny
             sum_y[r] += p % ny
