@@ -247,9 +247,10 @@ def test_per_step_tables_on_request(tmp_path):
 @pytest.mark.slow
 def test_killed_sweep_resumes_to_the_same_table(write, tmp_path):
     """A sweep killed with SIGKILL (no chance to clean up) and run again: same final table."""
-    # long enough (4 design points x 30 replications, several seconds) that the store's first
-    # timed flush (every 2 s) comes well before the end, however fast a replication gets
-    reps = 30
+    # 4 design points x 100 replications: the store writes its first part at 200 rows (or 2 s)
+    # at the latest, halfway through, however fast a replication gets (with 30 the whole sweep
+    # once finished inside the first 2 s and was never killed part way)
+    reps = 100
     text = SMALL.replace("replications = 3", f"replications = {reps}").replace(
         '"time.max_days" = 5', '"time.max_days" = 6')
     write("long.toml", text)
