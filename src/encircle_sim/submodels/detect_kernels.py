@@ -259,21 +259,25 @@ def site_hazards(a_intact, a_x, a_y, a_exposure, b_intact, b_x, b_y, b_exposure,
     if len(units) == 0:
         return 0, 0
     row, near = np.zeros(len(units)), np.empty(len(units), np.int64)
-    out = 0
-    for k in range(len(a_intact)):
-        if a_intact[k]:
+    searched = (px, py, patrol, rate, start, order, span, km_x, km_y, row, near)
+    n_a = _kind_hazards(a_intact, a_x, a_y, a_exposure, searched, sites, hazard, 0)
+    n_b = _kind_hazards(b_intact, b_x, b_y, b_exposure, searched, sites, hazard, n_a)
+    return n_a, n_b
+
+
+@numba.njit(cache=True)
+def _kind_hazards(intact, x, y, exposure, searched, sites, hazard, out):
+    """One kind's intact sites and their ground hazards into ``sites`` and ``hazard`` from
+    index ``out`` on; returns how many."""
+    px, py, patrol, rate, start, order, span, km_x, km_y, row, near = searched
+    first = out
+    for k in range(len(intact)):
+        if intact[k]:
             sites[out] = k
-            hazard[out], _ = ground_hazard(a_x[k], a_y[k], a_exposure, px, py, patrol, rate,
-                                           start, order, span, km_x, km_y, row, near)
+            hazard[out], _ = ground_hazard(x[k], y[k], exposure, px, py, patrol, rate, start,
+                                           order, span, km_x, km_y, row, near)
             out += 1
-    n_a = out
-    for k in range(len(b_intact)):
-        if b_intact[k]:
-            sites[out] = k
-            hazard[out], _ = ground_hazard(b_x[k], b_y[k], b_exposure, px, py, patrol, rate,
-                                           start, order, span, km_x, km_y, row, near)
-            out += 1
-    return n_a, out - n_a
+    return out - first
 
 
 @numba.njit(cache=True)
