@@ -299,8 +299,9 @@ def test_the_partners_a_capture_gives_away_are_the_rule(seed, n, n_captured):
     net.alive &= rng.random(len(net.alive)) < 0.8
     state = rng.choice([0, 1, 2, 3, 4, 5, 6], n).astype(np.int8)
     captured = rng.choice(n, n_captured).tolist()        # repeats come up
-    # the reference: networks.step's numpy expressions
-    a, b = net.links_of(np.array(captured, int))
+    # the reference: networks.step's numpy expressions (the alive links touching a capture)
+    touch = net.alive & (np.isin(net.a, captured) | np.isin(net.b, captured))
+    a, b = net.a[touch], net.b[touch]
     ref = np.unique(np.concatenate([a, b]))
     ref = ref[~np.isin(ref, captured)]
     ref = ref[state[ref] <= CellState.ATTACKING]

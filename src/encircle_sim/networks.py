@@ -108,9 +108,3 @@ class CommNetwork:
         self._stale = False
         self.cut += cut_now
         return cut_now
-
-    def links_of(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Alive links touching any of ``idx`` (for intelligence from captures)."""
-        sel = np.isin(self.a, idx) | np.isin(self.b, idx)
-        m = self.alive & sel
-        return self.a[m], self.b[m]
