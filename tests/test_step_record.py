@@ -71,3 +71,54 @@ def test_agents_moved_by_hand_go_back_to_their_table_square():
     # the cell agent moved by hand is not synced back while its row stays put (the sync copies
     # rows that moved this step), as before the sync was compiled
     assert cell.cell is elsewhere
+
+
+def test_a_deferred_grid_stays_put_and_is_in_step_on_leaving():
+    """Inside ``grid_deferred()`` the steps leave Mesa's grid as it was (the tables move on);
+    on leaving, every agent is on its table square, including cells that moved several steps
+    ago, cells that ended meanwhile, and cells recruited meanwhile; the per-step sync then
+    carries on from there."""
+    model = quick_model()
+    before = {id(a): a.cell for a in [*model.cell_agents, *model.unit_agents]}
+    start = (model.cells.x[: model.cells.n].copy(), model.units.x.copy(), model.cells.n)
+    with model.grid_deferred():
+        for _ in range(8):
+            model.step()
+        assert all(a.cell is before[id(a)] for a in model.unit_agents)
+        assert all(a.cell is before[id(a)] for a in model.cell_agents[: start[2]])
+    assert (model.units.x != start[1]).any() and model.cells.n >= start[2]
+    assert (model.cells.x[: start[2]] != start[0]).any() and (~model.cells.active).any()
+    assert_grid_mirrors_tables(model)
+    while model.running:
+        model.step()
+        assert_grid_mirrors_tables(model)
+
+
+def test_a_deferred_grid_is_put_in_step_when_a_step_raises():
+    model = quick_model()
+    try:
+        with model.grid_deferred():
+            for _ in range(6):
+                model.step()
+            raise RuntimeError("stopped")
+    except RuntimeError:
+        pass
+    assert_grid_mirrors_tables(model)
+
+
+def test_headless_runs_end_with_the_grid_in_step():
+    """``model.run()`` and ``encircle_sim.run()`` without a run folder defer the grid to the
+    end (nothing looks at it between steps); what they hand back mirrors the tables."""
+    from encircle_sim.runner import run
+
+    stepped = quick_model()
+    while stepped.running:
+        stepped.step()
+    model = quick_model()
+    model.run()
+    assert_grid_mirrors_tables(model)
+    assert model.datacollector.model_vars == stepped.datacollector.model_vars
+    assert model.events.frame().equals(stepped.events.frame())
+    result = run(load_scenario("quick", {"time.max_days": 6.0}), seed=5, plots=False)
+    assert_grid_mirrors_tables(result.model)
+    assert result.model.datacollector.model_vars == stepped.datacollector.model_vars

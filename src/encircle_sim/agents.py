@@ -175,14 +175,21 @@ def squares_of(grid) -> list:
     return squares
 
 
-def sync_agents(model) -> None:
+def sync_agents(model, *, full: bool = False) -> None:
     """Copy the table positions to Mesa's grid: the active cells that moved go to their square,
     ended cells leave the grid, every unit is put on its square (off the grid once it has no
-    strength left) unless it is there already. Moves go through Mesa's ``agent.cell``."""
+    strength left) unless it is there already. Moves go through Mesa's ``agent.cell``.
+
+    A step's sync moves only the cells whose row moved this step (``prev_x``, ``prev_y``);
+    ``full`` puts every active cell on its square, for a grid left alone over several steps
+    (:meth:`CampaignModel.grid_deferred`)."""
     c, u, grid = model.cells, model.units, model.grid
     squares = squares_of(grid)
+    prev_x, prev_y = c.prev_x, c.prev_y
+    if full:   # no row stands where it "was": every active cell counts as moved
+        prev_x = prev_y = np.full_like(c.prev_x, -1)
     moved, moved_square, ended, unit_square = squares_to_sync(
-        c.n, c.state, c.x, c.y, c.prev_x, c.prev_y, u.strength, u.x, u.y, grid.dimensions[1])
+        c.n, c.state, c.x, c.y, prev_x, prev_y, u.strength, u.x, u.y, grid.dimensions[1])
     cell_agents = model.cell_agents
     for i, k in zip(moved.tolist(), moved_square.tolist(), strict=True):
         cell_agents[i].cell = squares[k]

@@ -13,6 +13,7 @@ second one stops at once and writes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import signal
@@ -336,25 +337,28 @@ def _drive_into(model: CampaignModel, recording: Recording | None, folder: RunFo
 
     show = _progress_printer() if progress else None
     completed = stopped_cleanly = False
+    # with nothing recorded or saved between steps, nothing looks at Mesa's grid until the end
+    headless = folder is None and recording is None
     try:
-        while model.running and model.steps < model.max_steps:
-            model.step()
-            if recording is not None:
-                recording.capture(model)
-            if show:
-                show(model)
-            if next_day is not None and model.day >= next_day - 1e-9:
-                # into the run folder itself, as the run goes: a run killed outright can
-                # still be continued from the last one
-                folder.made_here.add(_CKPT_DIR)
-                last_checkpoint = save_checkpoint(target / _CKPT_DIR)
-                while next_day <= model.day + 1e-9:
-                    next_day += checkpoint_every
-            if interrupts is not None and interrupts.received and model.running:
-                stopped_cleanly = True
-                break
-        else:
-            completed = True
+        with model.grid_deferred() if headless else contextlib.nullcontext():
+            while model.running and model.steps < model.max_steps:
+                model.step()
+                if recording is not None:
+                    recording.capture(model)
+                if show:
+                    show(model)
+                if next_day is not None and model.day >= next_day - 1e-9:
+                    # into the run folder itself, as the run goes: a run killed outright can
+                    # still be continued from the last one
+                    folder.made_here.add(_CKPT_DIR)
+                    last_checkpoint = save_checkpoint(target / _CKPT_DIR)
+                    while next_day <= model.day + 1e-9:
+                        next_day += checkpoint_every
+                if interrupts is not None and interrupts.received and model.running:
+                    stopped_cleanly = True
+                    break
+            else:
+                completed = True
     except KeyboardInterrupt:
         if show:
             sys.stderr.write("\n")
