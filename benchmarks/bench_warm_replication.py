@@ -4,8 +4,9 @@ A replication is timed the way a sweep's worker runs it
 (``encircle_sim.experiments.replicate.replicate``: ``run(scenario, seed, plots=False)``, its
 summary flattened, then ``model.release()`` so that the next one reuses the Mesa grid), in a
 process that has already run one (the warm path: region, navigator, route fields and grid
-built). Each revision is checked out into a temporary worktree and run by this project's
-interpreter with ``PYTHONPATH=<worktree>/src`` in its own long-lived worker process. The driver
+built), in wall-clock and in CPU time (``time.process_time``). Each revision is checked out
+into a temporary worktree and run by this project's interpreter with
+``PYTHONPATH=<worktree>/src`` in its own long-lived worker process. The driver
 then asks the two workers for one replication each, in turn (A B, B A, A B, ...), with the same
 seed for both: the two revisions do the same work (a change that keeps results identical runs
 the very same campaign) under the same machine load, which on a shared machine varies by 2x
@@ -45,11 +46,11 @@ row = replicate(job, Task(0, 0, int(sys.argv[2])))     # warm up: region, naviga
 assert row["error"] is None, row["traceback"]
 print(json.dumps({"sources": encircle_sim.__file__}), flush=True)
 for rep, line in enumerate(sys.stdin, start=1):
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     row = replicate(job, Task(0, rep, int(line)))
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     assert row["error"] is None, row["traceback"]
-    print(json.dumps({"seconds": seconds}), flush=True)
+    print(json.dumps({"seconds": seconds, "cpu": cpu}), flush=True)
 """
 
 
@@ -73,10 +74,12 @@ class Worker:
             sys.exit(f"a worker failed (exit code {self.proc.wait()})")
         return json.loads(line)
 
-    def replicate(self, seed: int) -> float:
+    def replicate(self, seed: int) -> tuple[float, float]:
+        """Wall-clock and CPU seconds of one replication."""
         self.proc.stdin.write(f"{seed}\n")
         self.proc.stdin.flush()
-        return self._answer()["seconds"]
+        answer = self._answer()
+        return answer["seconds"], answer["cpu"]
 
     def close(self) -> None:
         self.proc.stdin.close()
@@ -102,6 +105,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=101, help="seed of the first replication")
     args = parser.parse_args()
     times: dict[str, list[float]] = {"before": [], "after": []}
+    cpu: dict[str, list[float]] = {"before": [], "after": []}
     with tempfile.TemporaryDirectory() as tmp:
         trees = [checkout(rev, Path(tmp)) for rev in (args.before, args.after)]
         try:
@@ -111,7 +115,9 @@ def main() -> int:
                 for k in range(args.pairs):
                     order = ("before", "after") if k % 2 == 0 else ("after", "before")
                     for which in order:
-                        times[which].append(workers[which].replicate(args.seed + k))
+                        wall, used = workers[which].replicate(args.seed + k)
+                        times[which].append(wall)
+                        cpu[which].append(used)
                     print(f"pair {k + 1}/{args.pairs}: {args.before} {times['before'][-1]:.3f} s,"
                           f" {args.after} {times['after'][-1]:.3f} s", file=sys.stderr)
             finally:
@@ -122,14 +128,17 @@ def main() -> int:
                 if path != REPO:
                     subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force",
                                     str(path)], check=False)
-    before, after = (statistics.median(times[w]) for w in ("before", "after"))
-    ratio = statistics.median(a / b for a, b in zip(times["after"], times["before"], strict=True))
     print(f"{args.scenario}: seconds per warm replication (replicate() as a sweep worker runs "
           f"it), median of {args.pairs}, the two revisions in turn on the same seeds:")
-    print(f"  {args.before:>12s}: {before:.3f} s")
-    print(f"  {args.after:>12s}: {after:.3f} s")
-    print(f"  after / before = {ratio:.2f} (median of the pairs' ratios; speed-up "
-          f"{1 / ratio:.2f}x)")
+    for label, table in (("wall-clock", times), ("CPU", cpu)):
+        before, after = (statistics.median(table[w]) for w in ("before", "after"))
+        ratio = statistics.median(a / b for a, b in zip(table["after"], table["before"],
+                                                        strict=True))
+        print(f"  {label} time: {args.before} {before:.3f} s, {args.after} {after:.3f} s; "
+              f"after / before = {ratio:.2f} (median of the pairs' ratios; speed-up "
+              f"{1 / ratio:.2f}x)")
+    print("  (CPU time is what a replication costs a core; wall-clock time also counts the waits "
+          "for a core when the machine is shared)")
     return 0
 
 
