@@ -3,8 +3,9 @@
 Threat on a square is the strength of the living units within ``insurgents.perception_km``, in
 platoon-equivalents (engaged strength / ``PLATOON``), each unit's weight falling linearly from 1
 where it stands to 0 at the perception radius (a cone). One whole-grid field per step
-(``fields.splat``'s sum, by one compiled call: ``perceive_kernels.add_threat``); a cell's threat also counts its own exposure (``cells.exposed``: it knows
-when it has been seen), added by the decide submodel.
+(``fields.splat``'s sum, by one compiled call: ``perceive_kernels.add_threat``); a cell's
+threat also counts its own exposure (``cells.exposed``: it knows when it has been seen), added
+by the decide submodel.
 """
 
 from __future__ import annotations
