@@ -432,10 +432,11 @@ def patch_km(p, sites, km_x_between, km_y):
 @settings(max_examples=300, deadline=None)
 @given(data=st.data(), n_sites=st.integers(0, 30), m=st.integers(1, 4), km=km_tables)
 def test_nearest_sites_are_a_stable_argsort(data, n_sites, m, km):
-    """``_nearest`` (one pass, the m best kept in order, squares too far north or south passed
-    over unmeasured) against numpy's stable argsort of the distances, on a small patch so that
-    equal distances come up. Planted bugs: a later square of equal distance displacing an
-    earlier one (<= for <), the screen on x instead of y, a site outside ``among`` taken."""
+    """``_nearest`` (rows visited outward from the square's own, the m best kept in order,
+    rows too far north or south passed over unmeasured) against numpy's stable argsort of the
+    distances, on a small patch so that equal distances come up. Planted bugs: a later square
+    of equal distance displacing an earlier one (<= for <), ties not broken by index, the screen
+    on x instead of y, >= for > in the screen, a row skipped, a site outside ``among`` taken."""
     km_x_between, km_y = np.array(km[0]), km[1]
     p = data.draw(squares)
     sites = np.array(data.draw(st.lists(squares, min_size=n_sites, max_size=n_sites)),
@@ -446,9 +447,10 @@ def test_nearest_sites_are_a_stable_argsort(data, n_sites, m, km):
     d = patch_km(p, sites[among], km_x_between, km_y)
     order = np.argsort(d, kind="stable")[:m]
     nearest, d_nearest = np.empty(m, np.intp), np.empty(m)
+    row_start, by_row = kernels._rows_of(np.ascontiguousarray(sites[:, 1]), among, PATCH)
     kernels._nearest(np.intp(p[0]), np.intp(p[1]), np.ascontiguousarray(sites[:, 0]),
-                     np.ascontiguousarray(sites[:, 1]), among, km_x_between, km_y, nearest,
-                     d_nearest)
+                     np.ascontiguousarray(sites[:, 1]), row_start, by_row, km_x_between, km_y,
+                     nearest, d_nearest)
     assert same(among[order], nearest) and same(d[order], d_nearest)
 
 
