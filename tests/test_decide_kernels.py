@@ -345,9 +345,8 @@ def test_random_squares_are_the_navigators_points_in_disc(nav, seed, n, radius):
     expected = nav.random_points_in_disc(x[:, None], y[:, None], reach[:, None],
                                          np.random.default_rng(seed + 1), size)
     draws = np.random.default_rng(seed + 1)
-    u_radius, u_angle = draws.random(size), draws.random(size)
-    got = kernels.random_squares(x, y, reach, u_radius, u_angle, nav.km_x, nav.km_y,
-                                 *nav.snap_index())
+    got = kernels.random_squares(x, y, reach, *retaliate.disc_draws(draws, size), nav.km_x,
+                                 nav.km_y, *nav.snap_index())
     assert same(expected[0].astype(np.intp), got[0]) and same(expected[1].astype(np.intp), got[1])
     assert nav.open_ground[got[0], got[1]].all()
 

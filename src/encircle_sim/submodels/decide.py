@@ -187,17 +187,19 @@ def _plan(model, threat, active, due, t_here, low, budget, action, goal_x, goal_
 
     The figures of the docstring's table, cell by cell in ``decide_kernels.plan`` (compiled);
     the random draws (candidate squares, then the choice's noise) stay here, with numpy, in
-    that order."""
+    that order, and so do the cos and sin of the squares' angles (numpy's, not the compiled
+    libm's)."""
     sc, c, u, nav = model.spec, model.cells, model.units, model.nav
     ins, net, ret, theatres = sc.insurgents, sc.networks, sc.retaliation, sc.theatres
     caches, hideouts, links = model.caches, model.hideouts, model.network
     rng = model.streams.decide
     size = (len(due), RELOCATE_CANDIDATES)     # as nav.random_points_in_disc draws them
-    u_radius, u_angle = rng.random(size), rng.random(size)
+    u_radius, cos_angle, sin_angle = retaliate.disc_draws(rng, size)
     noise = gumbel_noise(len(due), ins, rng)
     ex, ey, into_syria, on_route = _Exits.of(model)
     return kernels.plan(
-        active, due, t_here, low, budget, action, goal_x, goal_y, u_radius, u_angle, noise,
+        active, due, t_here, low, budget, action, goal_x, goal_y, u_radius, cos_angle, sin_angle,
+        noise,
         c.x, c.y, c.fighters, c.links0, c.home_cache, c.call_pressure, links.connected,
         c.action, c.goal_x, c.goal_y, c.plan_until, c.planned_threat, c.replan,
         threat, model.concealment, model.hideout_at, model.plan.area, nav.bank, nav.km_x,

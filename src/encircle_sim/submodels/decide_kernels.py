@@ -143,12 +143,12 @@ def record_plans(active, due, new_action, reloc_x, reloc_y, exit_x, exit_y, acti
 
 
 @numba.njit(cache=True)
-def random_squares(x, y, reach, u_radius, u_angle, km_x, km_y, snap_x, snap_y):
+def random_squares(x, y, reach, u_radius, cos_angle, sin_angle, km_x, km_y, snap_x, snap_y):
     """``Navigator.random_points_in_disc`` around squares (x[i], y[i]) of radius reach[i] km,
-    from its uniform draws (u_radius, u_angle: (cells, points)): r = reach sqrt(u_radius),
-    angle = u_angle 2 pi, the square rint(x + r cos(angle) / km_x[y]), rint(y + r sin(angle) /
-    km_y), clipped to the grid and snapped to open ground (snap_x, snap_y: the nearest open
-    square of each square)."""
+    from its draws (u_radius, and the cos and sin of the angles, numpy's: ``retaliate.disc_draws``;
+    (cells, points) each): r = reach sqrt(u_radius), the square rint(x + r cos_angle / km_x[y]),
+    rint(y + r sin_angle / km_y), clipped to the grid and snapped to open ground (snap_x, snap_y:
+    the nearest open square of each square)."""
     n, k = u_radius.shape
     nx, ny = snap_x.shape
     gx = np.empty((n, k), np.intp)
@@ -156,9 +156,8 @@ def random_squares(x, y, reach, u_radius, u_angle, km_x, km_y, snap_x, snap_y):
     for i in range(n):
         for j in range(k):
             r = reach[i] * np.sqrt(u_radius[i, j])
-            angle = u_angle[i, j] * 2 * np.pi
-            px = np.int32(np.rint(x[i] + r * np.cos(angle) / km_x[y[i]]))
-            py = np.int32(np.rint(y[i] + r * np.sin(angle) / km_y))
+            px = np.int32(np.rint(x[i] + r * cos_angle[i, j] / km_x[y[i]]))
+            py = np.int32(np.rint(y[i] + r * sin_angle[i, j] / km_y))
             px = min(max(px, 0), nx - 1)
             py = min(max(py, 0), ny - 1)
             gx[i, j], gy[i, j] = snap_x[px, py], snap_y[px, py]
@@ -417,7 +416,7 @@ def choose_options(threat, gain, relocate_cost, move_risk, pressed, breakout, am
 
 @numba.njit(cache=True)
 def plan(active, due, t_here_all, low_all, budget_all, action, goal_x, goal_y,
-         u_radius, u_angle, noise,
+         u_radius, cos_angle, sin_angle, noise,
          x_all, y_all, fighters, links0, home_cache, call_pressure, connected_all, action_all,
          goal_x_all, goal_y_all, plan_until, planned_threat, replan,
          threat, concealment, hideout_at, area, bank, km_x, km_y, km_x_between, snap_x, snap_y,
@@ -430,10 +429,10 @@ def plan(active, due, t_here_all, low_all, budget_all, action, goal_x, goal_y,
          exit_risk_cap, sealing, route_bonus, perception_km, ambush_range_km, ambush_odds,
          ambush_appetite, ambush_threat_scale, call_appetite, temperature):
     """New plans of the cells due to plan (active[due]), the kernels above in turn: random
-    squares from the draws (u_radius, u_angle), relocation, pressures, breakout, ambush target,
-    the choice with the Gumbel draws ``noise``, and ``record_plans``; then a cell that calls
-    remembers the group's pressure (call_pressure). Returns (the cells that call, the cells
-    that ambush, their target units)."""
+    squares from the draws (u_radius, cos_angle, sin_angle), relocation, pressures, breakout,
+    ambush target, the choice with the Gumbel draws ``noise``, and ``record_plans``; then a
+    cell that calls remembers the group's pressure (call_pressure). Returns (the cells that
+    call, the cells that ambush, their target units)."""
     n = len(due)
     idx = np.empty(n, np.intp)
     x = np.empty(n, np.intp)
@@ -450,7 +449,8 @@ def plan(active, due, t_here_all, low_all, budget_all, action, goal_x, goal_y,
         reach[i] = budget[i] * plan_steps
 
     # relocation: random squares and the nearest hideouts it can reach before it plans again
-    gx, gy = random_squares(x, y, reach, u_radius, u_angle, km_x, km_y, snap_x, snap_y)
+    gx, gy = random_squares(x, y, reach, u_radius, cos_angle, sin_angle, km_x, km_y, snap_x,
+                            snap_y)
     cache_ok = np.empty(len(cache_x), np.bool_)
     for j in range(len(cache_x)):
         cache_ok[j] = cache_intact[j] and cache_stock[j] > 0
