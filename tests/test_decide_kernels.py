@@ -565,3 +565,31 @@ def test_plans_kept_and_cells_due_are_the_rule(seed, n_cells, steps):
     for e, g in zip((action, goal_x, goal_y), table, strict=True):
         assert same(e, g)
 
+
+
+def test_the_exits_kept_follow_the_plan_the_route_width_and_the_map(quick):
+    """``decide._Exits`` keeps one plan's exits: asked for another model's, or after the plan's
+    exits or the known routes' width changed, it gives theirs, the rule's (the edge thinned to
+    at most EXITS_CONSIDERED_MAX, which lead into Syria, which of those lie on a known route).
+    Planted bugs: the kept exits given whatever the plan, the route width left out of the key."""
+    def rule(model):
+        exits = model.plan.exit_xy
+        if len(exits) > EXITS_CONSIDERED_MAX:
+            exits = exits[:: len(exits) // EXITS_CONSIDERED_MAX + 1]
+        into_syria = model.country[exits[:, 0], exits[:, 1]] == COUNTRY_SYRIA
+        return exits[:, 0], exits[:, 1], into_syria, into_syria & model.plan.on_route(exits)
+
+    def check(model):
+        for got, want in zip(decide._Exits.of(model), rule(model), strict=True):
+            assert same(got, want)
+
+    wide = with_overrides(quick, {**BASE, "border.route_km": 60.0})
+    narrow = with_overrides(quick, {**BASE, "border.route_km": 0.5})
+    a, b = CampaignModel(wide, rng=1), CampaignModel(narrow, rng=1)
+    assert not same(rule(a)[3], rule(b)[3])      # the width shows in the routes
+    for model in (a, b, a):
+        check(model)
+    a.plan.scenario = narrow                      # the same plan, narrower routes
+    check(a)
+    a.plan.exit_xy = a.plan.exit_xy[::3].copy()   # another edge (a new plan's)
+    check(a)

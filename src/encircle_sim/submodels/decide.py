@@ -166,10 +166,11 @@ class _Exits:
     def of(cls, model) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(x, y, into Syria, on a known route) of the exits ``model``'s cells consider."""
         plan = model.plan
-        key = (plan.exit_xy, plan.route_xy, model.country, plan.scenario.border.route_km)
-        last_key, value = cls._last
-        if not (last_key and all(a is b for a, b in zip(key[:3], last_key[:3], strict=True))
-                and key[3] == last_key[3]):
+        route_km = plan.scenario.border.route_km
+        last, value = cls._last
+        if not (last and last[0] is plan.exit_xy and last[1] is plan.route_xy
+                and last[2] is model.country and last[3] == route_km):
+            key = (plan.exit_xy, plan.route_xy, model.country, route_km)
             exits = plan.exit_xy
             if len(exits) > EXITS_CONSIDERED_MAX:
                 exits = exits[:: len(exits) // EXITS_CONSIDERED_MAX + 1]
