@@ -345,9 +345,8 @@ def test_random_squares_are_the_navigators_points_in_disc(nav, seed, n, radius):
     expected = nav.random_points_in_disc(x[:, None], y[:, None], reach[:, None],
                                          np.random.default_rng(seed + 1), size)
     draws = np.random.default_rng(seed + 1)
-    u_radius, u_angle = draws.random(size), draws.random(size)
-    got = kernels.random_squares(x, y, reach, u_radius, u_angle, nav.km_x, nav.km_y,
-                                 *nav.snap_index())
+    got = kernels.random_squares(x, y, reach, *retaliate.disc_draws(draws, size), nav.km_x,
+                                 nav.km_y, *nav.snap_index())
     assert same(expected[0].astype(np.intp), got[0]) and same(expected[1].astype(np.intp), got[1])
     assert nav.open_ground[got[0], got[1]].all()
 
@@ -432,10 +431,11 @@ def patch_km(p, sites, km_x_between, km_y):
 @settings(max_examples=300, deadline=None)
 @given(data=st.data(), n_sites=st.integers(0, 30), m=st.integers(1, 4), km=km_tables)
 def test_nearest_sites_are_a_stable_argsort(data, n_sites, m, km):
-    """``_nearest`` (one pass, the m best kept in order, squares too far north or south passed
-    over unmeasured) against numpy's stable argsort of the distances, on a small patch so that
-    equal distances come up. Planted bugs: a later square of equal distance displacing an
-    earlier one (<= for <), the screen on x instead of y, a site outside ``among`` taken."""
+    """``_nearest`` (rows visited outward from the square's own, the m best kept in order,
+    rows too far north or south passed over unmeasured) against numpy's stable argsort of the
+    distances, on a small patch so that equal distances come up. Planted bugs: a later square
+    of equal distance displacing an earlier one (<= for <), ties not broken by index, the screen
+    on x instead of y, >= for > in the screen, a row skipped, a site outside ``among`` taken."""
     km_x_between, km_y = np.array(km[0]), km[1]
     p = data.draw(squares)
     sites = np.array(data.draw(st.lists(squares, min_size=n_sites, max_size=n_sites)),
@@ -446,9 +446,10 @@ def test_nearest_sites_are_a_stable_argsort(data, n_sites, m, km):
     d = patch_km(p, sites[among], km_x_between, km_y)
     order = np.argsort(d, kind="stable")[:m]
     nearest, d_nearest = np.empty(m, np.intp), np.empty(m)
+    row_start, by_row = kernels._rows_of(np.ascontiguousarray(sites[:, 1]), among, PATCH)
     kernels._nearest(np.intp(p[0]), np.intp(p[1]), np.ascontiguousarray(sites[:, 0]),
-                     np.ascontiguousarray(sites[:, 1]), among, km_x_between, km_y, nearest,
-                     d_nearest)
+                     np.ascontiguousarray(sites[:, 1]), row_start, by_row, km_x_between, km_y,
+                     nearest, d_nearest)
     assert same(among[order], nearest) and same(d[order], d_nearest)
 
 
@@ -564,3 +565,31 @@ def test_plans_kept_and_cells_due_are_the_rule(seed, n_cells, steps):
     for e, g in zip((action, goal_x, goal_y), table, strict=True):
         assert same(e, g)
 
+
+
+def test_the_exits_kept_follow_the_plan_the_route_width_and_the_map(quick):
+    """``decide._Exits`` keeps one plan's exits: asked for another model's, or after the plan's
+    exits or the known routes' width changed, it gives theirs, the rule's (the edge thinned to
+    at most EXITS_CONSIDERED_MAX, which lead into Syria, which of those lie on a known route).
+    Planted bugs: the kept exits given whatever the plan, the route width left out of the key."""
+    def rule(model):
+        exits = model.plan.exit_xy
+        if len(exits) > EXITS_CONSIDERED_MAX:
+            exits = exits[:: len(exits) // EXITS_CONSIDERED_MAX + 1]
+        into_syria = model.country[exits[:, 0], exits[:, 1]] == COUNTRY_SYRIA
+        return exits[:, 0], exits[:, 1], into_syria, into_syria & model.plan.on_route(exits)
+
+    def check(model):
+        for got, want in zip(decide._Exits.of(model), rule(model), strict=True):
+            assert same(got, want)
+
+    wide = with_overrides(quick, {**BASE, "border.route_km": 60.0})
+    narrow = with_overrides(quick, {**BASE, "border.route_km": 0.5})
+    a, b = CampaignModel(wide, rng=1), CampaignModel(narrow, rng=1)
+    assert not same(rule(a)[3], rule(b)[3])      # the width shows in the routes
+    for model in (a, b, a):
+        check(model)
+    a.plan.scenario = narrow                      # the same plan, narrower routes
+    check(a)
+    a.plan.exit_xy = a.plan.exit_xy[::3].copy()   # another edge (a new plan's)
+    check(a)

@@ -25,6 +25,7 @@ import numpy as np
 
 from encircle_sim.knowledge_kernels import update_reports
 from encircle_sim.state import CellState
+from encircle_sim.submodels.detect import EXPOSURE_KEPT_PER_STEP
 
 
 class Report(IntEnum):
@@ -38,6 +39,11 @@ class Report(IntEnum):
 
 #: Ages at which the map draws a report fainter (days): fresh, recent, old, stale.
 AGE_BINS = (1.0, 3.0, 7.0)
+
+#: The states and reports as ``update_reports`` takes them (plain ints, in its order).
+_KERNEL_CODES = (int(CellState.CAPTURED), int(CellState.NEUTRALISED), int(CellState.ATTACKING),
+                 int(Report.REPORTED), int(Report.DETECTED), int(Report.ATTACKED),
+                 int(Report.KILLED), int(Report.CAPTURED))
 
 
 class Knowledge:
@@ -68,17 +74,13 @@ class Knowledge:
     def update(self, model) -> None:
         """Take in what the forces learned in the step just run (compiled:
         ``knowledge_kernels.update_reports``)."""
-        from encircle_sim.submodels.detect import EXPOSURE_KEPT_PER_STEP
-
         c = model.cells
         now = int(model.steps)
         # the first that holds, in this order: captured, killed, attacked, detected, reported
         update_reports(c.n, now, EXPOSURE_KEPT_PER_STEP if now > 0 else 1.0, c.state,
                        c.ended_step, c.dissolved, model.detected_cells, c.x, c.y, c.exposed,
                        self.x, self.y, self.step, self.how, self.out, self._exposed,
-                       int(CellState.CAPTURED), int(CellState.NEUTRALISED),
-                       int(CellState.ATTACKING), int(Report.REPORTED), int(Report.DETECTED),
-                       int(Report.ATTACKED), int(Report.KILLED), int(Report.CAPTURED))
+                       *_KERNEL_CODES)
 
     def located(self) -> np.ndarray:
         """Cells the forces have located and believe still active."""

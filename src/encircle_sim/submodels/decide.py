@@ -166,10 +166,11 @@ class _Exits:
     def of(cls, model) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(x, y, into Syria, on a known route) of the exits ``model``'s cells consider."""
         plan = model.plan
-        key = (plan.exit_xy, plan.route_xy, model.country, plan.scenario.border.route_km)
-        last_key, value = cls._last
-        if not (last_key and all(a is b for a, b in zip(key[:3], last_key[:3], strict=True))
-                and key[3] == last_key[3]):
+        route_km = plan.scenario.border.route_km
+        last, value = cls._last
+        if not (last and last[0] is plan.exit_xy and last[1] is plan.route_xy
+                and last[2] is model.country and last[3] == route_km):
+            key = (plan.exit_xy, plan.route_xy, model.country, route_km)
             exits = plan.exit_xy
             if len(exits) > EXITS_CONSIDERED_MAX:
                 exits = exits[:: len(exits) // EXITS_CONSIDERED_MAX + 1]
@@ -187,17 +188,19 @@ def _plan(model, threat, active, due, t_here, low, budget, action, goal_x, goal_
 
     The figures of the docstring's table, cell by cell in ``decide_kernels.plan`` (compiled);
     the random draws (candidate squares, then the choice's noise) stay here, with numpy, in
-    that order."""
+    that order, and so do the cos and sin of the squares' angles (numpy's, not the compiled
+    libm's)."""
     sc, c, u, nav = model.spec, model.cells, model.units, model.nav
     ins, net, ret, theatres = sc.insurgents, sc.networks, sc.retaliation, sc.theatres
     caches, hideouts, links = model.caches, model.hideouts, model.network
     rng = model.streams.decide
     size = (len(due), RELOCATE_CANDIDATES)     # as nav.random_points_in_disc draws them
-    u_radius, u_angle = rng.random(size), rng.random(size)
+    u_radius, cos_angle, sin_angle = retaliate.disc_draws(rng, size)
     noise = gumbel_noise(len(due), ins, rng)
     ex, ey, into_syria, on_route = _Exits.of(model)
     return kernels.plan(
-        active, due, t_here, low, budget, action, goal_x, goal_y, u_radius, u_angle, noise,
+        active, due, t_here, low, budget, action, goal_x, goal_y, u_radius, cos_angle, sin_angle,
+        noise,
         c.x, c.y, c.fighters, c.links0, c.home_cache, c.call_pressure, links.connected,
         c.action, c.goal_x, c.goal_y, c.plan_until, c.planned_threat, c.replan,
         threat, model.concealment, model.hideout_at, model.plan.area, nav.bank, nav.km_x,

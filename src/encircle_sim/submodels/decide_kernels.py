@@ -143,12 +143,12 @@ def record_plans(active, due, new_action, reloc_x, reloc_y, exit_x, exit_y, acti
 
 
 @numba.njit(cache=True)
-def random_squares(x, y, reach, u_radius, u_angle, km_x, km_y, snap_x, snap_y):
+def random_squares(x, y, reach, u_radius, cos_angle, sin_angle, km_x, km_y, snap_x, snap_y):
     """``Navigator.random_points_in_disc`` around squares (x[i], y[i]) of radius reach[i] km,
-    from its uniform draws (u_radius, u_angle: (cells, points)): r = reach sqrt(u_radius),
-    angle = u_angle 2 pi, the square rint(x + r cos(angle) / km_x[y]), rint(y + r sin(angle) /
-    km_y), clipped to the grid and snapped to open ground (snap_x, snap_y: the nearest open
-    square of each square)."""
+    from its draws (u_radius, and the cos and sin of the angles, numpy's: ``retaliate.disc_draws``;
+    (cells, points) each): r = reach sqrt(u_radius), the square rint(x + r cos_angle / km_x[y]),
+    rint(y + r sin_angle / km_y), clipped to the grid and snapped to open ground (snap_x, snap_y:
+    the nearest open square of each square)."""
     n, k = u_radius.shape
     nx, ny = snap_x.shape
     gx = np.empty((n, k), np.intp)
@@ -156,9 +156,8 @@ def random_squares(x, y, reach, u_radius, u_angle, km_x, km_y, snap_x, snap_y):
     for i in range(n):
         for j in range(k):
             r = reach[i] * np.sqrt(u_radius[i, j])
-            angle = u_angle[i, j] * 2 * np.pi
-            px = np.int32(np.rint(x[i] + r * np.cos(angle) / km_x[y[i]]))
-            py = np.int32(np.rint(y[i] + r * np.sin(angle) / km_y))
+            px = np.int32(np.rint(x[i] + r * cos_angle[i, j] / km_x[y[i]]))
+            py = np.int32(np.rint(y[i] + r * sin_angle[i, j] / km_y))
             px = min(max(px, 0), nx - 1)
             py = min(max(py, 0), ny - 1)
             gx[i, j], gy[i, j] = snap_x[px, py], snap_y[px, py]
@@ -166,28 +165,58 @@ def random_squares(x, y, reach, u_radius, u_angle, km_x, km_y, snap_x, snap_y):
 
 
 @numba.njit(cache=True)
-def _nearest(px, py, qx, qy, among, km_x_between, km_y, nearest, d_nearest):
-    """The len(nearest) squares (qx[h], qy[h]), h in ``among``, nearest to (px, py), nearest
-    first, ties in the order of ``among`` (``among[np.argsort(d, kind="stable")[:m]]``), into
-    ``nearest`` (their h) and ``d_nearest`` (their distances); one pass, keeping the m best
-    so far in order (a later square displaces one only if strictly nearer). Distances must not
-    be NaN."""
-    m = len(nearest)
-    kept = 0
+def _rows_of(qy, among, ny):
+    """The squares h in ``among`` grouped by their row qy[h] (a counting sort, stable):
+    ``order[row_start[r]:row_start[r + 1]]`` are those of row r, in the order of ``among``."""
+    row_start = np.zeros(ny + 1, np.intp)
+    for k in range(len(among)):
+        row_start[qy[among[k]] + 1] += 1
+    for r in range(ny):
+        row_start[r + 1] += row_start[r]
+    order = np.empty(len(among), np.intp)
+    filled = row_start[:-1].copy()
     for k in range(len(among)):
         h = among[k]
-        if kept == m and abs((py - qy[h]) * km_y) >= d_nearest[m - 1]:
-            continue   # no nearer: a distance is at least its north-south part (exactly)
-        d = square_km(px, py, qx[h], qy[h], km_x_between, km_y)
-        if kept == m and not d < d_nearest[m - 1]:
-            continue
-        p = kept if kept < m else m - 1
-        while p > 0 and d < d_nearest[p - 1]:
-            nearest[p], d_nearest[p] = nearest[p - 1], d_nearest[p - 1]
-            p -= 1
-        nearest[p], d_nearest[p] = h, d
-        if kept < m:
-            kept += 1
+        order[filled[qy[h]]] = h
+        filled[qy[h]] += 1
+    return row_start, order
+
+
+@numba.njit(cache=True)
+def _nearest(px, py, qx, qy, row_start, order, km_x_between, km_y, nearest, d_nearest):
+    """The len(nearest) squares (qx[h], qy[h]), h in ``order`` (grouped by row: ``_rows_of``),
+    nearest to (px, py), nearest first, ties by h (``among[np.argsort(d, kind="stable")[:m]]``
+    for ``among`` ascending), into ``nearest`` (their h) and ``d_nearest`` (their distances).
+    The rows are visited outward from py (py, py - 1, py + 1, ...) until a row's north-south
+    distance alone exceeds the m-th best so far (a distance is at least its north-south part,
+    exactly: sqrt(fl(dy^2)) = |dy|, and dx^2 >= 0), keeping the m best by (distance, h) in
+    order. Distances must not be NaN."""
+    m = len(nearest)
+    if m == 0:
+        return
+    ny = len(row_start) - 1
+    kept = 0
+    for o in range(max(py + 1, ny - py)):
+        if kept == m and o * km_y > d_nearest[m - 1]:
+            break
+        for side in range(2 if o else 1):
+            r = py - o if side == 0 else py + o
+            if r < 0 or r >= ny:
+                continue
+            for k in range(row_start[r], row_start[r + 1]):
+                h = order[k]
+                d = square_km(px, py, qx[h], qy[h], km_x_between, km_y)
+                if kept == m and not (d < d_nearest[m - 1]
+                                      or (d == d_nearest[m - 1] and h < nearest[m - 1])):
+                    continue
+                p = kept if kept < m else m - 1
+                while p > 0 and (d < d_nearest[p - 1]
+                                 or (d == d_nearest[p - 1] and h < nearest[p - 1])):
+                    nearest[p], d_nearest[p] = nearest[p - 1], d_nearest[p - 1]
+                    p -= 1
+                nearest[p], d_nearest[p] = h, d
+                if kept < m:
+                    kept += 1
 
 
 @numba.njit(cache=True)
@@ -209,6 +238,7 @@ def relocation(x, y, t_here, short, reach, gx, gy, hideout_x, hideout_y, hideout
     n, r = gx.shape
     intact = np.flatnonzero(hideout_intact)
     m_hideouts = min(m_hideouts, len(intact))
+    row_start, order = _rows_of(hideout_y, intact, area.shape[1])
     gain = np.empty(n)
     move_risk = np.empty(n)
     best_x = np.empty(n, np.intp)
@@ -223,7 +253,8 @@ def relocation(x, y, t_here, short, reach, gx, gy, hideout_x, hideout_y, hideout
         ax, ay = x[i], y[i]
         for j in range(r):
             cx[j], cy[j] = gx[i, j], gy[i, j]
-        _nearest(ax, ay, hideout_x, hideout_y, intact, km_x_between, km_y, nearest, d_nearest)
+        _nearest(ax, ay, hideout_x, hideout_y, row_start, order, km_x_between, km_y, nearest,
+                 d_nearest)
         for j in range(m_hideouts):
             within = d_nearest[j] <= reach[i]
             cx[r + j] = hideout_x[nearest[j]] if within else ax
@@ -385,7 +416,7 @@ def choose_options(threat, gain, relocate_cost, move_risk, pressed, breakout, am
 
 @numba.njit(cache=True)
 def plan(active, due, t_here_all, low_all, budget_all, action, goal_x, goal_y,
-         u_radius, u_angle, noise,
+         u_radius, cos_angle, sin_angle, noise,
          x_all, y_all, fighters, links0, home_cache, call_pressure, connected_all, action_all,
          goal_x_all, goal_y_all, plan_until, planned_threat, replan,
          threat, concealment, hideout_at, area, bank, km_x, km_y, km_x_between, snap_x, snap_y,
@@ -398,10 +429,10 @@ def plan(active, due, t_here_all, low_all, budget_all, action, goal_x, goal_y,
          exit_risk_cap, sealing, route_bonus, perception_km, ambush_range_km, ambush_odds,
          ambush_appetite, ambush_threat_scale, call_appetite, temperature):
     """New plans of the cells due to plan (active[due]), the kernels above in turn: random
-    squares from the draws (u_radius, u_angle), relocation, pressures, breakout, ambush target,
-    the choice with the Gumbel draws ``noise``, and ``record_plans``; then a cell that calls
-    remembers the group's pressure (call_pressure). Returns (the cells that call, the cells
-    that ambush, their target units)."""
+    squares from the draws (u_radius, cos_angle, sin_angle), relocation, pressures, breakout,
+    ambush target, the choice with the Gumbel draws ``noise``, and ``record_plans``; then a
+    cell that calls remembers the group's pressure (call_pressure). Returns (the cells that
+    call, the cells that ambush, their target units)."""
     n = len(due)
     idx = np.empty(n, np.intp)
     x = np.empty(n, np.intp)
@@ -418,7 +449,8 @@ def plan(active, due, t_here_all, low_all, budget_all, action, goal_x, goal_y,
         reach[i] = budget[i] * plan_steps
 
     # relocation: random squares and the nearest hideouts it can reach before it plans again
-    gx, gy = random_squares(x, y, reach, u_radius, u_angle, km_x, km_y, snap_x, snap_y)
+    gx, gy = random_squares(x, y, reach, u_radius, cos_angle, sin_angle, km_x, km_y, snap_x,
+                            snap_y)
     cache_ok = np.empty(len(cache_x), np.bool_)
     for j in range(len(cache_x)):
         cache_ok[j] = cache_intact[j] and cache_stock[j] > 0
