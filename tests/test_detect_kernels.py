@@ -30,6 +30,7 @@ from encircle_sim.submodels.detect_kernels import (
     rows_within,
     searchers,
     site_hazards,
+    sweep_hazards,
 )
 
 HIDDEN, ATTACKING = 0, 3
@@ -272,6 +273,65 @@ def test_only_sites_within_reach_meet_a_hazard():
     rate = 30.0 * 2.0 / (np.pi * 8.0**2)
     assert hazard.tolist() == [rate, rate, 0.0, 0.0, 0.0, 0.0]
 
+
+
+@given(worlds(), st.booleans())
+@settings(max_examples=200, deadline=None)
+def test_cells_and_sites_in_one_call_are_each_rule_to_the_bit(w, mult_one):
+    # sweep_hazards: the cells' hazards as cell_hazards' rule has them (Syrian units x 1), the
+    # sites' as site_hazards' rule (every unit x the phase's search_mult), in one call
+    if mult_one:
+        w["mult"] = 1.0
+    c, u, a, b, air, nav = (w["cells"], w["units"], w["sites"], w["sites_b"], w["air"],
+                            w["nav"])
+    hazard, who = np.full((3, w["n"]), np.nan), np.full((3, w["n"]), -7, np.intp)
+    sites = np.full(len(a["x"]) + len(b["x"]), -7, np.intp)
+    site_hazard = np.full(len(sites), np.nan)
+    nt, n_a, n_b = sweep_hazards(
+        w["n"], c["x"], c["y"], c["moved"], c["theatre"], c["state"], c["town"], c["exposed"],
+        w["concealment"], w["hideout_at"], w["town_xy"], w["hideout_c"], w["blend_c"],
+        w["spread_km"], MOVING_CONCEALMENT_SHARE, u["strength"], u["x"], u["y"], u["syria"],
+        u["patrol_km"], u["effort_km2"], w["mult"],
+        np.column_stack([air["x"], air["y"]]).astype(np.intp),
+        np.column_stack([air["radius_km"], air["rate"], air["factor"]]), nav.km_x, nav.km_y,
+        hazard, who, a["intact"], a["x"], a["y"], w["exposure"], b["intact"], b["x"], b["y"],
+        w["exposure_b"], sites, site_hazard)
+    targets, alive, h_ground, h_air, total = reference_search(w)
+    assert same_bits(who[0, :nt], targets)
+    assert same_bits(hazard[0, :nt], h_ground.sum(axis=1))
+    assert same_bits(hazard[1, :nt], h_air.sum(axis=1))
+    assert same_bits(hazard[2, :nt], total)
+    for t in range(nt):
+        if len(alive) and h_ground[t].max() > 0:
+            assert who[1, t] == alive[np.argmax(h_ground[t])]
+        else:
+            assert who[1, t] == -1
+    for kind, exposure, lo, n in ((a, w["exposure"], 0, n_a), (b, w["exposure_b"], n_a, n_b)):
+        intact, want, _ = reference_site_hazards(w, kind, exposure)
+        if len(alive) == 0:
+            assert n == 0
+            continue
+        assert same_bits(sites[lo:lo + n], intact)
+        assert same_bits(site_hazard[lo:lo + n], want)
+
+
+def test_search_sites_finds_a_site_once_however_often_it_is_called():
+    """search_sites takes the hazards the step's search worked out on the sites, once: called
+    again in the same step it works them out anew, so sites it destroyed are not found twice."""
+    from encircle_sim.model import CampaignModel
+    from encircle_sim.submodels import detect
+
+    m = CampaignModel("victory_will", rng=3)
+    for _ in range(3):
+        m.step()
+    u = m.units
+    u.set_sensor_km(np.arange(u.n), 500.0)   # every site within a patrol disc is found
+    detect.search(m)
+    for _ in range(3):
+        detect.search_sites(m)
+    destroyed = (~m.caches.intact).sum(), (~m.hideouts.intact).sum()
+    assert destroyed[0] + destroyed[1] > 0
+    assert (m.metrics.caches_destroyed, m.metrics.hideouts_destroyed) == destroyed
 
 @given(worlds(), st.integers(0, 10**6), st.booleans(), st.sampled_from([0.5, 1.0, 2.0]))
 @settings(max_examples=200, deadline=None)

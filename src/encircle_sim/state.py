@@ -18,6 +18,7 @@ import numpy as np
 
 from encircle_sim.engagement import sweep_width_km
 from encircle_sim.operation import Phase
+from encircle_sim.state_kernels import budget_km, sweeping
 
 # --------------------------------------------------------------------------------------------
 # enums
@@ -239,21 +240,34 @@ class UnitArrays:
         self._search_effort = None
 
     def move_budget_km(self, step_hours: float, searching: np.ndarray) -> np.ndarray:
-        """Open-desert km a unit can cover in one step: at search speed while it sweeps."""
-        speed = np.where(searching, self.search_speed_kmh, self.speed_offroad_kmh)
-        return speed * self.move_hours_per_day * step_hours / 24.0
+        """Open-desert km a unit can cover in one step: at search speed while it sweeps
+        (speed x move_hours_per_day x step_hours / 24; compiled, ``state_kernels.budget_km``)."""
+        return budget_km(searching, self.search_speed_kmh, self.speed_offroad_kmh,
+                         self.move_hours_per_day, float(step_hours))
 
     def searching(self, phase: Phase) -> np.ndarray:
         """Units that search as they move this phase (at search speed, laying coverage); the
-        others are in transit to their station or holding a position."""
-        t = self.task
-        sweep = ((t == Task.PERIMETER) | (t == Task.HUNT) | (t == Task.BORDER_SCREEN)) & \
-            self.on_station
-        if phase in (Phase.ADVANCE, Phase.ASSAULT):
-            sweep |= t == Task.AXIS
-        if phase == Phase.ASSAULT:
-            sweep |= t == Task.RESERVE
-        return sweep & self.alive
+        others are in transit to their station or holding a position. The rule is
+        ``sweeps_in``, looked up per unit (``SWEEPS``; compiled, ``state_kernels.sweeping``)."""
+        return sweeping(SWEEPS, int(phase), self.task, self.on_station, self.strength)
+
+
+def sweeps_in(phase: Phase, task: Task, on_station: bool) -> bool:
+    """Whether a living unit of this task sweeps in this phase: the perimeter, hunt and border
+    screen tasks once on station (they reached their lane or area), the axes in the advance and
+    the assault, the reserve in the assault; blocking positions never."""
+    if task in (Task.PERIMETER, Task.HUNT, Task.BORDER_SCREEN):
+        return bool(on_station)
+    if task == Task.AXIS:
+        return phase in (Phase.ADVANCE, Phase.ASSAULT)
+    if task == Task.RESERVE:
+        return phase == Phase.ASSAULT
+    return False
+
+
+#: ``sweeps_in`` as a table: SWEEPS[phase, task, on_station].
+SWEEPS = np.array([[[sweeps_in(p, t, s) for s in (False, True)] for t in Task] for p in Phase])
+SWEEPS.flags.writeable = False
 
 
 class SiteArrays:

@@ -40,9 +40,9 @@ from encircle_sim.engagement import detection_draw
 from encircle_sim.state import Theatre
 from encircle_sim.submodels import engage
 from encircle_sim.submodels.detect_kernels import (
-    cell_hazards,
     nearest_unit,
     site_hazards,
+    sweep_hazards,
 )
 
 #: Share of a cell's exposure (intelligence on it) still valid one step later.
@@ -61,21 +61,28 @@ def fade_exposure(model) -> None:
 
 
 def search(model) -> list[tuple[int, int]]:
-    """Draw this step's detections of cells; returns the ground contacts (cell, unit)."""
-    c, u, nav = model.cells, model.units, model.nav
+    """Draw this step's detections of cells; returns the ground contacts (cell, unit). Works out
+    the ground hazards on the sites as well, for ``search_sites`` (``Sweep``)."""
+    c, u, nav, net = model.cells, model.units, model.nav, model.spec.networks
+    caches, hideouts = model.caches, model.hideouts
     search_mult, _ = model.plan.intensity()
     contacts: list[tuple[int, int]] = []
     model.detected_cells[:] = False
     airs = model.air_agents
-    # the hazards (detect_kernels.cell_hazards: the rule above, cell by cell)
+    sweep = _sweep(model)
+    # the hazards (detect_kernels.sweep_hazards: the rule above, cell by cell, site by site)
     hazard, who = np.empty((3, c.n)), np.empty((3, c.n), np.intp)
-    nt = cell_hazards(
+    nt, sweep.n_caches, sweep.n_hideouts = sweep_hazards(
         c.n, c.x, c.y, c.moved, c.theatre, c.state, c.town, c.exposed, model.concealment,
-        model.hideout_at, model.town_xy, float(model.spec.networks.hideout_concealment),
+        model.hideout_at, model.town_xy, float(net.hideout_concealment),
         float(model.spec.retaliation.blend_concealment),
         float(model.spec.retaliation.spread_km), MOVING_CONCEALMENT_SHARE,
         u.strength, u.x, u.y, u.syria, u.patrol_km, u.search_effort_km2(model.step_hours),
-        float(search_mult), *air_table(model), nav.km_x, nav.km_y, hazard, who)
+        float(search_mult), sweep.air_xy, sweep.air, nav.km_x, nav.km_y, hazard, who,
+        caches.intact, caches.x, caches.y, float(1.0 - net.cache_concealment), hideouts.intact,
+        hideouts.x, hideouts.y, float(1.0 - net.hideout_concealment), sweep.sites,
+        sweep.site_hazard)
+    sweep.step = model.steps
     if nt == 0:
         return contacts
     targets = who[0, :nt]
@@ -98,40 +105,53 @@ def search(model) -> list[tuple[int, int]]:
     return contacts
 
 
-#: Each model's air table (``air_table``), dropped with the model.
-_AIR_TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+class Sweep:
+    """What the search keeps per model: the air assets' table, built once (the assets are
+    placed when the model is built, build.py, and never move or change), and the ground
+    hazards on the intact sites that this step's ``search`` worked out (``step``: the step it
+    ran; None once ``search_sites`` has used them). Nothing between the two in a step moves a
+    unit or finds a site, so ``search_sites`` takes them as they are; called without a search
+    this step, or a second time, it works them out itself."""
 
-
-def air_table(model) -> tuple[np.ndarray, np.ndarray]:
-    """The air assets' squares (one row (x, y) each) and (radius_km, effort / area,
-    concealment_factor) rows, as ``cell_hazards`` takes them. Built once per model: the assets
-    are placed when the model is built (build.py) and never move or change."""
-    table = _AIR_TABLES.get(model)
-    if table is None:
+    def __init__(self, model):
         airs = model.air_agents
-        table = _AIR_TABLES[model] = (
-            np.array([(a.x, a.y) for a in airs], np.intp).reshape(-1, 2),
-            np.array([(a.spec.radius_km, a.effort_km2 / a.area_km2, a.spec.concealment_factor)
-                      for a in airs], float).reshape(-1, 3))
-    return table
+        #: the assets' squares (one row (x, y) each) and (radius_km, effort / area,
+        #: concealment_factor) rows, as ``cell_hazards`` takes them
+        self.air_xy = np.array([(a.x, a.y) for a in airs], np.intp).reshape(-1, 2)
+        self.air = np.array([(a.spec.radius_km, a.effort_km2 / a.area_km2,
+                              a.spec.concealment_factor) for a in airs], float).reshape(-1, 3)
+        n_sites = len(model.caches) + len(model.hideouts)
+        #: the intact sites (caches, then hideouts) and their ground hazards
+        self.sites = np.empty(n_sites, np.intp)
+        self.site_hazard = np.empty(n_sites)
+        self.n_caches = self.n_hideouts = 0
+        self.step: int | None = None
+
+
+#: Each model's ``Sweep``, dropped with the model.
+_SWEEPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _sweep(model) -> Sweep:
+    sweep = _SWEEPS.get(model)
+    if sweep is None:
+        sweep = _SWEEPS[model] = Sweep(model)
+    return sweep
 
 
 def search_sites(model) -> None:
     """Searching units find and destroy caches and hideouts."""
-    net, u, nav = model.spec.networks, model.units, model.nav
-    caches, hideouts = model.caches, model.hideouts
-    search_mult, _ = model.plan.intensity()
-    # the ground hazards of both kinds of site at once (they do not change in between)
-    sites = np.empty(len(caches) + len(hideouts), np.intp)
-    hazard = np.empty(len(sites))
-    n_caches, n_hideouts = site_hazards(
-        caches.intact, caches.x, caches.y, float(1.0 - net.cache_concealment), hideouts.intact,
-        hideouts.x, hideouts.y, float(1.0 - net.hideout_concealment), u.strength, u.x, u.y,
-        u.syria, u.patrol_km, u.search_effort_km2(model.step_hours), float(search_mult),
-        nav.km_x, nav.km_y, sites, hazard)
+    sweep = _sweep(model)
+    if sweep.step != model.steps:
+        _site_hazards(model, sweep)
+    sweep.step = None
+    n_caches, n_hideouts = sweep.n_caches, sweep.n_hideouts
+    sites = sweep.sites
     # one draw per intact site, caches then hideouts: one call draws the very numbers that one
     # call per kind would (numpy fills an array draw by draw from the same generator state)
-    hit = _found(model, hazard[:n_caches + n_hideouts])
+    hit = _found(model, sweep.site_hazard[:n_caches + n_hideouts])
+    if not hit.any():
+        return
     found = sites[:n_caches][hit[:n_caches]]
     for k in found:
         model.caches.intact[k] = False
@@ -156,6 +176,18 @@ def search_sites(model) -> None:
         model.events.add("hideout_destroyed", hx, hy, cells=[int(i) for i in inside])
         model.hideout_agents[k].remove()
     model.metrics.hideouts_destroyed += len(found)
+
+
+def _site_hazards(model, sweep: Sweep) -> None:
+    """The ground hazards on the intact sites now (``site_hazards``) into ``sweep``."""
+    net, u, nav = model.spec.networks, model.units, model.nav
+    caches, hideouts = model.caches, model.hideouts
+    search_mult, _ = model.plan.intensity()
+    sweep.n_caches, sweep.n_hideouts = site_hazards(
+        caches.intact, caches.x, caches.y, float(1.0 - net.cache_concealment), hideouts.intact,
+        hideouts.x, hideouts.y, float(1.0 - net.hideout_concealment), u.strength, u.x, u.y,
+        u.syria, u.patrol_km, u.search_effort_km2(model.step_hours), float(search_mult),
+        nav.km_x, nav.km_y, sweep.sites, sweep.site_hazard)
 
 
 def _found(model, hazard: np.ndarray) -> np.ndarray:

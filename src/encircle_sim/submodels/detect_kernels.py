@@ -210,13 +210,25 @@ def cell_hazards(n, cx, cy, moved, theatre, state, town, exposed, concealment, h
     air hazard, the first of equals), for the t-th cell searched for; returns how many there
     are (the outputs need at least ``n`` columns).
     """
+    searched = searchers(strength, syria, ux, uy, patrol_km, effort_km2, search_mult, 1.0, km_y,
+                         len(km_x))
+    return _cells_searched(n, cx, cy, moved, theatre, state, town, exposed, concealment,
+                           hideout_at, town_xy, hideout_concealment, blend_concealment,
+                           spread_km, moving_share, searched, air_xy, air, km_x, km_y, hazard,
+                           who)
+
+
+@numba.njit(cache=True)
+def _cells_searched(n, cx, cy, moved, theatre, state, town, exposed, concealment, hideout_at,
+                    town_xy, hideout_concealment, blend_concealment, spread_km, moving_share,
+                    searched, air_xy, air, km_x, km_y, hazard, who):
+    """``cell_hazards`` given its searchers (``searchers``, Iraqi units x search_mult)."""
+    units, sx, sy, sp, rate, start, order, span = searched
     targets = np.flatnonzero(state[:n] < ATTACKING)
     nt = len(targets)
     terrain, cover = np.empty(nt), np.empty(nt)
     cover_of(targets, cx, cy, moved, theatre, state, town, concealment, hideout_at, town_xy,
              km_x, km_y, hideout_concealment, blend_concealment, spread_km, terrain, cover)
-    units, sx, sy, sp, rate, start, order, span = searchers(
-        strength, syria, ux, uy, patrol_km, effort_km2, search_mult, 1.0, km_y, len(km_x))
     na = len(air_xy)
     row, near = np.zeros(len(units)), np.empty(len(units), np.int64)
     row_air = np.empty(na)
@@ -263,6 +275,36 @@ def site_hazards(a_intact, a_x, a_y, a_exposure, b_intact, b_x, b_y, b_exposure,
     n_a = _kind_hazards(a_intact, a_x, a_y, a_exposure, searched, sites, hazard, 0)
     n_b = _kind_hazards(b_intact, b_x, b_y, b_exposure, searched, sites, hazard, n_a)
     return n_a, n_b
+
+
+@numba.njit(cache=True)
+def sweep_hazards(n, cx, cy, moved, theatre, state, town, exposed, concealment, hideout_at,
+                  town_xy, hideout_concealment, blend_concealment, spread_km, moving_share,
+                  strength, ux, uy, syria, patrol_km, effort_km2, search_mult, air_xy, air,
+                  km_x, km_y, hazard, who, a_intact, a_x, a_y, a_exposure, b_intact, b_x, b_y,
+                  b_exposure, sites, site_hazard):
+    """``cell_hazards`` and ``site_hazards`` of one step in one call (their arguments and
+    outputs in turn), the searchers sorted by row once for both; returns (how many cells, how
+    many sites of A, of B). Each rule's own rates: the cells' searchers as cell_hazards takes
+    them (Iraqi units x search_mult), the sites' as site_hazards does (every unit x
+    search_mult), which differ only for Syrian units when search_mult is not 1."""
+    searched = searchers(strength, syria, ux, uy, patrol_km, effort_km2, search_mult, 1.0, km_y,
+                         len(km_x))
+    nt = _cells_searched(n, cx, cy, moved, theatre, state, town, exposed, concealment,
+                         hideout_at, town_xy, hideout_concealment, blend_concealment, spread_km,
+                         moving_share, searched, air_xy, air, km_x, km_y, hazard, who)
+    units, px, py, patrol, rate, start, order, span = searched
+    if len(units) == 0:
+        return nt, 0, 0
+    if search_mult != 1.0:   # unit_rates' formula with search_mult for every unit
+        rate = np.empty(len(units))
+        for k in range(len(units)):
+            rate[k] = effort_km2[units[k]] * search_mult / (np.pi * (patrol[k] * patrol[k]))
+    row, near = np.zeros(len(units)), np.empty(len(units), np.int64)
+    by_site = (px, py, patrol, rate, start, order, span, km_x, km_y, row, near)
+    n_a = _kind_hazards(a_intact, a_x, a_y, a_exposure, by_site, sites, site_hazard, 0)
+    n_b = _kind_hazards(b_intact, b_x, b_y, b_exposure, by_site, sites, site_hazard, n_a)
+    return nt, n_a, n_b
 
 
 @numba.njit(cache=True)
