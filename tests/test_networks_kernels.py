@@ -233,6 +233,43 @@ def test_links_cut_components_and_connectivity_are_the_rule(seed, n, steps, spar
             (gone & (state <= CellState.ATTACKING)).sum()))
 
 
+@given(st.integers(0, 2**32 - 1), st.integers(2, 40), st.integers(1, 30), st.booleans(),
+       st.booleans())
+@settings(max_examples=150, deadline=None)
+def test_the_graph_follows_a_growing_cell_table(seed, n, grow, link_new, leave):
+    """The components and connectivity are written in place step by step; when the cell table
+    grows (recruits, joiners; linked or not, while others leave or not) they cover the new rows
+    too, whatever the arrays held before."""
+    rng = np.random.default_rng(seed)
+    n2 = n + grow                   # the table after it grew; 2 spare rows before and after
+    net = CommNetwork(n + 2)
+    net.add_edges(rng.integers(0, n, 2 * n), rng.integers(0, n, 2 * n))
+    state = np.zeros(n2 + 2, np.int8)
+    hubs = rng.random(n2 + 2) < 0.3
+    net.update_states(state, n, hubs[:n + 2], ACTIVE_STATES, TAKEN_STATES)
+    if link_new:
+        net.add_edges(np.arange(n, n2), rng.integers(0, n2, grow))
+    if leave:
+        state[:n][rng.random(n) < 0.3] = CellState.NEUTRALISED
+    ref = SimpleNamespace(a=net.a.copy(), b=net.b.copy(), alive=net.alive.copy())
+    active = np.zeros(n2 + 2, bool)
+    active[:n2] = state[:n2] <= CellState.ATTACKING
+    taken = np.zeros(n2 + 2, bool)
+    taken[:n2] = state[:n2] == CellState.NEUTRALISED
+    cut = net.update_states(state, n2, hubs, ACTIVE_STATES, TAKEN_STATES)
+    cut_ref, comp_ref, conn_ref = reference_update(ref, active, taken, hubs)
+    assert cut == cut_ref
+    np.testing.assert_array_equal(net.component, comp_ref)
+    np.testing.assert_array_equal(net.connected, conn_ref)
+    # a step where nothing changes: the same answer, in the same arrays, every row rewritten
+    component, connected = net.component, net.connected
+    connected[:] = True
+    assert net.update_states(state, n2, hubs, ACTIVE_STATES, TAKEN_STATES) == 0
+    assert net.component is component and net.connected is connected
+    np.testing.assert_array_equal(net.component, comp_ref)
+    np.testing.assert_array_equal(net.connected, conn_ref)
+
+
 def test_the_state_tables_say_which_cells_are_active_and_which_were_taken():
     assert [bool(ACTIVE_STATES[s]) for s in CellState] == [
         s in (CellState.HIDDEN, CellState.MOVING, CellState.SLIPPING, CellState.ATTACKING)

@@ -99,12 +99,19 @@ class CommNetwork:
     def update_states(self, state: np.ndarray, n: int, hubs: np.ndarray,
                       active_of: np.ndarray, taken_of: np.ndarray) -> int:
         """``update`` with the flags read from the cells' states, in one compiled call
-        (``networks_kernels.update_by_state``): ``state`` of the first ``n`` cells (those in the
-        table), ``hubs`` padded to the table's capacity; a cell in state s is active if
-        ``active_of[s]``, taken by the forces if ``taken_of[s]``."""
-        cut_now, self.component, self.connected = update_by_state(
-            self.a, self.b, self.alive, state, n, active_of, taken_of, hubs, self.component,
-            self._stale)
+        (``networks_kernels.update_by_state``; ``component`` and ``connected`` are written in
+        place, new arrays only when the cell table grew): ``state`` of the first ``n`` cells
+        (those in the table), ``hubs`` padded to the table's capacity; a cell in state s is
+        active if ``active_of[s]``, taken by the forces if ``taken_of[s]``."""
+        capacity = len(hubs)
+        recompute = self._stale
+        if len(self.component) != capacity:     # the cell table grew
+            self.component = np.zeros(capacity, np.int64)
+            recompute = True
+        if len(self.connected) != capacity:
+            self.connected = np.zeros(capacity, bool)
+        cut_now = update_by_state(self.a, self.b, self.alive, state, n, active_of, taken_of,
+                                  hubs, self.component, self.connected, recompute)
         self._stale = False
         self.cut += cut_now
         return cut_now

@@ -69,20 +69,25 @@ def connected_cells(comp, hubs, active):
 
 
 @numba.njit(cache=True)
-def update_by_state(a, b, alive, state, n, active_of, taken_of, hubs, component, recompute):
+def update_by_state(a, b, alive, state, n, active_of, taken_of, hubs, component, connected,
+                    recompute):
     """A step of the courier graph from the cells' states: cell i is active if i < n and
     active_of[state[i]], taken (by the forces) if i < n and taken_of[state[i]]; links alive
     whose ends are not both active die (``drop_links``, ``alive`` cleared in place); the
-    components (``component_labels`` over len(hubs) cells) are recomputed if ``recompute``,
-    a link died or ``component`` is not len(hubs) long, else kept (the same array); then
-    ``connected_cells``. Returns (links cut by the forces, component, connected)."""
+    components (``component_labels`` over len(hubs) cells) are written into ``component`` if
+    ``recompute`` or a link died, else kept; then ``connected_cells`` into ``connected``
+    (``component`` and ``connected`` are len(hubs) long, updated in place: no arrays to hand
+    back). Returns the links cut by the forces."""
     capacity = len(hubs)
+    if len(component) != capacity or len(connected) != capacity:
+        raise ValueError("component and connected must be as long as hubs")
     active = np.zeros(capacity, np.bool_)
     taken = np.zeros(capacity, np.bool_)
     for i in range(n):
         active[i] = active_of[state[i]]
         taken[i] = taken_of[state[i]]
     cut, died = drop_links(a, b, alive, active, taken)
-    if recompute or died or len(component) != capacity:
-        component = component_labels(capacity, a, b, alive)
-    return cut, component, connected_cells(component, hubs, active)
+    if recompute or died:
+        component[:] = component_labels(capacity, a, b, alive)
+    connected[:] = connected_cells(component, hubs, active)
+    return cut
