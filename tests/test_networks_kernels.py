@@ -16,6 +16,7 @@ from copy import deepcopy
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,7 +24,7 @@ from encircle_sim.navigation import Navigator
 from encircle_sim.networks import CommNetwork, components
 from encircle_sim.networks_kernels import component_labels, connected_cells
 from encircle_sim.state import CellState, Theatre
-from encircle_sim.submodels.networks import ACTIVE_STATES, TAKEN_STATES
+from encircle_sim.submodels.networks import ACTIVE_STATES, TAKEN_STATES, desertion_probability
 from encircle_sim.submodels.networks_kernels import (
     capture_partners,
     desert,
@@ -344,3 +345,14 @@ def test_the_partners_a_capture_gives_away_are_the_rule(seed, n, n_captured):
     ref = ref[state[ref] <= CellState.ATTACKING]
     got = capture_partners(np.array(captured, np.intp), net.a, net.b, net.alive, state)
     np.testing.assert_array_equal(got, ref)
+
+
+@given(st.floats(0.001, 2.0), st.sampled_from([0.25, 0.5, 1.0]), st.integers(1, 40))
+@settings(max_examples=100, deadline=None)
+def test_a_fighter_out_of_supply_deserts_at_the_daily_rate(rate, dt, steps):
+    """The per-step chance is 1 - exp(-rate x dt): a fighter out of supply for k steps stays
+    with probability exp(-rate x k dt), whatever the step length."""
+    p = desertion_probability(rate, dt)
+    assert 0.0 < p < 1.0
+    assert p == pytest.approx(1.0 - np.exp(-rate * dt), rel=1e-12)
+    assert (1.0 - p) ** steps == pytest.approx(np.exp(-rate * steps * dt), rel=1e-9)
