@@ -327,6 +327,18 @@ def test_links_are_added_once_each_in_the_order_of_the_rule(seed, n, batches):
         assert len(set(zip(net.a.tolist(), net.b.tolist(), strict=True))) == len(net.a)
 
 
+def test_links_with_unmatched_ends_or_cells_out_of_range_are_refused():
+    net = CommNetwork(5)
+    net.add_edges([0, 1], [2, 3])
+    with pytest.raises(ValueError, match="differ in number"):
+        net.add_edges([0, 1], [2])
+    for a, b in (([-1], [2]), ([0], [2**31])):
+        with pytest.raises(IndexError, match="out of range"):
+            net.add_edges(a, b)
+    np.testing.assert_array_equal(net.a, [0, 1])      # nothing half-added
+    np.testing.assert_array_equal(net.b, [2, 3])
+
+
 @given(st.integers(0, 2**32 - 1), st.integers(2, 40), st.integers(0, 5))
 @settings(max_examples=150, deadline=None)
 def test_the_partners_a_capture_gives_away_are_the_rule(seed, n, n_captured):
