@@ -16,6 +16,7 @@ from copy import deepcopy
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,7 +24,7 @@ from encircle_sim.navigation import Navigator
 from encircle_sim.networks import CommNetwork, components
 from encircle_sim.networks_kernels import component_labels, connected_cells
 from encircle_sim.state import CellState, Theatre
-from encircle_sim.submodels.networks import ACTIVE_STATES, TAKEN_STATES
+from encircle_sim.submodels.networks import ACTIVE_STATES, TAKEN_STATES, desertion_probability
 from encircle_sim.submodels.networks_kernels import (
     capture_partners,
     desert,
@@ -233,6 +234,43 @@ def test_links_cut_components_and_connectivity_are_the_rule(seed, n, steps, spar
             (gone & (state <= CellState.ATTACKING)).sum()))
 
 
+@given(st.integers(0, 2**32 - 1), st.integers(2, 40), st.integers(1, 30), st.booleans(),
+       st.booleans())
+@settings(max_examples=150, deadline=None)
+def test_the_graph_follows_a_growing_cell_table(seed, n, grow, link_new, leave):
+    """The components and connectivity are written in place step by step; when the cell table
+    grows (recruits, joiners; linked or not, while others leave or not) they cover the new rows
+    too, whatever the arrays held before."""
+    rng = np.random.default_rng(seed)
+    n2 = n + grow                   # the table after it grew; 2 spare rows before and after
+    net = CommNetwork(n + 2)
+    net.add_edges(rng.integers(0, n, 2 * n), rng.integers(0, n, 2 * n))
+    state = np.zeros(n2 + 2, np.int8)
+    hubs = rng.random(n2 + 2) < 0.3
+    net.update_states(state, n, hubs[:n + 2], ACTIVE_STATES, TAKEN_STATES)
+    if link_new:
+        net.add_edges(np.arange(n, n2), rng.integers(0, n2, grow))
+    if leave:
+        state[:n][rng.random(n) < 0.3] = CellState.NEUTRALISED
+    ref = SimpleNamespace(a=net.a.copy(), b=net.b.copy(), alive=net.alive.copy())
+    active = np.zeros(n2 + 2, bool)
+    active[:n2] = state[:n2] <= CellState.ATTACKING
+    taken = np.zeros(n2 + 2, bool)
+    taken[:n2] = state[:n2] == CellState.NEUTRALISED
+    cut = net.update_states(state, n2, hubs, ACTIVE_STATES, TAKEN_STATES)
+    cut_ref, comp_ref, conn_ref = reference_update(ref, active, taken, hubs)
+    assert cut == cut_ref
+    np.testing.assert_array_equal(net.component, comp_ref)
+    np.testing.assert_array_equal(net.connected, conn_ref)
+    # a step where nothing changes: the same answer, in the same arrays, every row rewritten
+    component, connected = net.component, net.connected
+    connected[:] = True
+    assert net.update_states(state, n2, hubs, ACTIVE_STATES, TAKEN_STATES) == 0
+    assert net.component is component and net.connected is connected
+    np.testing.assert_array_equal(net.component, comp_ref)
+    np.testing.assert_array_equal(net.connected, conn_ref)
+
+
 def test_the_state_tables_say_which_cells_are_active_and_which_were_taken():
     assert [bool(ACTIVE_STATES[s]) for s in CellState] == [
         s in (CellState.HIDDEN, CellState.MOVING, CellState.SLIPPING, CellState.ATTACKING)
@@ -289,6 +327,18 @@ def test_links_are_added_once_each_in_the_order_of_the_rule(seed, n, batches):
         assert len(set(zip(net.a.tolist(), net.b.tolist(), strict=True))) == len(net.a)
 
 
+def test_links_with_unmatched_ends_or_cells_out_of_range_are_refused():
+    net = CommNetwork(5)
+    net.add_edges([0, 1], [2, 3])
+    with pytest.raises(ValueError, match="differ in number"):
+        net.add_edges([0, 1], [2])
+    for a, b in (([-1], [2]), ([0], [2**31])):
+        with pytest.raises(IndexError, match="out of range"):
+            net.add_edges(a, b)
+    np.testing.assert_array_equal(net.a, [0, 1])      # nothing half-added
+    np.testing.assert_array_equal(net.b, [2, 3])
+
+
 @given(st.integers(0, 2**32 - 1), st.integers(2, 40), st.integers(0, 5))
 @settings(max_examples=150, deadline=None)
 def test_the_partners_a_capture_gives_away_are_the_rule(seed, n, n_captured):
@@ -307,3 +357,14 @@ def test_the_partners_a_capture_gives_away_are_the_rule(seed, n, n_captured):
     ref = ref[state[ref] <= CellState.ATTACKING]
     got = capture_partners(np.array(captured, np.intp), net.a, net.b, net.alive, state)
     np.testing.assert_array_equal(got, ref)
+
+
+@given(st.floats(0.001, 2.0), st.sampled_from([0.25, 0.5, 1.0]), st.integers(1, 40))
+@settings(max_examples=100, deadline=None)
+def test_a_fighter_out_of_supply_deserts_at_the_daily_rate(rate, dt, steps):
+    """The per-step chance is 1 - exp(-rate x dt): a fighter out of supply for k steps stays
+    with probability exp(-rate x k dt), whatever the step length."""
+    p = desertion_probability(rate, dt)
+    assert 0.0 < p < 1.0
+    assert p == pytest.approx(1.0 - np.exp(-rate * dt), rel=1e-12)
+    assert (1.0 - p) ** steps == pytest.approx(np.exp(-rate * steps * dt), rel=1e-9)

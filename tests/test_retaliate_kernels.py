@@ -14,13 +14,14 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from oracles import reference_points_in_disc
 
 from encircle_sim.navigation import Navigator
 from encircle_sim.state import CellArrays, CellState, Theatre
-from encircle_sim.submodels.retaliate import disc_draws
+from encircle_sim.submodels.retaliate import disc_draws, excitation_decay
 from encircle_sim.submodels.retaliate_kernels import (
     FAR,
     FLEE,
@@ -288,3 +289,15 @@ def test_a_call_reaches_the_sleepers_of_the_callers_components(t, seed):
     reach_sleepers(callers.astype(np.intp), component, t.state, t.theatre, t.n, called_until,
                    until)
     np.testing.assert_array_equal(called_until, ref)
+
+
+@given(st.sampled_from([0.25, 0.5, 1.0]), st.floats(0.5, 20), st.integers(1, 40))
+@settings(max_examples=100, deadline=None)
+def test_the_excitation_decays_as_exp_minus_t_over_its_days(dt, days, steps):
+    """The per-step factor is numpy's exp(-dt / days), a plain float; over k steps the
+    excitation falls to exp(-k dt / days) of itself (each attack's effect fades with the
+    time constant excitation_days)."""
+    factor = excitation_decay(dt, days)
+    assert type(factor) is float and factor == np.exp(-dt / days)
+    assert 0.0 < factor < 1.0
+    assert factor ** steps == pytest.approx(np.exp(-steps * dt / days), rel=1e-12)

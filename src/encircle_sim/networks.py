@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from encircle_sim.networks_kernels import (
+    added_links,
     component_labels,
     connected_cells,
     drop_links,
@@ -48,22 +49,12 @@ class CommNetwork:
         self.component = np.arange(capacity)
         self.connected = np.zeros(capacity, bool)
         self._stale = True  # the edge set changed since components were last computed
-        self._pairs: set[tuple[int, int]] = set()    # every pair ever linked (a, b)
 
     def add_edges(self, a: np.ndarray, b: np.ndarray) -> None:
         """Link a[i]-b[i] (no loops; each pair once, the smaller cell first, new pairs in
-        sorted order after the old ones)."""
-        seen = self.__dict__.get("_pairs")
-        if seen is None:        # a network pickled before it kept its pairs
-            seen = self._pairs = set(zip(self.a.tolist(), self.b.tolist(), strict=True))
-        a, b = np.asarray(a, np.int64).tolist(), np.asarray(b, np.int64).tolist()
-        pairs = sorted({(min(i, j), max(i, j)) for i, j in zip(a, b, strict=True) if i != j}
-                       - seen)
-        seen.update(pairs)
-        new = np.array(pairs, np.int64).reshape(-1, 2)
-        self.a = np.concatenate([self.a, new[:, 0]])
-        self.b = np.concatenate([self.b, new[:, 1]])
-        self.alive = np.concatenate([self.alive, np.ones(len(new), bool)])
+        sorted order after the old ones; compiled: ``networks_kernels.added_links``)."""
+        self.a, self.b, self.alive = added_links(
+            self.a, self.b, self.alive, np.asarray(a, np.int64), np.asarray(b, np.int64))
         self._stale = True
 
     def link_nearest(self, idx: np.ndarray, x: np.ndarray, y: np.ndarray, k: int, radius_km: float,
@@ -99,12 +90,19 @@ class CommNetwork:
     def update_states(self, state: np.ndarray, n: int, hubs: np.ndarray,
                       active_of: np.ndarray, taken_of: np.ndarray) -> int:
         """``update`` with the flags read from the cells' states, in one compiled call
-        (``networks_kernels.update_by_state``): ``state`` of the first ``n`` cells (those in the
-        table), ``hubs`` padded to the table's capacity; a cell in state s is active if
-        ``active_of[s]``, taken by the forces if ``taken_of[s]``."""
-        cut_now, self.component, self.connected = update_by_state(
-            self.a, self.b, self.alive, state, n, active_of, taken_of, hubs, self.component,
-            self._stale)
+        (``networks_kernels.update_by_state``; ``component`` and ``connected`` are written in
+        place, new arrays only when the cell table grew): ``state`` of the first ``n`` cells
+        (those in the table), ``hubs`` padded to the table's capacity; a cell in state s is
+        active if ``active_of[s]``, taken by the forces if ``taken_of[s]``."""
+        capacity = len(hubs)
+        recompute = self._stale
+        if len(self.component) != capacity:     # the cell table grew
+            self.component = np.zeros(capacity, np.int64)
+            recompute = True
+        if len(self.connected) != capacity:
+            self.connected = np.zeros(capacity, bool)
+        cut_now = update_by_state(self.a, self.b, self.alive, state, n, active_of, taken_of,
+                                  hubs, self.component, self.connected, recompute)
         self._stale = False
         self.cut += cut_now
         return cut_now

@@ -27,6 +27,51 @@ def drop_links(a, b, alive, active, taken):
 
 
 @numba.njit(cache=True)
+def added_links(a, b, alive, new_a, new_b):
+    """The edge lists a-b (with their ``alive`` flags) with the links new_a[i]-new_b[i] added:
+    no loops, each pair once (none already in a-b, alive or not), the smaller cell first, the
+    new pairs in sorted order after the old ones. Returns the new (a, b, alive)."""
+    if len(new_a) != len(new_b):
+        raise ValueError("the links' two ends differ in number")
+    # a pair as one sortable key: smaller cell x 2^32 + larger (cells < 2^31)
+    keys = np.empty(len(new_a), np.int64)
+    m = 0
+    for i in range(len(new_a)):
+        lo, hi = min(new_a[i], new_b[i]), max(new_a[i], new_b[i])
+        if lo < 0 or hi >= 1 << 31:
+            raise IndexError("a link to a cell index out of range")
+        if lo != hi:
+            keys[m] = lo << 32 | hi
+            m += 1
+    keys = np.sort(keys[:m])
+    unique = 0
+    for j in range(m):
+        if j == 0 or keys[j] != keys[j - 1]:
+            keys[unique] = keys[j]
+            unique += 1
+    keys = keys[:unique]
+    # the new pairs already linked (each old pair looked up among the new ones)
+    known = np.zeros(unique, np.bool_)
+    if unique:
+        for e in range(len(a)):
+            key = a[e] << 32 | b[e]
+            at = np.searchsorted(keys, key)
+            if at < unique and keys[at] == key:
+                known[at] = True
+    n_old = len(a)
+    out_a = np.empty(n_old + unique, np.int64)
+    out_b = np.empty(n_old + unique, np.int64)
+    out_alive = np.ones(n_old + unique, np.bool_)
+    out_a[:n_old], out_b[:n_old], out_alive[:n_old] = a, b, alive
+    k = n_old
+    for j in range(unique):
+        if not known[j]:
+            out_a[k], out_b[k] = keys[j] >> 32, keys[j] & 0xFFFFFFFF
+            k += 1
+    return out_a[:k], out_b[:k], out_alive[:k]
+
+
+@numba.njit(cache=True)
 def find_root(parent, i):
     """Union-find: the root of node i, halving the path on the way (shared with
     operation_kernels)."""
@@ -69,20 +114,25 @@ def connected_cells(comp, hubs, active):
 
 
 @numba.njit(cache=True)
-def update_by_state(a, b, alive, state, n, active_of, taken_of, hubs, component, recompute):
+def update_by_state(a, b, alive, state, n, active_of, taken_of, hubs, component, connected,
+                    recompute):
     """A step of the courier graph from the cells' states: cell i is active if i < n and
     active_of[state[i]], taken (by the forces) if i < n and taken_of[state[i]]; links alive
     whose ends are not both active die (``drop_links``, ``alive`` cleared in place); the
-    components (``component_labels`` over len(hubs) cells) are recomputed if ``recompute``,
-    a link died or ``component`` is not len(hubs) long, else kept (the same array); then
-    ``connected_cells``. Returns (links cut by the forces, component, connected)."""
+    components (``component_labels`` over len(hubs) cells) are written into ``component`` if
+    ``recompute`` or a link died, else kept; then ``connected_cells`` into ``connected``
+    (``component`` and ``connected`` are len(hubs) long, updated in place: no arrays to hand
+    back). Returns the links cut by the forces."""
     capacity = len(hubs)
+    if len(component) != capacity or len(connected) != capacity:
+        raise ValueError("component and connected must be as long as hubs")
     active = np.zeros(capacity, np.bool_)
     taken = np.zeros(capacity, np.bool_)
     for i in range(n):
         active[i] = active_of[state[i]]
         taken[i] = taken_of[state[i]]
     cut, died = drop_links(a, b, alive, active, taken)
-    if recompute or died or len(component) != capacity:
-        component = component_labels(capacity, a, b, alive)
-    return cut, component, connected_cells(component, hubs, active)
+    if recompute or died:
+        component[:] = component_labels(capacity, a, b, alive)
+    connected[:] = connected_cells(component, hubs, active)
+    return cut

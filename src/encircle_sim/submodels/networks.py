@@ -16,6 +16,8 @@ an active hub (``networks.CommNetwork``).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from encircle_sim.state import CellState
@@ -29,6 +31,13 @@ ACTIVE_STATES = np.array([s <= CellState.ATTACKING for s in CellState])
 TAKEN_STATES = np.array([s in (CellState.NEUTRALISED, CellState.CAPTURED) for s in CellState])
 
 
+@functools.lru_cache(maxsize=64)
+def desertion_probability(desertion_per_day: float, dt_days: float) -> np.float64:
+    """A fighter's chance to desert in a step out of supply, 1 - exp(-desertion_per_day x dt)
+    (numpy's expm1, taken once per pair of values: it is the same every step of a run)."""
+    return -np.expm1(-desertion_per_day * dt_days)
+
+
 def step(model, captured: list[int]) -> None:
     """Supply, caches, intelligence from this step's captures, and the courier graph."""
     sc, c, nav = model.spec, model.cells, model.nav
@@ -40,8 +49,8 @@ def step(model, captured: list[int]) -> None:
                      net.resupply_km, nav.km_x_between, nav.km_y)
     # desertion when out
     if len(out):
-        lost = model.streams.networks.binomial(c.fighters[out],
-                                  -np.expm1(-ins.desertion_per_day * model.dt_days))
+        lost = model.streams.networks.binomial(
+            c.fighters[out], desertion_probability(ins.desertion_per_day, model.dt_days))
         for i in desert(c.fighters, out, lost):
             model.end_cell(int(i), CellState.NEUTRALISED, "dissolved")
     # intelligence from captures, then cut links and recompute connectivity

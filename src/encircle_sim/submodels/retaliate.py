@@ -35,6 +35,8 @@ random, linked to its ``JOINER_LINKS`` nearest sleepers.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from encircle_sim.agents import new_cell_agent
@@ -68,8 +70,16 @@ def disc_draws(rng: np.random.Generator, size: tuple[int, int]
     """``Navigator.random_points_in_disc``'s draws for ``size`` points: the radii's uniforms,
     then the angles (their cos and sin), for ``flee_goals`` to place the points."""
     u_radius = rng.random(size)
-    angle = rng.random(size) * (2 * np.pi)      # u x 2 is exact: the same as u x 2 x pi
+    angle = rng.random(size)
+    angle *= 2 * np.pi                          # u x 2 is exact: the same as u x 2 x pi
     return u_radius, np.cos(angle), np.sin(angle)
+
+
+@functools.lru_cache(maxsize=64)
+def excitation_decay(dt_days: float, excitation_days: float) -> float:
+    """The excitation's decay over a step, exp(-dt_days / excitation_days) (numpy's exp, taken
+    once per pair of values: it is the same every step of a run)."""
+    return float(np.exp(-dt_days / excitation_days))
 
 
 def register_calls(model, callers: np.ndarray) -> None:
@@ -173,18 +183,19 @@ def step(model, threat: np.ndarray) -> None:
         model.syria_shock_pressure = model.pressure_syria
         until = model.steps + int(round(ret.call_days / model.dt_days))
         c.called_until[syr] = np.maximum(c.called_until[syr], until)
-    pressure = model.pressure_syria
+    # the rate in Python floats (the same float64 operations as numpy's scalars, without their
+    # per-operation overhead); it takes two values (called or not): the per-step probability of
+    # each is numpy's expm1 on the pair
+    pressure = float(model.pressure_syria)
     if sc.theatres.coupled:
-        pressure = max(pressure, model.pressure)
-    model.excitation *= np.exp(-model.dt_days / ret.excitation_days)
-    # the rate takes two values (called or not): the per-step probability of each (the rates
-    # as float64 scalars, then numpy's expm1 on the pair)
+        pressure = max(pressure, float(model.pressure))
+    excitation = float(model.excitation) * excitation_decay(model.dt_days, ret.excitation_days)
     base = ret.base_rate_per_day * (1.0 + ret.pressure_gain * pressure)
-    share = model.excitation / max(n_near, 1)
+    share = excitation / max(n_near, 1)
     rate = (base + share, base * (1.0 + ret.call_boost) + share)
     p_attack = -np.expm1([-rate[0] * model.dt_days, -rate[1] * model.dt_days])
     attack = attackers(syr, plan, c.called_until, model.steps, rng.random(len(syr)), p_attack)
-    model.excitation += len(attack) * ret.excitation / ret.excitation_days
+    model.excitation = excitation + len(attack) * ret.excitation / ret.excitation_days
     sdf = np.flatnonzero(u.alive & u.syria) if len(attack) else None
     raids = []
     for k in attack:
