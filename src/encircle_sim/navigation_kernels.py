@@ -23,9 +23,9 @@ FINISHED = -1
 
 @numba.njit(cache=True)
 def advance_agents(x, y, gx, gy, left, road, routed, travelled, resume, at_move, at_sq, at_wp,
-                   route_slot, fields, field_used, clock, bank, crossing_banks, crossings_sq,
-                   to_crossing, free, near_crossing, legal, next_sq, move_cost, move_road, move_km,
-                   crossing, km_x, km_y, ny, pad_steps, max_moves):
+                   route_slot, fields, field_used, field_reach, clock, bank, crossing_banks,
+                   crossings_sq, to_crossing, free, near_crossing, legal, next_sq, move_cost,
+                   move_road, move_km, crossing, km_x, km_y, ny, pad_steps, max_moves):
     """``Navigator.advance`` agent by agent: x, y, left (the budget), routed and travelled are
     updated in place; returns how many agents paused for a route field not yet computed.
 
@@ -37,8 +37,10 @@ def advance_agents(x, y, gx, gy, left, road, routed, travelled, resume, at_move,
     At the end ``routed[a] &= (x[a], y[a]) != (gx[a], gy[a])``.
 
     An agent on a route field reads the field to its goal from ``fields[route_slot[goal]]`` (a
-    padded field, flat; ``field_used`` of the slot set to ``clock``). One whose field is not
-    there (slot < 0) pauses: its square, waypoint and move number are kept in ``at_sq``,
+    padded field, flat; ``field_used`` of the slot set to ``clock``), which is exact on a square
+    and its neighbours where it is at most ``field_reach`` of the slot (a field computed only so
+    far from its goal). One whose field is not there (slot < 0), or does not reach its square,
+    pauses: its square, waypoint and move number are kept in ``at_sq``,
     ``at_wp``, ``at_move`` (for the others ``at_move`` is ``FINISHED``), so that the caller can
     compute the field (Dijkstra, in Python) and call again with ``resume`` True for the paused
     agents alone.
@@ -85,13 +87,17 @@ def advance_agents(x, y, gx, gy, left, road, routed, travelled, resume, at_move,
                     w = crossings_sq[j]
         gone, on_field = travelled[a], routed[a]
         while it < max_moves:
+            ax, ay = s // ny, s % ny
+            base = s * 8
             slot = -1
+            here = 0
             if on_field:
                 slot = route_slot[goal]
                 if slot < 0:
                     break
-            ax, ay = s // ny, s % ny
-            base = s * 8
+                here = (ax + 1) * (ny + 2) + ay + 1
+                if not np.float64(fields[slot, here + pad_steps[8]]) <= field_reach[slot]:
+                    break
             # the nearest allowed neighbour to the waypoint (the first of equals), and how near
             # the square itself is
             best, d_best = 0, inf
@@ -99,7 +105,6 @@ def advance_agents(x, y, gx, gy, left, road, routed, travelled, resume, at_move,
                 # down the route field to the goal: any legal neighbour
                 f = fields[slot]
                 field_used[slot] = clock
-                here = (ax + 1) * (ny + 2) + ay + 1
                 d_now = np.float64(f[here + pad_steps[8]])
                 for k in range(8):
                     dk = np.float64(f[here + pad_steps[k]]) if legal[base + k] else inf
@@ -247,18 +252,18 @@ def scatter_rows(idx, routed, gx, gy, table_routed, route_x, route_y):
 @numba.njit(cache=True)
 def advance_rows(idx, table_x, table_y, table_routed, route_x, route_y, gx, gy, left, road,
                  x, y, routed, travelled, at_move, at_sq, at_wp, route_slot, fields, field_used,
-                 clock, bank, crossing_banks, crossings_sq, to_crossing, free, near_crossing,
-                 legal, next_sq, move_cost, move_road, move_km, crossing, km_x, km_y, ny,
-                 pad_steps, max_moves):
+                 field_reach, clock, bank, crossing_banks, crossings_sq, to_crossing, free,
+                 near_crossing, legal, next_sq, move_cost, move_road, move_km, crossing, km_x,
+                 km_y, ny, pad_steps, max_moves):
     """``gather_rows``, then the first call of ``advance_agents`` on them, then, unless some
     agents paused for a route field (their number is returned; the caller resumes them with
     ``advance_agents`` and then calls ``scatter_rows``), ``scatter_rows``."""
     gather_rows(idx, table_x, table_y, table_routed, route_x, route_y, gx, gy, x, y, routed)
     paused = advance_agents(x, y, gx, gy, left, road, routed, travelled, False, at_move, at_sq,
-                            at_wp, route_slot, fields, field_used, clock, bank, crossing_banks,
-                            crossings_sq, to_crossing, free, near_crossing, legal, next_sq,
-                            move_cost, move_road, move_km, crossing, km_x, km_y, ny, pad_steps,
-                            max_moves)
+                            at_wp, route_slot, fields, field_used, field_reach, clock, bank,
+                            crossing_banks, crossings_sq, to_crossing, free, near_crossing, legal,
+                            next_sq, move_cost, move_road, move_km, crossing, km_x, km_y, ny,
+                            pad_steps, max_moves)
     if paused == 0:
         scatter_rows(idx, routed, gx, gy, table_routed, route_x, route_y)
     return paused
