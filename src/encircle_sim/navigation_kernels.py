@@ -279,18 +279,26 @@ def disc_squares(u_radius, cos_a, sin_a, k, cx, cy, radius, km_x, km_y, snap_x, 
     to open ground (snap_x, snap_y: the nearest open square of each square). cx, cy and radius
     have length n, or 1 (the same for all)."""
     n = len(u_radius) // k
-    nx, ny = snap_x.shape
     sx, sy, sr = len(cx) > 1, len(cy) > 1, len(radius) > 1
     for i in range(n):
         x0, y0 = cx[i if sx else 0], cy[i if sy else 0]
         rad = radius[i if sr else 0]
-        if y0 < -len(km_x) or y0 >= len(km_x):
-            raise IndexError("a disc's centre row is off the grid")
-        kx = km_x[y0]
         for j in range(i * k, i * k + k):
-            r = rad * np.sqrt(u_radius[j])
-            px = np.int32(np.rint(x0 + r * cos_a[j] / kx))
-            py = np.int32(np.rint(y0 + r * sin_a[j] / km_y))
-            px = min(max(px, 0), nx - 1)
-            py = min(max(py, 0), ny - 1)
-            out_x[j], out_y[j] = snap_x[px, py], snap_y[px, py]
+            out_x[j], out_y[j] = disc_square(x0, y0, rad, u_radius[j], cos_a[j], sin_a[j], km_x,
+                                             km_y, snap_x, snap_y)
+
+
+@numba.njit(cache=True)
+def disc_square(x0, y0, rad, u_radius, cos_a, sin_a, km_x, km_y, snap_x, snap_y):
+    """One point of ``disc_squares``: r = rad sqrt(u_radius), the square rint(x0 + r cos /
+    km_x[y0]), rint(y0 + r sin / km_y) as int32, clipped to the grid and snapped to open
+    ground."""
+    if y0 < -len(km_x) or y0 >= len(km_x):
+        raise IndexError("a disc's centre row is off the grid")
+    nx, ny = snap_x.shape
+    r = rad * np.sqrt(u_radius)
+    px = np.int32(np.rint(x0 + r * cos_a / km_x[y0]))
+    py = np.int32(np.rint(y0 + r * sin_a / km_y))
+    px = min(max(px, 0), nx - 1)
+    py = min(max(py, 0), ny - 1)
+    return snap_x[px, py], snap_y[px, py]
