@@ -143,7 +143,7 @@ class Navigator:
     #: Tables derived from the others (rebuilt, not pickled: a checkpoint stays small).
     _DERIVED = ("_free", "_near_crossing", "_legal_flat", "_next_square", "_next_flat",
                 "_move_cost", "_move_road", "_move_km", "_crossing_flat", "_to_crossing",
-                "_kernel_tables", "_waypoint_flat", "_graph_reach")
+                "_kernel_tables", "_waypoint_flat", "_graph_reach", "_move_flat")
 
     def _flat_tables(self) -> None:
         """The move tables flat, indexed by square (x ny + y) or by move ((x ny + y) 8 + k),
@@ -164,6 +164,7 @@ class Navigator:
         self._to_crossing = None   # see _crossing_km
         self._waypoint_flat = None   # see _waypoint_tables
         self._graph_reach = None   # see _route_field_to
+        self._move_flat = None   # see _move_tables
         # the same tables as the compiled move loop takes them (``advance_agents``)
         self._kernel_tables = (
             *(_kernel_array(a) for a in (
@@ -593,6 +594,12 @@ class Navigator:
                 self._crossing_km()))
         return self._waypoint_flat
 
+    def _move_tables(self) -> tuple:
+        """``_waypoint_tables`` and ``_kernel_tables``: the move loop's tables, in its order."""
+        if self._move_flat is None:
+            self._move_flat = (*self._waypoint_tables(), *self._kernel_tables)
+        return self._move_flat
+
     def advance(self, x: np.ndarray, y: np.ndarray, gx: np.ndarray, gy: np.ndarray,
                 budget_km: np.ndarray, road_factor: np.ndarray | float = 1.0,
                 max_moves: int = 64, routed: np.ndarray | None = None
@@ -617,8 +624,7 @@ class Navigator:
             return x, y, travelled
         gx, gy = _kernel_array(np.asarray(gx, np.int32)), _kernel_array(np.asarray(gy, np.int32))
         left = np.array(budget_km, np.float64)           # a copy: the caller's budget is kept
-        road = np.asarray(road_factor, np.float64)
-        road = _kernel_array(road) if road.ndim else np.full(n, road)
+        road = _kernel_array(np.asarray(road_factor, np.float64).reshape(-1))   # (n,) or (1,)
         if routed is None:
             state = np.zeros(n, bool)
         elif routed.dtype == bool and routed.flags.c_contiguous and routed.flags.writeable:
@@ -631,10 +637,10 @@ class Navigator:
         resume = False
         while True:
             self._clock += 1
-            paused = advance_agents(x, y, gx, gy, left, road, state, travelled, resume, at[0],
-                                    at[1], at[2], self._route_slot, self._fields,
-                                    self._field_used, self._slot_reach, self._clock,
-                                    *self._waypoint_tables(), *self._kernel_tables, max_moves)
+            paused = advance_agents(x, y, gx, gy, left, road, state, travelled, resume, at,
+                                    self._route_slot, self._fields, self._field_used,
+                                    self._slot_reach, self._clock, *self._move_tables(),
+                                    max_moves)
             if paused == 0:
                 break
             waiting = at[0] >= 0
@@ -663,26 +669,23 @@ class Navigator:
         idx = _kernel_array(np.asarray(idx, np.intp))
         gx, gy = _kernel_array(np.asarray(gx, np.int32)), _kernel_array(np.asarray(gy, np.int32))
         left = np.array(budget_km, np.float64)           # a copy: the caller's budget is kept
-        road = np.asarray(road_factor, np.float64)
-        road = _kernel_array(road) if road.ndim else np.full(n, road)
+        road = _kernel_array(np.asarray(road_factor, np.float64).reshape(-1))   # (n,) or (1,)
         state = np.empty(n, bool)
         at = np.empty((3, n), np.intp)
         self._clock += 1
         paused = advance_rows(idx, table_x, table_y, table_routed, route_x, route_y, gx, gy, left,
-                              road, x, y, state, travelled, at[0], at[1], at[2],
-                              self._route_slot, self._fields, self._field_used, self._slot_reach,
-                              self._clock,
-                              *self._waypoint_tables(), *self._kernel_tables, max_moves)
+                              road, x, y, state, travelled, at, self._route_slot, self._fields,
+                              self._field_used, self._slot_reach, self._clock,
+                              *self._move_tables(), max_moves)
         if paused:
             while paused:   # (as in ``advance``)
                 waiting = at[0] >= 0
                 self._fetch_route_fields(gx[waiting].astype(np.intp) * self.shape[1]
                                          + gy[waiting], at[1][waiting])
                 self._clock += 1
-                paused = advance_agents(x, y, gx, gy, left, road, state, travelled, True, at[0],
-                                        at[1], at[2], self._route_slot, self._fields,
-                                        self._field_used, self._slot_reach, self._clock,
-                                        *self._waypoint_tables(), *self._kernel_tables,
+                paused = advance_agents(x, y, gx, gy, left, road, state, travelled, True, at,
+                                        self._route_slot, self._fields, self._field_used,
+                                        self._slot_reach, self._clock, *self._move_tables(),
                                         max_moves)
             scatter_rows(idx, state, gx, gy, table_routed, route_x, route_y)
         return x, y, travelled

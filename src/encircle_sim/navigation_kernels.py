@@ -22,12 +22,13 @@ FINISHED = -1
 
 
 @numba.njit(cache=True)
-def advance_agents(x, y, gx, gy, left, road, routed, travelled, resume, at_move, at_sq, at_wp,
-                   route_slot, fields, field_used, field_reach, clock, bank, crossing_banks,
-                   crossings_sq, to_crossing, free, near_crossing, legal, next_sq, move_cost,
-                   move_road, move_km, crossing, km_x, km_y, ny, pad_steps, max_moves):
+def advance_agents(x, y, gx, gy, left, road, routed, travelled, resume, at, route_slot, fields,
+                   field_used, field_reach, clock, bank, crossing_banks, crossings_sq,
+                   to_crossing, free, near_crossing, legal, next_sq, move_cost, move_road,
+                   move_km, crossing, km_x, km_y, ny, pad_steps, max_moves):
     """``Navigator.advance`` agent by agent: x, y, left (the budget), routed and travelled are
     updated in place; returns how many agents paused for a route field not yet computed.
+    ``road`` (the road factor) has one value per agent, or one for all.
 
     First call (``resume`` False): an agent moves if its budget is > 0 and it is not at its goal.
     Its waypoint is its goal, or, if the goal lies on another bank (banks > 0 and different),
@@ -40,8 +41,8 @@ def advance_agents(x, y, gx, gy, left, road, routed, travelled, resume, at_move,
     padded field, flat; ``field_used`` of the slot set to ``clock``), which is exact on a square
     and its neighbours where it is at most ``field_reach`` of the slot (a field computed only so
     far from its goal). One whose field is not there (slot < 0), or does not reach its square,
-    pauses: its square, waypoint and move number are kept in ``at_sq``,
-    ``at_wp``, ``at_move`` (for the others ``at_move`` is ``FINISHED``), so that the caller can
+    pauses: its move number, square and waypoint are kept in ``at[0]``, ``at[1]``, ``at[2]``
+    (for the others ``at[0]`` is ``FINISHED``), so that the caller can
     compute the field (Dijkstra, in Python) and call again with ``resume`` True for the paused
     agents alone.
 
@@ -54,14 +55,14 @@ def advance_agents(x, y, gx, gy, left, road, routed, travelled, resume, at_move,
     for a in range(n):
         goal = gx[a] * ny + gy[a]
         if resume:
-            it = at_move[a]
+            it = at[0, a]
             if it < 0:
                 continue
-            s, w = at_sq[a], at_wp[a]
+            s, w = at[1, a], at[2, a]
         else:
             s = x[a] * ny + y[a]
             if not (left[a] > 0 and s != goal):
-                at_move[a] = FINISHED
+                at[0, a] = FINISHED
                 if s == goal:
                     routed[a] = False
                 continue
@@ -132,7 +133,8 @@ def advance_agents(x, y, gx, gy, left, road, routed, travelled, resume, at_move,
             step_km = move_km[move]
             cost = move_cost[move]
             if move_road[move]:
-                cost = cost if cost <= road[a] else road[a]   # np.minimum, NaN aside
+                r = road[a] if len(road) > 1 else road[0]
+                cost = cost if cost <= r else r   # np.minimum, NaN aside
             cost = cost * step_km
             # the first move of a call is made even if dearer than what is left
             affordable = cost <= left[a] + 1e-9 or gone == 0
@@ -158,10 +160,10 @@ def advance_agents(x, y, gx, gy, left, road, routed, travelled, resume, at_move,
             it = FINISHED
         travelled[a], routed[a] = gone, on_field
         if it != FINISHED:                       # waiting for its route field
-            at_move[a], at_sq[a], at_wp[a] = it, s, w
+            at[0, a], at[1, a], at[2, a] = it, s, w
             paused += 1
             continue
-        at_move[a] = FINISHED
+        at[0, a] = FINISHED
         x[a], y[a] = s // ny, s % ny
         if s == goal:
             routed[a] = False
@@ -251,19 +253,19 @@ def scatter_rows(idx, routed, gx, gy, table_routed, route_x, route_y):
 
 @numba.njit(cache=True)
 def advance_rows(idx, table_x, table_y, table_routed, route_x, route_y, gx, gy, left, road,
-                 x, y, routed, travelled, at_move, at_sq, at_wp, route_slot, fields, field_used,
-                 field_reach, clock, bank, crossing_banks, crossings_sq, to_crossing, free,
-                 near_crossing, legal, next_sq, move_cost, move_road, move_km, crossing, km_x,
-                 km_y, ny, pad_steps, max_moves):
+                 x, y, routed, travelled, at, route_slot, fields, field_used, field_reach, clock,
+                 bank, crossing_banks, crossings_sq, to_crossing, free, near_crossing, legal,
+                 next_sq, move_cost, move_road, move_km, crossing, km_x, km_y, ny, pad_steps,
+                 max_moves):
     """``gather_rows``, then the first call of ``advance_agents`` on them, then, unless some
     agents paused for a route field (their number is returned; the caller resumes them with
     ``advance_agents`` and then calls ``scatter_rows``), ``scatter_rows``."""
     gather_rows(idx, table_x, table_y, table_routed, route_x, route_y, gx, gy, x, y, routed)
-    paused = advance_agents(x, y, gx, gy, left, road, routed, travelled, False, at_move, at_sq,
-                            at_wp, route_slot, fields, field_used, field_reach, clock, bank,
-                            crossing_banks, crossings_sq, to_crossing, free, near_crossing, legal,
-                            next_sq, move_cost, move_road, move_km, crossing, km_x, km_y, ny,
-                            pad_steps, max_moves)
+    paused = advance_agents(x, y, gx, gy, left, road, routed, travelled, False, at, route_slot,
+                            fields, field_used, field_reach, clock, bank, crossing_banks,
+                            crossings_sq, to_crossing, free, near_crossing, legal, next_sq,
+                            move_cost, move_road, move_km, crossing, km_x, km_y, ny, pad_steps,
+                            max_moves)
     if paused == 0:
         scatter_rows(idx, routed, gx, gy, table_routed, route_x, route_y)
     return paused
