@@ -47,8 +47,9 @@ ROUTE_CACHE_SIZE = 512  # route fields kept per navigator (one float32 grid each
 #: A route field is first computed as far as the straight distance of the farthest agent
 #: waiting for it plus this many km of detour (nine in ten agents stuck behind a lake or a river
 #: bend in the default scenario stand 20-70 km of going further from their goal than in a
-#: straight line); further out if that is not enough.
-ROUTE_FIELD_SLACK_KM = 70.0
+#: straight line; 110 needed the fewest searches per settled square); further out if that is
+#: not enough.
+ROUTE_FIELD_SLACK_KM = 110.0
 
 # The 8 neighbour offsets, and whether each is diagonal.
 OFFSETS = np.array([(1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (1, -1), (-1, 1), (-1, -1)],
@@ -293,13 +294,14 @@ class Navigator:
         neighbours (None: everywhere), and how far it is exact (``_slot_reach``).
 
         Dijkstra stopped at a bound (``limit``) gives every square within it the distance the
-        whole search gives it (each is settled from squares nearer the goal) and inf beyond; a
-        square at most ``limit - longest move`` from the goal has its neighbours within the
-        bound too (a km to spare for rounding to float32). The first bound: the farthest
-        waiting agent's straight distance plus ``ROUTE_FIELD_SLACK_KM``; then what the waiting
-        agents turned out to need (and a km), or twice the bound while some lie beyond it. A
-        square the goal cannot be reached from (another part of the graph) is inf in any
-        field: then the whole field, which says so."""
+        whole search gives it (each is settled from squares nearer the goal) and inf beyond. A
+        square whose legal neighbours all have a distance has them right too: the field is
+        exact below the least distance of a square with a neighbour beyond the bound (at least
+        ``limit - longest move``; inf if there is none: the whole field). The first bound: the
+        farthest waiting agent's straight distance plus ``ROUTE_FIELD_SLACK_KM``; then what
+        the waiting agents turned out to need (and a move and a km more), or twice the bound
+        while some lie beyond it. A square the goal cannot be reached from (another part of the
+        graph) is inf in any field: then the whole field, which says so."""
         graph = self._move_graph()
         if self._graph_reach is None:
             self._graph_reach = (float(graph.data.max(initial=0.0)) + 1.0,
@@ -310,20 +312,34 @@ class Navigator:
         limit = np.inf
         if need is not None and (part[need] == part[key]).all():
             straight = self.distance_km(need // ny, need % ny, key // ny, key % ny)
-            limit = float(straight.max(initial=0.0)) + ROUTE_FIELD_SLACK_KM + margin
+            limit = float(straight.max(initial=0.0)) + ROUTE_FIELD_SLACK_KM
         while True:
             # the graph's edges point from a cell to its neighbour; distances *to* the goal come
             # from the transposed graph, which is the same here since costs are symmetric
             dist = dijkstra(graph, directed=True, indices=key, min_only=True, limit=limit)
-            field = dist.reshape(self.shape).astype(np.float32)
+            field = dist.astype(np.float32)
             if limit == np.inf:
+                reach = np.inf
                 break
-            got = field.ravel()[need].astype(np.float64)
-            if (got <= limit - margin).all():
+            reach = self._exact_below(field)
+            got = field[need].astype(np.float64)
+            if (got <= reach).all():
                 break
             far = float(got.max())
             limit = far + margin + 1.0 if far < np.inf else 2 * limit
-        return np.pad(field, 1, constant_values=np.inf), limit - margin
+        return np.pad(field.reshape(self.shape), 1, constant_values=np.inf), reach
+
+    def _exact_below(self, field: np.ndarray) -> float:
+        """How far a route field cut short (flat, float32) is exact: the largest float64 below
+        the least value of a square with a legal neighbour that has none (a neighbour of a
+        square the goal is reached from is reached too: it lies beyond the bound); inf if there
+        is no such square."""
+        reached = np.flatnonzero(np.isfinite(field))
+        nb = self._next_square[reached]                  # -1: not a legal move
+        edge = ((nb >= 0) & np.isinf(field[nb])).any(axis=1)
+        if not edge.any():
+            return np.inf
+        return float(np.nextafter(np.float64(field[reached[edge]].min()), -np.inf))
 
     def _free_slot_ready(self) -> bool:
         """A free slot, growing the cache up to ROUTE_CACHE_SIZE, else giving up the least
