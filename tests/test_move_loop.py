@@ -304,6 +304,92 @@ def test_the_route_cache_gives_up_the_least_recently_used_field_and_pickles_its_
         assert same_bits(again.route_field(*g), fields[g])
 
 
+@given(worlds(), st.sampled_from([0.0, 3.0, 30.0]), st.integers(1, 3))
+@settings(max_examples=100, deadline=None)
+def test_route_fields_cut_short_move_agents_as_whole_fields_do(world, slack, calls):
+    # route fields computed only as far out as the waiting agents stand (with little or no
+    # slack: fields grown again and again as agents further out wait for them); the oracle
+    # reads whole fields from a navigator of its own
+    import encircle_sim.navigation as navigation
+
+    nav, (x, y, gx, gy, budget, road, routed), max_moves = world
+    whole = pickle.loads(pickle.dumps(nav))
+    mine, ref = routed.copy(), routed.copy()
+    saved = navigation.ROUTE_FIELD_SLACK_KM
+    navigation.ROUTE_FIELD_SLACK_KM = slack
+    try:
+        for _ in range(calls):
+            got = nav.advance(x, y, gx, gy, budget, road, max_moves=max_moves, routed=mine)
+            want = reference_advance(whole, x, y, gx, gy, budget, road, max_moves, ref)
+            for a, b in zip(got, want, strict=True):
+                assert same_bits(a, b)
+            assert same_bits(mine, ref)
+            x, y = got[0], got[1]
+    finally:
+        navigation.ROUTE_FIELD_SLACK_KM = saved
+    # a field cut short and pickled keeps how far it holds: whole fields where asked for
+    again = pickle.loads(pickle.dumps(nav))
+    for key in (int(k) for k in nav._slot_goal if k >= 0):
+        g = divmod(key, nav.shape[1])
+        assert same_bits(again.route_field(*g), whole.route_field(*g))
+
+
+def test_an_agent_further_out_than_a_cached_route_field_waits_for_it_to_reach_it(monkeypatch):
+    import encircle_sim.navigation as navigation
+
+    monkeypatch.setattr(navigation, "ROUTE_FIELD_SLACK_KM", 0.0)
+    nav = open_desert(nx=40, ny=40, lakes=[(6, j) for j in range(0, 11)])
+    whole = pickle.loads(pickle.dumps(nav))
+    one = np.array([1])
+    # stuck at the lake wall next to its goal: a field to (8, 2) only as far out as it stands
+    routed = np.zeros(1, bool)
+    nav.advance(one * 5, one * 2, one * 8, one * 2, np.array([10.0]), routed=routed)
+    assert routed[0] and nav._slot_reach.min() < 200.0
+    # an agent on a route field to the same goal, 150 km and more away, moves down it as down
+    # the whole field (it waits while the field is computed further out)
+    for routed in (np.ones(1, bool), np.zeros(1, bool)):
+        got = nav.advance(one * 39, one * 39, one * 8, one * 2, np.array([60.0]), routed=routed)
+        want = whole.advance(one * 39, one * 39, one * 8, one * 2, np.array([60.0]),
+                             routed=routed.copy())
+        assert got[2][0] > 50.0 and all(same_bits(a, b) for a, b in zip(got, want, strict=True))
+
+
+@given(worlds(), st.floats(0.0, 60.0), st.integers(1, 6), st.integers(0, 2**32 - 1))
+@settings(max_examples=150, deadline=None)
+def test_a_route_field_cut_short_is_the_whole_field_where_it_says_it_reaches(world, slack, k,
+                                                                              seed):
+    # the oracle: the least-cost distance to the goal from every square (Dijkstra over the
+    # whole graph of legal moves), as float32
+    from scipy.sparse.csgraph import dijkstra
+
+    import encircle_sim.navigation as navigation
+
+    nav = world[0]
+    ok = np.flatnonzero(nav.passable.ravel())
+    if len(ok) == 0:
+        return
+    rng = np.random.default_rng(seed)
+    key, need = int(rng.choice(ok)), rng.choice(ok, k).astype(np.intp)
+    whole = dijkstra(nav._move_graph(), indices=key).astype(np.float32)
+    saved = navigation.ROUTE_FIELD_SLACK_KM
+    navigation.ROUTE_FIELD_SLACK_KM = slack
+    try:
+        padded, reach = nav._route_field_to(key, need)
+    finally:
+        navigation.ROUTE_FIELD_SLACK_KM = saved
+    field = padded[1:-1, 1:-1].ravel()
+    # every waiting square is within reach; a square within reach has its own and its legal
+    # neighbours' figures right; no square has a figure but the right one (inf: not computed)
+    assert (field[need].astype(np.float64) <= reach).all()
+    assert ((field == whole) | np.isinf(field)).all()
+    for sq in np.flatnonzero(field.astype(np.float64) <= reach):
+        nb = nav._next_square[sq][nav._legal_flat[sq]]
+        assert same_bits(field[nb], whole[nb]) and field[sq] == whole[sq]
+    if reach < np.inf:   # cut short: the squares further than the longest move beyond reach
+        longest = nav._move_graph().data.max()
+        assert np.isinf(field[whole.astype(np.float64) > reach + longest + 1.0]).all()
+
+
 def numpy_distance_km(nav: Navigator, x1, y1, x2, y2):
     """``distance_km``'s rule over numpy arrays (its implementation before the compiled loops):
     the row between two squares is (y1 + y2) // 2; broadcasts as numpy does."""

@@ -5,14 +5,18 @@ cases whose outcome follows from the rule alone."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from oracles import reference_points_in_disc
 
 from encircle_sim.forces_kernels import (
     axes_kept_up,
     axis_line_goals,
     hunt_and_assault_rows,
+    hunt_goals,
     mark_on_station,
     nearest_targets,
     standing_goals,
@@ -225,6 +229,37 @@ def test_hunt_units_at_their_goal_redraw_and_axis_and_reserve_units_assault(
     redo, assault = hunt_and_assault_rows(u.alive, u.task, u.x, u.y, u.goal_x, u.goal_y, first,
                                           assaulting)
     assert redo.tolist() == want_redo.tolist() and assault.tolist() == want_assault.tolist()
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(0, 30), st.integers(1, 20), st.integers(1, 20))
+@settings(max_examples=120, deadline=None)
+def test_hunt_units_redraw_their_goal_in_their_area_as_random_points_in_disc(seed, n, nx, ny):
+    # the rule: nav.random_points_in_disc(home, area_r_km) in numpy (``oracles``), on a stand-in
+    # navigator with random snap tables; the compiled loop from the same draws
+    rng = np.random.default_rng(seed)
+    u = random_units(seed, n)
+    u.home_x, u.home_y = rng.integers(0, nx, n).astype(np.int32), rng.integers(0, ny, n).astype(
+        np.int32)
+    u.area_r_km = rng.uniform(0.0, 80.0, n)
+    km_x, km_y = rng.uniform(3.0, 6.0, ny), float(rng.uniform(3.0, 6.0))
+    snap_x, snap_y = rng.integers(0, nx, (nx, ny)), rng.integers(0, ny, (nx, ny))
+
+    def snap(x, y):
+        sq = np.clip(x, 0, nx - 1).astype(np.intp) * ny + np.clip(y, 0, ny - 1)
+        return snap_x.ravel()[sq], snap_y.ravel()[sq]
+
+    nav = SimpleNamespace(km_x=km_x, km_y=km_y, snap=snap)
+    redo = np.flatnonzero(rng.random(n) < 0.6)
+    want_x, want_y = u.goal_x.copy(), u.goal_y.copy()
+    want_x[redo], want_y[redo] = reference_points_in_disc(
+        nav, u.home_x[redo], u.home_y[redo], u.area_r_km[redo], np.random.default_rng(seed),
+        len(redo))
+    draws = np.random.default_rng(seed)
+    u_radius = draws.random(len(redo))
+    ang = draws.random(len(redo)) * 2 * np.pi
+    hunt_goals(redo, u_radius, np.cos(ang), np.sin(ang), u.home_x, u.home_y, u.area_r_km, km_x,
+               km_y, snap_x, snap_y, u.goal_x, u.goal_y)
+    assert np.array_equal(u.goal_x, want_x) and np.array_equal(u.goal_y, want_y)
 
 
 @given(st.integers(0, 2**32 - 1), st.integers(1, 12), st.integers(1, 12), st.integers(0, 20),

@@ -108,6 +108,13 @@ def _scratch(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     return found
 
 
+def splat_by_radius_tables(kernels: dict[float, Kernel], shape: tuple[int, int]) -> tuple:
+    """What ``fields_kernels.splat_by_radius`` takes after the points, for compiled callers:
+    ``kernels`` packed (radii, starts, dx, dy, weight; once per dict) and the scratch grids of
+    ``shape``."""
+    return *_packed(kernels), *_scratch(shape)
+
+
 def splat_by_radius_into(total: np.ndarray, radius: np.ndarray, x: np.ndarray, y: np.ndarray,
                          weight: np.ndarray, kernels: dict[float, Kernel]) -> None:
     """For each (radius r, kernel) of ``kernels`` in turn: ``total += splat(the points whose

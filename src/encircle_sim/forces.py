@@ -26,6 +26,7 @@ from encircle_sim.forces_kernels import (
     axes_kept_up,
     axis_line_goals,
     hunt_and_assault_rows,
+    hunt_goals,
     mark_on_station,
     nearest_targets,
     standing_goals,
@@ -65,9 +66,14 @@ def plan_goals(model) -> None:
     redo, idx = hunt_and_assault_rows(alive, task, u.x, u.y, u.goal_x, u.goal_y,
                                       model.steps <= 1, phase == Phase.ASSAULT)
     if len(redo):
-        gx, gy = nav.random_points_in_disc(u.home_x[redo], u.home_y[redo], u.area_r_km[redo],
-                                           model.streams.move, len(redo))
-        u.goal_x[redo], u.goal_y[redo] = gx, gy
+        # a point of the disc of area_r_km around home: nav.random_points_in_disc's draws
+        # (radii, then angles) and its cos and sin in numpy, the squares by one compiled loop
+        # into the goals (``hunt_goals``)
+        rng = model.streams.move
+        u_radius = rng.random(len(redo))
+        ang = rng.random(len(redo)) * 2 * np.pi
+        hunt_goals(redo, u_radius, np.cos(ang), np.sin(ang), u.home_x, u.home_y, u.area_r_km,
+                   nav.km_x, nav.km_y, *nav.snap_index(), u.goal_x, u.goal_y)
 
     if plan.axes and phase != Phase.ASSAULT:
         # every axis: where its line stands (start, then the front) and the line's direction;

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from encircle_sim.navigation_kernels import square_km
+from encircle_sim.navigation_kernels import disc_square, square_km
 from encircle_sim.state import Task
 
 PERIMETER, BORDER_SCREEN = int(Task.PERIMETER), int(Task.BORDER_SCREEN)
@@ -132,6 +132,20 @@ def hunt_and_assault_rows(alive, task, x, y, goal_x, goal_y, first, assaulting):
             assault[n_assault] = i
             n_assault += 1
     return redo[:n_redo], assault[:n_assault]
+
+
+@numba.njit(cache=True)
+def hunt_goals(redo, u_radius, cos_a, sin_a, home_x, home_y, area_r_km, km_x, km_y, snap_x,
+               snap_y, goal_x, goal_y):
+    """Units ``redo`` take as goal a point of the disc of ``area_r_km`` around home, as
+    ``Navigator.random_points_in_disc`` places it from its draws (``u_radius``, and the cosine
+    and sine of the angles, taken by numpy): r = area_r_km sqrt(u_radius), the square
+    rint(home_x + r cos / km_x[home_y]), rint(home_y + r sin / km_y), clipped to the grid and
+    snapped to open ground (snap_x, snap_y)."""
+    for a in range(len(redo)):
+        i = redo[a]
+        goal_x[i], goal_y[i] = disc_square(home_x[i], home_y[i], area_r_km[i], u_radius[a],
+                                           cos_a[a], sin_a[a], km_x, km_y, snap_x, snap_y)
 
 
 @numba.njit(cache=True)

@@ -17,7 +17,10 @@ leaves stuck (behind a lake, in a river bend) switches to a *route field* for th
 step: the least-cost distance from every cell to its goal (Dijkstra over the same legal moves,
 weighted by terrain cost), cached per goal cell (up to ``ROUTE_CACHE_SIZE``, the least recently
 used given up first, in one array the compiled loop reads directly), down which it cannot get
-stuck.
+stuck. A field is computed only as far from its goal as the agents waiting for it stand (plus
+``ROUTE_FIELD_SLACK_KM`` and one move), and again further out when an agent needs more: the
+agent reads the same figures as from a whole field (Dijkstra's distances within a bound do not
+depend on the ground beyond it), for a fraction of the work.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import ndimage
 from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import dijkstra
+from scipy.sparse.csgraph import connected_components, dijkstra
 
 from encircle_sim.navigation_kernels import (
     advance_agents,
@@ -41,6 +44,12 @@ from encircle_sim.navigation_kernels import (
 )
 
 ROUTE_CACHE_SIZE = 512  # route fields kept per navigator (one float32 grid each)
+#: A route field is first computed as far as the straight distance of the farthest agent
+#: waiting for it plus this many km of detour (nine in ten agents stuck behind a lake or a river
+#: bend in the default scenario stand 20-70 km of going further from their goal than in a
+#: straight line; 110 needed the fewest searches per settled square); further out if that is
+#: not enough.
+ROUTE_FIELD_SLACK_KM = 110.0
 
 # The 8 neighbour offsets, and whether each is diagonal.
 OFFSETS = np.array([(1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (1, -1), (-1, 1), (-1, -1)],
@@ -135,7 +144,7 @@ class Navigator:
     #: Tables derived from the others (rebuilt, not pickled: a checkpoint stays small).
     _DERIVED = ("_free", "_near_crossing", "_legal_flat", "_next_square", "_next_flat",
                 "_move_cost", "_move_road", "_move_km", "_crossing_flat", "_to_crossing",
-                "_kernel_tables", "_waypoint_flat")
+                "_kernel_tables", "_waypoint_flat", "_graph_reach", "_move_flat")
 
     def _flat_tables(self) -> None:
         """The move tables flat, indexed by square (x ny + y) or by move ((x ny + y) 8 + k),
@@ -155,6 +164,8 @@ class Navigator:
         self._crossing_flat = self.crossing.ravel()
         self._to_crossing = None   # see _crossing_km
         self._waypoint_flat = None   # see _waypoint_tables
+        self._graph_reach = None   # see _route_field_to
+        self._move_flat = None   # see _move_tables
         # the same tables as the compiled move loop takes them (``advance_agents``)
         self._kernel_tables = (
             *(_kernel_array(a) for a in (
@@ -164,8 +175,9 @@ class Navigator:
             float(self.km_y), int(ny), _kernel_array(PADDED_STEPS[ny + 2]))
 
     #: The route-field cache (pickled as ``_routes``: goal square -> padded field, least
-    #: recently used first).
-    _ROUTE_CACHE = ("_fields", "_route_slot", "_slot_goal", "_field_used", "_clock")
+    #: recently used first, and ``_route_reach``: goal square -> how far it is exact).
+    _ROUTE_CACHE = ("_fields", "_route_slot", "_slot_goal", "_field_used", "_slot_reach",
+                    "_clock")
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
@@ -174,11 +186,14 @@ class Navigator:
         state["_routes"] = OrderedDict(
             (int(self._slot_goal[k]), self._padded(k).copy())
             for k in np.argsort(self._field_used, kind="stable") if self._slot_goal[k] >= 0)
+        state["_route_reach"] = {int(self._slot_goal[k]): float(self._slot_reach[k])
+                                 for k in range(len(self._slot_goal)) if self._slot_goal[k] >= 0}
         return state
 
     def __setstate__(self, state: dict) -> None:
         state = dict(state)
         routes = state.pop("_routes", {})
+        reach = state.pop("_route_reach", {})   # (earlier versions kept whole fields only)
         self.__dict__.update(state)
         if "_km_x_between" not in state:   # pickled by an earlier version
             self._km_x_between = self.km_x[np.arange(2 * self.shape[1] - 1) // 2]
@@ -188,7 +203,7 @@ class Navigator:
             self._clock += 1   # the least recently used first
             if found.shape == self.shape:   # earlier versions kept them unpadded
                 found = np.pad(found, 1, constant_values=np.inf)
-            self._store_route_field(int(key), found)
+            self._store_route_field(int(key), found, reach.get(int(key), np.inf))
 
     # ---- route fields ----------------------------------------------------------------------
     def _move_graph(self):
@@ -233,31 +248,98 @@ class Navigator:
 
     # The cache: one float32 array of slots (a padded field, flat, per row) that the move loop
     # indexes directly, the slot of each goal square (-1: none), the goal of each slot (-1:
-    # free) and when each slot was last read (``_clock``, counted up by every call of the move
-    # loop, which stamps the fields it reads): the least recently used field gives way first.
+    # free), when each slot was last read (``_clock``, counted up by every call of the move
+    # loop, which stamps the fields it reads): the least recently used field gives way first;
+    # and how far each field is exact (``_slot_reach``, km of going from its goal: a square
+    # whose value is at most that has it and its neighbours' right; inf: everywhere).
     def _empty_route_cache(self) -> None:
         nx, ny = self.shape
         self._fields = np.zeros((ROUTE_SLOTS_FIRST, (nx + 2) * (ny + 2)), np.float32)
         self._route_slot = np.full(nx * ny, -1, np.intp)
         self._slot_goal = np.full(ROUTE_SLOTS_FIRST, -1, np.intp)
         self._field_used = np.zeros(ROUTE_SLOTS_FIRST, np.int64)
+        self._slot_reach = np.full(ROUTE_SLOTS_FIRST, np.inf)
         self._clock = 0
 
-    def _fetch_route_fields(self, keys: np.ndarray) -> None:
-        """Make sure the route fields to goal squares ``keys`` (distinct) are cached, as far as
-        there is room: a field read since the clock last moved (in use) is not given up, so when
-        more goals wait than the cache holds, the rest wait for the next call of the move loop."""
+    def _fetch_route_fields(self, goals: np.ndarray, squares: np.ndarray | None = None) -> None:
+        """Make sure the route fields to goal squares ``goals`` are cached, each exact as far
+        out as the agents waiting for it stand (the agent on square ``squares[i]`` waits for the
+        field to ``goals[i]``; None: exact everywhere), as far as there is room: a field read
+        since the clock last moved (in use) is not given up, so when more goals wait than the
+        cache holds, the rest wait for the next call of the move loop."""
         self._clock += 1
+        keys, which = np.unique(goals, return_inverse=True)
         slots = self._route_slot[keys]
         self._field_used[slots[slots >= 0]] = self._clock
-        for key in keys[slots < 0]:
-            if not self._free_slot_ready():
+        for i, key in enumerate(keys.tolist()):
+            need = None if squares is None else squares[which == i]
+            if slots[i] >= 0 and self._field_reaches(slots[i], need):
+                continue
+            if slots[i] < 0 and not self._free_slot_ready():
                 return
-            dist = dijkstra(self._move_graph(), directed=True, indices=int(key), min_only=True)
+            self._store_route_field(key, *self._route_field_to(key, need))
+
+    def _field_reaches(self, slot: int, need: np.ndarray | None) -> bool:
+        """Whether the field in ``slot`` is exact on squares ``need`` (None: everywhere), as the
+        move loop checks it."""
+        reach = self._slot_reach[slot]
+        if need is None:
+            return bool(reach == np.inf)
+        ny = self.shape[1]
+        values = self._fields[slot][(need // ny + 1) * (ny + 2) + need % ny + 1]
+        return bool((values.astype(np.float64) <= reach).all())
+
+    def _route_field_to(self, key: int, need: np.ndarray | None) -> tuple[np.ndarray, float]:
+        """The route field to goal square ``key``, padded, exact on squares ``need`` and their
+        neighbours (None: everywhere), and how far it is exact (``_slot_reach``).
+
+        Dijkstra stopped at a bound (``limit``) gives every square within it the distance the
+        whole search gives it (each is settled from squares nearer the goal) and inf beyond. A
+        square whose legal neighbours all have a distance has them right too: the field is
+        exact below the least distance of a square with a neighbour beyond the bound (at least
+        ``limit - longest move``; inf if there is none: the whole field). The first bound: the
+        farthest waiting agent's straight distance plus ``ROUTE_FIELD_SLACK_KM``; then what
+        the waiting agents turned out to need (and a move and a km more), or twice the bound
+        while some lie beyond it. A square the goal cannot be reached from (another part of the
+        graph) is inf in any field: then the whole field, which says so."""
+        graph = self._move_graph()
+        if self._graph_reach is None:
+            self._graph_reach = (float(graph.data.max(initial=0.0)) + 1.0,
+                                 connected_components(graph, directed=True,
+                                                      connection="strong")[1])
+        margin, part = self._graph_reach
+        ny = self.shape[1]
+        limit = np.inf
+        if need is not None and (part[need] == part[key]).all():
+            straight = self.distance_km(need // ny, need % ny, key // ny, key % ny)
+            limit = float(straight.max(initial=0.0)) + ROUTE_FIELD_SLACK_KM
+        while True:
             # the graph's edges point from a cell to its neighbour; distances *to* the goal come
             # from the transposed graph, which is the same here since costs are symmetric
-            self._store_route_field(int(key), np.pad(dist.reshape(self.shape).astype(np.float32),
-                                                     1, constant_values=np.inf))
+            dist = dijkstra(graph, directed=True, indices=key, min_only=True, limit=limit)
+            field = dist.astype(np.float32)
+            if limit == np.inf:
+                reach = np.inf
+                break
+            reach = self._exact_below(field)
+            got = field[need].astype(np.float64)
+            if (got <= reach).all():
+                break
+            far = float(got.max())
+            limit = far + margin + 1.0 if far < np.inf else 2 * limit
+        return np.pad(field.reshape(self.shape), 1, constant_values=np.inf), reach
+
+    def _exact_below(self, field: np.ndarray) -> float:
+        """How far a route field cut short (flat, float32) is exact: the largest float64 below
+        the least value of a square with a legal neighbour that has none (a neighbour of a
+        square the goal is reached from is reached too: it lies beyond the bound); inf if there
+        is no such square."""
+        reached = np.flatnonzero(np.isfinite(field))
+        nb = self._next_square[reached]                  # -1: not a legal move
+        edge = ((nb >= 0) & np.isinf(field[nb])).any(axis=1)
+        if not edge.any():
+            return np.inf
+        return float(np.nextafter(np.float64(field[reached[edge]].min()), -np.inf))
 
     def _free_slot_ready(self) -> bool:
         """A free slot, growing the cache up to ROUTE_CACHE_SIZE, else giving up the least
@@ -272,6 +354,7 @@ class Navigator:
             self._slot_goal = np.concatenate([self._slot_goal, np.full(grown - size, -1, np.intp)])
             self._field_used = np.concatenate([self._field_used,
                                                np.zeros(grown - size, np.int64)])
+            self._slot_reach = np.concatenate([self._slot_reach, np.full(grown - size, np.inf)])
             return True
         oldest = int(np.argmin(self._field_used))
         if self._field_used[oldest] >= self._clock:
@@ -280,8 +363,9 @@ class Navigator:
         self._slot_goal[oldest] = -1
         return True
 
-    def _store_route_field(self, key: int, padded: np.ndarray) -> None:
-        """Put a padded route field into the cache as the most recently used."""
+    def _store_route_field(self, key: int, padded: np.ndarray, reach: float = np.inf) -> None:
+        """Put a padded route field (exact as far as ``reach``) into the cache as the most
+        recently used."""
         slot = self._route_slot[key]
         if slot < 0:
             if not self._free_slot_ready():   # (only from __setstate__: nothing in use)
@@ -290,6 +374,7 @@ class Navigator:
         self._fields[slot] = padded.ravel()
         self._route_slot[key], self._slot_goal[slot] = slot, key
         self._field_used[slot] = self._clock
+        self._slot_reach[slot] = reach
 
     @classmethod
     def from_layers(cls, layers: dict[str, np.ndarray], km_x: np.ndarray, km_y: float) -> Navigator:
@@ -525,6 +610,12 @@ class Navigator:
                 self._crossing_km()))
         return self._waypoint_flat
 
+    def _move_tables(self) -> tuple:
+        """``_waypoint_tables`` and ``_kernel_tables``: the move loop's tables, in its order."""
+        if self._move_flat is None:
+            self._move_flat = (*self._waypoint_tables(), *self._kernel_tables)
+        return self._move_flat
+
     def advance(self, x: np.ndarray, y: np.ndarray, gx: np.ndarray, gy: np.ndarray,
                 budget_km: np.ndarray, road_factor: np.ndarray | float = 1.0,
                 max_moves: int = 64, routed: np.ndarray | None = None
@@ -549,8 +640,7 @@ class Navigator:
             return x, y, travelled
         gx, gy = _kernel_array(np.asarray(gx, np.int32)), _kernel_array(np.asarray(gy, np.int32))
         left = np.array(budget_km, np.float64)           # a copy: the caller's budget is kept
-        road = np.asarray(road_factor, np.float64)
-        road = _kernel_array(road) if road.ndim else np.full(n, road)
+        road = _kernel_array(np.asarray(road_factor, np.float64).reshape(-1))   # (n,) or (1,)
         if routed is None:
             state = np.zeros(n, bool)
         elif routed.dtype == bool and routed.flags.c_contiguous and routed.flags.writeable:
@@ -563,15 +653,15 @@ class Navigator:
         resume = False
         while True:
             self._clock += 1
-            paused = advance_agents(x, y, gx, gy, left, road, state, travelled, resume, at[0],
-                                    at[1], at[2], self._route_slot, self._fields,
-                                    self._field_used, self._clock, *self._waypoint_tables(),
-                                    *self._kernel_tables, max_moves)
+            paused = advance_agents(x, y, gx, gy, left, road, state, travelled, resume, at,
+                                    self._route_slot, self._fields, self._field_used,
+                                    self._slot_reach, self._clock, *self._move_tables(),
+                                    max_moves)
             if paused == 0:
                 break
             waiting = at[0] >= 0
-            self._fetch_route_fields(np.unique(gx[waiting].astype(np.intp) * self.shape[1]
-                                               + gy[waiting]))
+            self._fetch_route_fields(gx[waiting].astype(np.intp) * self.shape[1] + gy[waiting],
+                                     at[1][waiting])
             resume = True
         if routed is not None and state is not routed:
             routed[...] = state
@@ -595,24 +685,23 @@ class Navigator:
         idx = _kernel_array(np.asarray(idx, np.intp))
         gx, gy = _kernel_array(np.asarray(gx, np.int32)), _kernel_array(np.asarray(gy, np.int32))
         left = np.array(budget_km, np.float64)           # a copy: the caller's budget is kept
-        road = np.asarray(road_factor, np.float64)
-        road = _kernel_array(road) if road.ndim else np.full(n, road)
+        road = _kernel_array(np.asarray(road_factor, np.float64).reshape(-1))   # (n,) or (1,)
         state = np.empty(n, bool)
         at = np.empty((3, n), np.intp)
         self._clock += 1
         paused = advance_rows(idx, table_x, table_y, table_routed, route_x, route_y, gx, gy, left,
-                              road, x, y, state, travelled, at[0], at[1], at[2],
-                              self._route_slot, self._fields, self._field_used, self._clock,
-                              *self._waypoint_tables(), *self._kernel_tables, max_moves)
+                              road, x, y, state, travelled, at, self._route_slot, self._fields,
+                              self._field_used, self._slot_reach, self._clock,
+                              *self._move_tables(), max_moves)
         if paused:
             while paused:   # (as in ``advance``)
                 waiting = at[0] >= 0
-                self._fetch_route_fields(np.unique(gx[waiting].astype(np.intp) * self.shape[1]
-                                                   + gy[waiting]))
+                self._fetch_route_fields(gx[waiting].astype(np.intp) * self.shape[1]
+                                         + gy[waiting], at[1][waiting])
                 self._clock += 1
-                paused = advance_agents(x, y, gx, gy, left, road, state, travelled, True, at[0],
-                                        at[1], at[2], self._route_slot, self._fields,
-                                        self._field_used, self._clock, *self._waypoint_tables(),
-                                        *self._kernel_tables, max_moves)
+                paused = advance_agents(x, y, gx, gy, left, road, state, travelled, True, at,
+                                        self._route_slot, self._fields, self._field_used,
+                                        self._slot_reach, self._clock, *self._move_tables(),
+                                        max_moves)
             scatter_rows(idx, state, gx, gy, table_routed, route_x, route_y)
         return x, y, travelled

@@ -22,12 +22,13 @@ FINISHED = -1
 
 
 @numba.njit(cache=True)
-def advance_agents(x, y, gx, gy, left, road, routed, travelled, resume, at_move, at_sq, at_wp,
-                   route_slot, fields, field_used, clock, bank, crossing_banks, crossings_sq,
-                   to_crossing, free, near_crossing, legal, next_sq, move_cost, move_road, move_km,
-                   crossing, km_x, km_y, ny, pad_steps, max_moves):
+def advance_agents(x, y, gx, gy, left, road, routed, travelled, resume, at, route_slot, fields,
+                   field_used, field_reach, clock, bank, crossing_banks, crossings_sq,
+                   to_crossing, free, near_crossing, legal, next_sq, move_cost, move_road,
+                   move_km, crossing, km_x, km_y, ny, pad_steps, max_moves):
     """``Navigator.advance`` agent by agent: x, y, left (the budget), routed and travelled are
     updated in place; returns how many agents paused for a route field not yet computed.
+    ``road`` (the road factor) has one value per agent, or one for all.
 
     First call (``resume`` False): an agent moves if its budget is > 0 and it is not at its goal.
     Its waypoint is its goal, or, if the goal lies on another bank (banks > 0 and different),
@@ -37,9 +38,11 @@ def advance_agents(x, y, gx, gy, left, road, routed, travelled, resume, at_move,
     At the end ``routed[a] &= (x[a], y[a]) != (gx[a], gy[a])``.
 
     An agent on a route field reads the field to its goal from ``fields[route_slot[goal]]`` (a
-    padded field, flat; ``field_used`` of the slot set to ``clock``). One whose field is not
-    there (slot < 0) pauses: its square, waypoint and move number are kept in ``at_sq``,
-    ``at_wp``, ``at_move`` (for the others ``at_move`` is ``FINISHED``), so that the caller can
+    padded field, flat; ``field_used`` of the slot set to ``clock``), which is exact on a square
+    and its neighbours where it is at most ``field_reach`` of the slot (a field computed only so
+    far from its goal). One whose field is not there (slot < 0), or does not reach its square,
+    pauses: its move number, square and waypoint are kept in ``at[0]``, ``at[1]``, ``at[2]``
+    (for the others ``at[0]`` is ``FINISHED``), so that the caller can
     compute the field (Dijkstra, in Python) and call again with ``resume`` True for the paused
     agents alone.
 
@@ -52,14 +55,14 @@ def advance_agents(x, y, gx, gy, left, road, routed, travelled, resume, at_move,
     for a in range(n):
         goal = gx[a] * ny + gy[a]
         if resume:
-            it = at_move[a]
+            it = at[0, a]
             if it < 0:
                 continue
-            s, w = at_sq[a], at_wp[a]
+            s, w = at[1, a], at[2, a]
         else:
             s = x[a] * ny + y[a]
             if not (left[a] > 0 and s != goal):
-                at_move[a] = FINISHED
+                at[0, a] = FINISHED
                 if s == goal:
                     routed[a] = False
                 continue
@@ -85,13 +88,17 @@ def advance_agents(x, y, gx, gy, left, road, routed, travelled, resume, at_move,
                     w = crossings_sq[j]
         gone, on_field = travelled[a], routed[a]
         while it < max_moves:
+            ax, ay = s // ny, s % ny
+            base = s * 8
             slot = -1
+            here = 0
             if on_field:
                 slot = route_slot[goal]
                 if slot < 0:
                     break
-            ax, ay = s // ny, s % ny
-            base = s * 8
+                here = (ax + 1) * (ny + 2) + ay + 1
+                if not np.float64(fields[slot, here + pad_steps[8]]) <= field_reach[slot]:
+                    break
             # the nearest allowed neighbour to the waypoint (the first of equals), and how near
             # the square itself is
             best, d_best = 0, inf
@@ -99,7 +106,6 @@ def advance_agents(x, y, gx, gy, left, road, routed, travelled, resume, at_move,
                 # down the route field to the goal: any legal neighbour
                 f = fields[slot]
                 field_used[slot] = clock
-                here = (ax + 1) * (ny + 2) + ay + 1
                 d_now = np.float64(f[here + pad_steps[8]])
                 for k in range(8):
                     dk = np.float64(f[here + pad_steps[k]]) if legal[base + k] else inf
@@ -127,7 +133,8 @@ def advance_agents(x, y, gx, gy, left, road, routed, travelled, resume, at_move,
             step_km = move_km[move]
             cost = move_cost[move]
             if move_road[move]:
-                cost = cost if cost <= road[a] else road[a]   # np.minimum, NaN aside
+                r = road[a] if len(road) > 1 else road[0]
+                cost = cost if cost <= r else r   # np.minimum, NaN aside
             cost = cost * step_km
             # the first move of a call is made even if dearer than what is left
             affordable = cost <= left[a] + 1e-9 or gone == 0
@@ -153,10 +160,10 @@ def advance_agents(x, y, gx, gy, left, road, routed, travelled, resume, at_move,
             it = FINISHED
         travelled[a], routed[a] = gone, on_field
         if it != FINISHED:                       # waiting for its route field
-            at_move[a], at_sq[a], at_wp[a] = it, s, w
+            at[0, a], at[1, a], at[2, a] = it, s, w
             paused += 1
             continue
-        at_move[a] = FINISHED
+        at[0, a] = FINISHED
         x[a], y[a] = s // ny, s % ny
         if s == goal:
             routed[a] = False
@@ -246,16 +253,16 @@ def scatter_rows(idx, routed, gx, gy, table_routed, route_x, route_y):
 
 @numba.njit(cache=True)
 def advance_rows(idx, table_x, table_y, table_routed, route_x, route_y, gx, gy, left, road,
-                 x, y, routed, travelled, at_move, at_sq, at_wp, route_slot, fields, field_used,
-                 clock, bank, crossing_banks, crossings_sq, to_crossing, free, near_crossing,
-                 legal, next_sq, move_cost, move_road, move_km, crossing, km_x, km_y, ny,
-                 pad_steps, max_moves):
+                 x, y, routed, travelled, at, route_slot, fields, field_used, field_reach, clock,
+                 bank, crossing_banks, crossings_sq, to_crossing, free, near_crossing, legal,
+                 next_sq, move_cost, move_road, move_km, crossing, km_x, km_y, ny, pad_steps,
+                 max_moves):
     """``gather_rows``, then the first call of ``advance_agents`` on them, then, unless some
     agents paused for a route field (their number is returned; the caller resumes them with
     ``advance_agents`` and then calls ``scatter_rows``), ``scatter_rows``."""
     gather_rows(idx, table_x, table_y, table_routed, route_x, route_y, gx, gy, x, y, routed)
-    paused = advance_agents(x, y, gx, gy, left, road, routed, travelled, False, at_move, at_sq,
-                            at_wp, route_slot, fields, field_used, clock, bank, crossing_banks,
+    paused = advance_agents(x, y, gx, gy, left, road, routed, travelled, False, at, route_slot,
+                            fields, field_used, field_reach, clock, bank, crossing_banks,
                             crossings_sq, to_crossing, free, near_crossing, legal, next_sq,
                             move_cost, move_road, move_km, crossing, km_x, km_y, ny, pad_steps,
                             max_moves)
@@ -274,18 +281,26 @@ def disc_squares(u_radius, cos_a, sin_a, k, cx, cy, radius, km_x, km_y, snap_x, 
     to open ground (snap_x, snap_y: the nearest open square of each square). cx, cy and radius
     have length n, or 1 (the same for all)."""
     n = len(u_radius) // k
-    nx, ny = snap_x.shape
     sx, sy, sr = len(cx) > 1, len(cy) > 1, len(radius) > 1
     for i in range(n):
         x0, y0 = cx[i if sx else 0], cy[i if sy else 0]
         rad = radius[i if sr else 0]
-        if y0 < -len(km_x) or y0 >= len(km_x):
-            raise IndexError("a disc's centre row is off the grid")
-        kx = km_x[y0]
         for j in range(i * k, i * k + k):
-            r = rad * np.sqrt(u_radius[j])
-            px = np.int32(np.rint(x0 + r * cos_a[j] / kx))
-            py = np.int32(np.rint(y0 + r * sin_a[j] / km_y))
-            px = min(max(px, 0), nx - 1)
-            py = min(max(py, 0), ny - 1)
-            out_x[j], out_y[j] = snap_x[px, py], snap_y[px, py]
+            out_x[j], out_y[j] = disc_square(x0, y0, rad, u_radius[j], cos_a[j], sin_a[j], km_x,
+                                             km_y, snap_x, snap_y)
+
+
+@numba.njit(cache=True)
+def disc_square(x0, y0, rad, u_radius, cos_a, sin_a, km_x, km_y, snap_x, snap_y):
+    """One point of ``disc_squares``: r = rad sqrt(u_radius), the square rint(x0 + r cos /
+    km_x[y0]), rint(y0 + r sin / km_y) as int32, clipped to the grid and snapped to open
+    ground."""
+    if y0 < -len(km_x) or y0 >= len(km_x):
+        raise IndexError("a disc's centre row is off the grid")
+    nx, ny = snap_x.shape
+    r = rad * np.sqrt(u_radius)
+    px = np.int32(np.rint(x0 + r * cos_a / km_x[y0]))
+    py = np.int32(np.rint(y0 + r * sin_a / km_y))
+    px = min(max(px, 0), nx - 1)
+    py = min(max(py, 0), ny - 1)
+    return snap_x[px, py], snap_y[px, py]

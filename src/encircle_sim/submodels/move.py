@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from encircle_sim.fields import splat_by_radius_into
+from encircle_sim.fields import splat_by_radius_tables
 from encircle_sim.forces import axis_ready, plan_goals, update_on_station
-from encircle_sim.submodels.move_kernels import cell_budgets, settle_cells
+from encircle_sim.submodels.move_kernels import cell_budgets, search_coverage_into, settle_cells
 
 
 def advance(model, agents, idx: np.ndarray, gx: np.ndarray, gy: np.ndarray,
@@ -60,19 +60,21 @@ def move_units(model) -> None:
     u.x[alive], u.y[alive] = nx_, ny_
     update_on_station(model)
     if model.plan.active:
-        sweeping = np.flatnonzero(searching & ~u.syria)
-        model.plan.add_coverage(search_coverage(model, sweeping))
+        model.plan.add_coverage(search_coverage(model, searching))
     model.plan.advance_fronts(axis_ready(model))
 
 
-def search_coverage(model, idx: np.ndarray) -> np.ndarray:
-    """Coverage (W v t / A) that units ``idx`` lay on every square of their patrol discs."""
+def search_coverage(model, searching: np.ndarray) -> np.ndarray:
+    """Coverage (W v t / A) that the units sweeping (``searching``, not in Syria) lay on every
+    square of their patrol discs."""
     u = model.units
     search_mult, _ = model.plan.intensity()
-    per_area = (u.search_effort_km2(model.step_hours)[idx] * search_mult
-                / (np.pi * u.patrol_km[idx] ** 2))
     total = np.zeros(model.nav.shape)
-    # for each patrol radius in turn: total += splat(the units of that radius, its disc)
-    splat_by_radius_into(total, u.patrol_km[idx], u.x[idx], u.y[idx], per_area,
-                         model.patrol_kernels)
+    if not model.patrol_kernels:   # (no units)
+        return total
+    # per_area = W v t x search_mult / (pi patrol_km^2); for each patrol radius in turn:
+    # total += splat(the units of that radius, its disc, per_area); compiled
+    search_coverage_into(total, searching, u.syria, u.search_effort_km2(model.step_hours),
+                         float(search_mult), u.patrol_km, u.x, u.y,
+                         *splat_by_radius_tables(model.patrol_kernels, total.shape))
     return total

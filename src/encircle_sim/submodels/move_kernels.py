@@ -9,6 +9,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from encircle_sim.fields_kernels import splat_by_radius
 from encircle_sim.state import Action, CellState
 
 RELOCATE, SLIP, AMBUSH = int(Action.RELOCATE), int(Action.SLIP), int(Action.AMBUSH)
@@ -50,3 +51,26 @@ def settle_cells(active, action, new_x, new_y, x, y, moved, state, area):
             leaving[n] = c
             n += 1
     return leaving[:n]
+
+
+@numba.njit(cache=True)
+def search_coverage_into(total, searching, syria, effort, search_mult, patrol_km, x, y, radii,
+                         starts, dx, dy, kernel_weight, group, seen):
+    """Search coverage of the sweeping units (``searching`` and not ``syria``), in index order:
+    ``total += splat_by_radius`` of the weights ``effort x search_mult / (pi patrol_km^2)``
+    (W v t / A) on each unit's patrol disc, the discs by radius (``fields_kernels``)."""
+    n = 0
+    for i in range(len(searching)):
+        if searching[i] and not syria[i]:
+            n += 1
+    radius, weight = np.empty(n), np.empty(n)
+    px, py = np.empty(n, np.intp), np.empty(n, np.intp)
+    k = 0
+    for i in range(len(searching)):
+        if searching[i] and not syria[i]:
+            p = patrol_km[i]
+            radius[k], px[k], py[k] = p, x[i], y[i]
+            weight[k] = effort[i] * search_mult / (np.pi * (p * p))
+            k += 1
+    splat_by_radius(total, radius, px, py, weight, radii, starts, dx, dy, kernel_weight, group,
+                    seen)
