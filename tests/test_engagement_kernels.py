@@ -140,7 +140,7 @@ def test_the_compiled_fight_draws_and_counts_as_the_rule_does(batch):
 @given(contacts(), st.booleans())
 @settings(max_examples=200, deadline=None)
 def test_a_slice_aims_with_the_rules_hit_probabilities_to_the_bit(batch, first):
-    """One slice's contacts, shooters and hit probabilities, bit for bit, in the first slice
+    """One slice's contacts, trials and hit probabilities, bit for bit, in the first slice
     and in a later one (blue has lost soldiers since, which changes its area fire): a change in
     the order of the float operations moves a probability by an ulp, which a fight's draws
     seldom show."""
@@ -150,17 +150,18 @@ def test_a_slice_aims_with_the_rules_hit_probabilities_to_the_bit(batch, first):
             for k in ("alpha", "beta", "red_first", "blue_first")}
     area = np.broadcast_to(np.asarray(kw["area_fire"], bool), (n,)).copy()
     dt, af = kw["hours"] / kw["slices"], float(kw["area_fighters"])
-    x, going = np.empty(4 * n), np.empty(n, np.int64)
-    m = kernels.open_fight(blue, red, each["alpha"], each["beta"], each["blue_first"],
-                           each["red_first"], area, dt, af, x, going)
+    table = np.empty((kernels.INT_ROWS, n), np.int64)
+    rates = np.empty((kernels.FLOAT_ROWS, n))
+    table[kernels.BLUE], table[kernels.RED], table[kernels.AREA] = blue, red, area
+    for row, name in ((kernels.ALPHA, "alpha"), (kernels.BETA, "beta"),
+                      (kernels.BLUE_FIRST, "blue_first"), (kernels.RED_FIRST, "red_first")):
+        rates[row] = each[name]
+    m, x = kernels.open_fight(table, rates, dt, af)
     e = np.expm1(x)
     now = blue if first else np.random.default_rng(seed).integers(0, blue + 1)
-    shooters, fighters, area_at = (np.empty(n, np.int64) for _ in range(3))
-    p, area_x = np.empty(2 * n), np.empty(n)
-    n_area = kernels.aim(first, going, m, now, red, each["alpha"], area, e, dt, af, shooters,
-                         fighters, p, area_x, area_at)
-    if n_area:
-        kernels.area_probabilities(p, np.expm1(area_x[:n_area]), area_at)
+    table[kernels.BLUE] = now       # blue's losses since the first slice
+    trials, p = np.empty(2 * n, np.int64), np.empty(2 * n)
+    kernels.aim(first, m, table, e, trials, p)
     i = np.flatnonzero((blue > 0) & (red > 0))
     fb = each["blue_first"][i] if first else 1.0
     fr = each["red_first"][i] if first else 1.0
@@ -168,12 +169,12 @@ def test_a_slice_aims_with_the_rules_hit_probabilities_to_the_bit(batch, first):
     p_area = -np.expm1(-each["alpha"][i] * fb * now[i] * dt / af)
     p_b = np.minimum(np.maximum(np.where(area[i], p_area, p_aimed), 0.0), 1.0)
     p_r = np.minimum(np.maximum(-np.expm1(-each["beta"][i] * fr * dt), 0.0), 1.0)
-    assert np.array_equal(going[:m], i)
-    assert n_area == (0 if first else area[i].sum())
-    assert np.array_equal(shooters[:m], np.where(area[i], red[i], now[i]))
-    assert np.array_equal(fighters[:m], red[i])
+    assert m == len(i)
+    assert np.array_equal(table[kernels.GOING, :m], i)
+    assert np.array_equal(trials[:m], np.where(area[i], red[i], now[i]))
+    assert np.array_equal(trials[m:2 * m], red[i])
     assert np.array_equal(p[:m], p_b, equal_nan=True)
-    assert np.array_equal(p[n:n + m], p_r, equal_nan=True)
+    assert np.array_equal(p[m:2 * m], p_r, equal_nan=True)
 
 
 @given(contacts())

@@ -30,10 +30,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from encircle_sim.cover import ground_exposure
-from encircle_sim.engagement import SCALAR_DRAWS, civilian_casualties, fight
+from encircle_sim.engagement import SCALAR_DRAWS, civilian_casualties, fight_table
+from encircle_sim.engagement_kernels import BLUE_LOST, PINNED, RED_LOST
 from encircle_sim.state import CellState, Theatre
-from encircle_sim.submodels.engage_kernels import collateral_means, contact_sides, take_losses
+from encircle_sim.submodels.engage_kernels import (
+    CELL,
+    CONTACT_FLOAT_ROWS,
+    CONTACT_INT_ROWS,
+    MEAN,
+    UNIT,
+    open_contacts,
+    take_losses,
+)
 
 #: An ambush lasts contact_hours divided by this ...
 AMBUSH_HOURS_DIVISOR = 3
@@ -66,44 +74,48 @@ def fight_contacts(model, pairs: list[tuple[int, int]], *, kind: str, fire_mult:
     captured."""
     if not pairs:
         return []
-    sc, c, u = model.spec, model.cells, model.units
+    sc, c, u, nav = model.spec, model.cells, model.units, model.nav
     eng, ins = sc.engagement, sc.insurgents
-    # the contacts fought (the unit given and with soldiers left, the cell active), their sides
-    ci, ui, blue, red = (np.empty(len(pairs), np.int64) for _ in range(4))
-    alpha, beta = np.empty(len(pairs)), np.empty(len(pairs))
-    n = contact_sides(np.array(pairs, np.int64).reshape(-1, 2), c.state, int(CellState.ATTACKING),
-                      u.strength, u.engaged_max, u.firepower, u.syria, u.vulnerability,
-                      float(fire_mult), c.fighters, c.supply, float(ins.low_supply_days),
-                      float(ins.low_supply_firepower), float(ins.firepower), ci, ui, blue, red,
-                      alpha, beta)
+    strike = kind in ("ambush", "raid")
+    # the contacts fought (the unit given and with soldiers left, the cell active), their
+    # sides, blue's area fire at a well-hidden cell and the civilian harm's means: compiled
+    table = np.empty((CONTACT_INT_ROWS, len(pairs)), np.int64)
+    rates = np.empty((CONTACT_FLOAT_ROWS, len(pairs)))
+    n = open_contacts(
+        np.array(pairs, np.int64).reshape(-1, 2), c.state, int(CellState.ATTACKING), u.strength,
+        u.engaged_max, u.firepower, u.syria, u.vulnerability, float(fire_mult), c.fighters,
+        c.supply, float(ins.low_supply_days), float(ins.low_supply_firepower),
+        float(ins.firepower), c.x, c.y, c.moved, c.theatre, c.town, model.concealment,
+        model.hideout_at, model.town_xy, nav.km_x, nav.km_y,
+        float(sc.networks.hideout_concealment), float(sc.retaliation.blend_concealment),
+        float(sc.retaliation.spread_km), float(eng.area_fire_concealment),
+        float(eng.ambush_surprise) if strike else 1.0,
+        float(eng.ambush_multiplier) if strike else 1.0, model.density,
+        float(eng.contact_hours), float(eng.collateral_per_1000), table, rates)
     if n == 0:
         return []
     if n < len(pairs):
-        ci, ui, blue, red, alpha, beta = ci[:n], ui[:n], blue[:n], red[:n], alpha[:n], beta[:n]
-    area = (1.0 - ground_exposure(model, ci)) >= eng.area_fire_concealment
-    if kind in ("ambush", "raid"):
-        res = fight(blue, red, alpha, beta, hours=eng.contact_hours / AMBUSH_HOURS_DIVISOR,
-                    slices=AMBUSH_SLICES, rng=model.streams.engage, red_first=eng.ambush_multiplier,
-                    blue_first=eng.ambush_surprise, break_contact=0.0, area_fire=area,
+        table, rates = table[:, :n].copy(), rates[:, :n].copy()
+    if strike:  # the ambushers withdraw after the strike: no one is pinned
+        fight_table(table, rates, dt=eng.contact_hours / AMBUSH_HOURS_DIVISOR / AMBUSH_SLICES,
+                    slices=AMBUSH_SLICES, rng=model.streams.engage, break_contact=0.0,
                     area_fighters=eng.area_fire_fighters)
-        res.broke_contact[:] = True  # ambushers withdraw after the strike
-        res.pinned[:] = False
     else:
-        res = fight(blue, red, alpha, beta, hours=eng.contact_hours, slices=eng.rounds,
-                    rng=model.streams.engage, break_contact=eng.break_contact, area_fire=area,
+        fight_table(table, rates, dt=eng.contact_hours / eng.rounds, slices=eng.rounds,
+                    rng=model.streams.engage, break_contact=eng.break_contact,
                     area_fighters=eng.area_fire_fighters)
+    ci, ui = table[CELL], table[UNIT]
+    blue_lost, red_lost = table[BLUE_LOST], table[RED_LOST]
     # the same unit may be in several contacts: its losses add up
     model.metrics.sf_casualties += take_losses(
         u.strength, u.casualties, c.fighters, model.metrics.fighters_killed, c.theatre, ui, ci,
-        res.blue_losses, res.red_losses)
+        blue_lost, red_lost)
     # civilian harm (engagement.civilian_casualties): Poisson, its means computed compiled
-    mean = np.empty(n)
-    collateral_means(ci, c.x, c.y, model.density, blue, red, float(eng.contact_hours),
-                     float(eng.collateral_per_1000), mean)
     if n <= SCALAR_DRAWS:
-        civ = [model.streams.engage.poisson(v) for v in mean.tolist()]
+        poisson = model.streams.engage.poisson
+        civ = [poisson(v) for v in rates[MEAN].tolist()]
     else:
-        civ = model.streams.engage.poisson(mean).tolist()
+        civ = model.streams.engage.poisson(rates[MEAN]).tolist()
     harmed = sum(civ)
     if harmed:  # (most contacts harm no one)
         model.metrics.civilian_casualties += harmed
@@ -116,13 +128,14 @@ def fight_contacts(model, pairs: list[tuple[int, int]], *, kind: str, fire_mult:
     elif kind == "raid":
         model.metrics.raids += n
     captured = []
-    for k, (i, j) in enumerate(zip(ci.tolist(), ui.tolist(), strict=True)):
-        model.events.add(kind, c.x[i], c.y[i], cells=[i], units=[j],
-                         insurgent_losses=int(res.red_losses[k]),
-                         sf_losses=int(res.blue_losses[k]), civilian_casualties=civ[k])
+    pinned = [False] * n if strike else table[PINNED].tolist()
+    for i, j, red, blue, civilians, held in zip(ci.tolist(), ui.tolist(), red_lost.tolist(),
+                                                blue_lost.tolist(), civ, pinned, strict=True):
+        model.events.add(kind, c.x[i], c.y[i], cells=[i], units=[j], insurgent_losses=red,
+                         sf_losses=blue, civilian_casualties=civilians)
         if c.fighters[i] <= 0:
             model.end_cell(i, CellState.NEUTRALISED, "killed", fighters=int(c.fighters[i]))
-        elif res.pinned[k] and model.streams.engage.random() < eng.p_surrender:
+        elif held and model.streams.engage.random() < eng.p_surrender:
             model.end_cell(i, CellState.CAPTURED, "captured", fighters=int(c.fighters[i]))
             model.metrics.fighters_captured[c.theatre[i]] += int(c.fighters[i])
             captured.append(i)
