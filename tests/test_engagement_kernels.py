@@ -15,9 +15,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from encircle_sim import engagement_kernels as kernels
+from encircle_sim.cover_kernels import cover_of
 from encircle_sim.engagement import SCALAR_DRAWS, civilian_casualties, fight, search_hazards
 from encircle_sim.state import CellState
-from encircle_sim.submodels.engage_kernels import collateral_means, contact_sides, take_losses
+from encircle_sim.submodels.engage_kernels import (
+    CELL,
+    CONTACT_FLOAT_ROWS,
+    CONTACT_INT_ROWS,
+    MEAN,
+    UNIT,
+    collateral_means,
+    contact_sides,
+    open_contacts,
+    take_losses,
+)
 
 
 def reference_fight(blue, red, alpha, beta, *, hours, slices, rng, red_first=1.0,
@@ -329,3 +340,59 @@ def test_numpys_scalar_draws_are_its_array_draws_one_by_one(n, seed):
     for a, b in zip(arrays, scalars, strict=True):
         assert np.array_equal(a, np.asarray(b, a.dtype))
     assert one.bit_generator.state == each.bit_generator.state
+
+
+@given(st.integers(1, 10), st.integers(1, 15), st.integers(0, 12), st.integers(0, 2**32 - 1),
+       st.floats(0.0, 1.0), st.sampled_from([(1.0, 1.0), (0.3, 3.0)]))
+@settings(max_examples=200, deadline=None)
+def test_a_batch_is_set_up_for_the_fight_as_the_rule_does(n_units, n_cells, n, seed,
+                                                          area_concealment, first):
+    """``open_contacts``: the contacts fought and their sides (``contact_sides``' rule), blue's
+    area fire where the cell's cover (1 - ground exposure, from ``cover_of``'s terrain and
+    cover) is at least area_fire_concealment, the first slice's multipliers, and the mean
+    civilian harm of the sides (``civilian_casualties``' mean), column by column."""
+    rng = np.random.default_rng(seed)
+    capacity = n_cells + 3
+    state = np.full(capacity, CellState.NEUTRALISED, np.int8)
+    state[:n_cells] = rng.integers(0, max(CellState) + 1, n_cells)
+    pairs = [(int(rng.integers(0, n_cells)), int(rng.integers(-1, n_units))) for _ in range(n)]
+    strength = rng.integers(-2, 80, n_units)
+    engaged_max = np.round(rng.uniform(0.0, 70.0, n_units))
+    firepower, vulnerability = rng.uniform(0.0, 0.05, n_units), rng.uniform(0.2, 1.5, n_units)
+    syria = rng.random(n_units) < 0.5
+    fighters = rng.integers(0, 40, capacity)
+    supply = np.round(rng.uniform(0.0, 10.0, capacity) * 2) / 2
+    shape = (8, 7)
+    cx, cy = rng.integers(0, shape[0], capacity), rng.integers(0, shape[1], capacity)
+    moved, theatre = rng.random(capacity) < 0.3, rng.integers(0, 2, capacity).astype(np.int8)
+    town = rng.integers(-1, 2, capacity).astype(np.int32)
+    # concealment on a 0.1 grid: the cover lands on the area-fire threshold now and then
+    concealment = np.round(rng.uniform(0.0, 1.0, shape), 1)
+    hideout_at = np.where(rng.random(shape) < 0.4, 0, -1)
+    town_xy = rng.integers(0, 7, (2, 2))
+    km_x, km_y = rng.uniform(4.0, 6.0, shape[1]), 5.0
+    density = rng.uniform(0.0, 3000.0, shape)
+    cover_args = (cx, cy, moved, theatre, state, town, concealment, hideout_at, town_xy, km_x,
+                  km_y, 0.5, 0.4, 12.0)
+    table = np.empty((CONTACT_INT_ROWS, n), np.int64)
+    rates = np.empty((CONTACT_FLOAT_ROWS, n))
+    kept = open_contacts(
+        np.array(pairs, np.int64).reshape(-1, 2), state, int(CellState.ATTACKING), strength,
+        engaged_max, firepower, syria, vulnerability, 1.5, fighters, supply, 5.0, 0.5, 0.03,
+        cx, cy, moved, theatre, town, concealment, hideout_at, town_xy, km_x, km_y, 0.5, 0.4,
+        12.0, area_concealment, *first, density, 1.0, 0.02, table, rates)
+    ci, ui, blue, red, alpha, beta = reference_contact_sides(
+        pairs, state, n_cells, strength, engaged_max, firepower, syria, vulnerability, 1.5,
+        fighters, supply, 5.0, 0.5, 0.03)
+    terrain, cover = np.empty(len(ci)), np.empty(len(ci))
+    cover_of(ci, *cover_args, terrain, cover)
+    area = (1.0 - (1.0 - terrain) * (1.0 - cover)) >= area_concealment
+    mean = np.maximum(0.02 * density[cx[ci], cy[ci]] / 1000.0 * ((blue + red) * 1.0), 0.0)
+    assert kept == len(ci)
+    for row, want in ((CELL, ci), (UNIT, ui), (kernels.BLUE, blue), (kernels.RED, red),
+                      (kernels.AREA, area)):
+        assert np.array_equal(table[row, :kept], want), row
+    for row, want in ((kernels.ALPHA, alpha), (kernels.BETA, beta), (MEAN, mean),
+                      (kernels.BLUE_FIRST, np.full(kept, first[0])),
+                      (kernels.RED_FIRST, np.full(kept, first[1]))):
+        assert np.array_equal(rates[row, :kept], want), row

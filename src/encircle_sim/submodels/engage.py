@@ -129,15 +129,18 @@ def fight_contacts(model, pairs: list[tuple[int, int]], *, kind: str, fire_mult:
         model.metrics.raids += n
     captured = []
     pinned = [False] * n if strike else table[PINNED].tolist()
-    for i, j, red, blue, civilians, held in zip(ci.tolist(), ui.tolist(), red_lost.tolist(),
-                                                blue_lost.tolist(), civ, pinned, strict=True):
-        model.events.add(kind, c.x[i], c.y[i], cells=[i], units=[j], insurgent_losses=red,
+    # what the loop reads, as Python numbers (a numpy scalar costs more to read and compare)
+    xs, ys, left = c.x[ci].tolist(), c.y[ci].tolist(), c.fighters[ci].tolist()
+    for i, j, x, y, red, blue, civilians, held, fighters in zip(
+            ci.tolist(), ui.tolist(), xs, ys, red_lost.tolist(), blue_lost.tolist(), civ, pinned,
+            left, strict=True):
+        model.events.add(kind, x, y, cells=[i], units=[j], insurgent_losses=red,
                          sf_losses=blue, civilian_casualties=civilians)
-        if c.fighters[i] <= 0:
-            model.end_cell(i, CellState.NEUTRALISED, "killed", fighters=int(c.fighters[i]))
+        if fighters <= 0:
+            model.end_cell(i, CellState.NEUTRALISED, "killed", fighters=fighters)
         elif held and model.streams.engage.random() < eng.p_surrender:
-            model.end_cell(i, CellState.CAPTURED, "captured", fighters=int(c.fighters[i]))
-            model.metrics.fighters_captured[c.theatre[i]] += int(c.fighters[i])
+            model.end_cell(i, CellState.CAPTURED, "captured", fighters=fighters)
+            model.metrics.fighters_captured[c.theatre[i]] += fighters
             captured.append(i)
         else:
             c.exposed[i] += CONTACT_EXPOSURE
@@ -151,10 +154,15 @@ def mark_contact(model, cells: np.ndarray) -> None:
     if model.last_contact_day == model.day:  # already broken this step
         return
     c = model.cells
-    for i in cells.tolist():  # a batch has a few cells: one square at a time costs less
-        if c.theatre[i] == Theatre.IRAQ and model.plan.in_phase_ground(c.x[i], c.y[i]):
+    # a batch has a few cells: one square at a time costs less (with Python numbers: a numpy
+    # scalar compared with an IntEnum costs microseconds)
+    for i, theatre in zip(cells.tolist(), c.theatre[cells].tolist(), strict=True):
+        if theatre == _IRAQ and model.plan.in_phase_ground(c.x[i], c.y[i]):
             model.last_contact_day = model.day
             return
+
+
+_IRAQ = int(Theatre.IRAQ)
 
 
 def air_strike(model, i: int, air) -> None:
