@@ -343,14 +343,15 @@ def test_numpys_scalar_draws_are_its_array_draws_one_by_one(n, seed):
 
 
 @given(st.integers(1, 10), st.integers(1, 15), st.integers(0, 12), st.integers(0, 2**32 - 1),
-       st.floats(0.0, 1.0), st.sampled_from([(1.0, 1.0), (0.3, 3.0)]))
+       st.floats(0.0, 1.0) | st.none(), st.sampled_from([(1.0, 1.0), (0.3, 3.0)]))
 @settings(max_examples=200, deadline=None)
 def test_a_batch_is_set_up_for_the_fight_as_the_rule_does(n_units, n_cells, n, seed,
                                                           area_concealment, first):
     """``open_contacts``: the contacts fought and their sides (``contact_sides``' rule), blue's
     area fire where the cell's cover (1 - ground exposure, from ``cover_of``'s terrain and
-    cover) is at least area_fire_concealment, the first slice's multipliers, and the mean
-    civilian harm of the sides (``civilian_casualties``' mean), column by column."""
+    cover) is at least area_fire_concealment (None: exactly the first contact's cover, the
+    edge), the first slice's multipliers, and the mean civilian harm of the sides
+    (``civilian_casualties``' mean), column by column."""
     rng = np.random.default_rng(seed)
     capacity = n_cells + 3
     state = np.full(capacity, CellState.NEUTRALISED, np.int8)
@@ -374,6 +375,16 @@ def test_a_batch_is_set_up_for_the_fight_as_the_rule_does(n_units, n_cells, n, s
     density = rng.uniform(0.0, 3000.0, shape)
     cover_args = (cx, cy, moved, theatre, state, town, concealment, hideout_at, town_xy, km_x,
                   km_y, 0.5, 0.4, 12.0)
+    ci, ui, blue, red, alpha, beta = reference_contact_sides(
+        pairs, state, n_cells, strength, engaged_max, firepower, syria, vulnerability, 1.5,
+        fighters, supply, 5.0, 0.5, 0.03)
+    terrain, cover = np.empty(len(ci)), np.empty(len(ci))
+    cover_of(ci, *cover_args, terrain, cover)
+    hidden = 1.0 - (1.0 - terrain) * (1.0 - cover)
+    if area_concealment is None:
+        area_concealment = float(hidden[0]) if len(ci) else 0.5
+    area = hidden >= area_concealment
+    mean = np.maximum(0.02 * density[cx[ci], cy[ci]] / 1000.0 * ((blue + red) * 1.0), 0.0)
     table = np.empty((CONTACT_INT_ROWS, n), np.int64)
     rates = np.empty((CONTACT_FLOAT_ROWS, n))
     kept = open_contacts(
@@ -381,13 +392,6 @@ def test_a_batch_is_set_up_for_the_fight_as_the_rule_does(n_units, n_cells, n, s
         engaged_max, firepower, syria, vulnerability, 1.5, fighters, supply, 5.0, 0.5, 0.03,
         cx, cy, moved, theatre, town, concealment, hideout_at, town_xy, km_x, km_y, 0.5, 0.4,
         12.0, area_concealment, *first, density, 1.0, 0.02, table, rates)
-    ci, ui, blue, red, alpha, beta = reference_contact_sides(
-        pairs, state, n_cells, strength, engaged_max, firepower, syria, vulnerability, 1.5,
-        fighters, supply, 5.0, 0.5, 0.03)
-    terrain, cover = np.empty(len(ci)), np.empty(len(ci))
-    cover_of(ci, *cover_args, terrain, cover)
-    area = (1.0 - (1.0 - terrain) * (1.0 - cover)) >= area_concealment
-    mean = np.maximum(0.02 * density[cx[ci], cy[ci]] / 1000.0 * ((blue + red) * 1.0), 0.0)
     assert kept == len(ci)
     for row, want in ((CELL, ci), (UNIT, ui), (kernels.BLUE, blue), (kernels.RED, red),
                       (kernels.AREA, area)):
