@@ -20,14 +20,20 @@ from encircle_sim.engagement import SCALAR_DRAWS, civilian_casualties, fight, se
 from encircle_sim.state import CellState
 from encircle_sim.submodels.engage_kernels import (
     CELL,
+    CELL_X,
+    CELL_Y,
     CONTACT_FLOAT_ROWS,
     CONTACT_INT_ROWS,
+    FIGHTERS_LEFT,
     MEAN,
+    STRENGTH_LEFT,
+    THEATRE,
     UNIT,
     collateral_means,
     contact_sides,
     open_contacts,
     take_losses,
+    write_back,
 )
 
 
@@ -249,6 +255,36 @@ def test_the_compiled_losses_are_written_back_as_the_rule_does(n_units, n_cells,
     assert mine[3].sum() - tables[3].sum() == red_losses.sum()
 
 
+@given(st.integers(1, 10), st.integers(1, 15), st.integers(0, 12), st.integers(0, 2**32 - 1))
+@settings(max_examples=200, deadline=None)
+def test_a_batch_is_written_back_from_its_table_as_the_rule_does(n_units, n_cells, n, seed):
+    """``write_back``: the losses as ``take_losses``' rule has them (units and cells may be in
+    several contacts), every cell of the batch set to plan again, and each contact's cell and
+    unit left with what the tables then hold."""
+    rng = np.random.default_rng(seed)
+    table = np.zeros((CONTACT_INT_ROWS, n), np.int64)
+    table[UNIT], table[CELL] = rng.integers(0, n_units, n), rng.integers(0, n_cells, n)
+    table[kernels.BLUE_LOST], table[kernels.RED_LOST] = rng.integers(0, 30, (2, n))
+    tables = (rng.integers(-2, 40, n_units), rng.integers(0, 100, n_units),
+              rng.integers(0, 40, n_cells), rng.integers(0, 100, 2))
+    theatre = rng.integers(0, 2, n_cells).astype(np.int8)
+    replan = rng.random(n_cells) < 0.3
+    mine = [t.copy() for t in tables]
+    ref = [t.copy() for t in tables]
+    mine_replan = replan.copy()
+    lost = write_back(*mine, theatre, mine_replan, table)
+    lost_ref = reference_take_losses(*ref, theatre, table[UNIT], table[CELL],
+                                     table[kernels.BLUE_LOST], table[kernels.RED_LOST])
+    assert lost == lost_ref
+    for name, a, b in zip(("strength", "casualties", "fighters", "killed"), mine, ref,
+                          strict=True):
+        assert np.array_equal(a, b), name
+    replan[table[CELL]] = True
+    assert np.array_equal(mine_replan, replan)
+    assert np.array_equal(table[FIGHTERS_LEFT], ref[2][table[CELL]])
+    assert np.array_equal(table[STRENGTH_LEFT], ref[0][table[UNIT]])
+
+
 def reference_contact_sides(pairs, state, n_cells, strength, engaged_max, firepower, syria,
                             vulnerability, fire_mult, fighters, supply, low_days, low_fire,
                             cell_firepower):
@@ -394,7 +430,8 @@ def test_a_batch_is_set_up_for_the_fight_as_the_rule_does(n_units, n_cells, n, s
         12.0, area_concealment, *first, density, 1.0, 0.02, table, rates)
     assert kept == len(ci)
     for row, want in ((CELL, ci), (UNIT, ui), (kernels.BLUE, blue), (kernels.RED, red),
-                      (kernels.AREA, area)):
+                      (kernels.AREA, area), (CELL_X, cx[ci]), (CELL_Y, cy[ci]),
+                      (THEATRE, theatre[ci])):
         assert np.array_equal(table[row, :kept], want), row
     for row, want in ((kernels.ALPHA, alpha), (kernels.BETA, beta), (MEAN, mean),
                       (kernels.BLUE_FIRST, np.full(kept, first[0])),

@@ -35,12 +35,17 @@ from encircle_sim.engagement_kernels import BLUE_LOST, PINNED, RED_LOST
 from encircle_sim.state import CellState, Theatre
 from encircle_sim.submodels.engage_kernels import (
     CELL,
+    CELL_X,
+    CELL_Y,
     CONTACT_FLOAT_ROWS,
     CONTACT_INT_ROWS,
+    FIGHTERS_LEFT,
     MEAN,
+    STRENGTH_LEFT,
+    THEATRE,
     UNIT,
     open_contacts,
-    take_losses,
+    write_back,
 )
 
 #: An ambush lasts contact_hours divided by this ...
@@ -104,36 +109,34 @@ def fight_contacts(model, pairs: list[tuple[int, int]], *, kind: str, fire_mult:
         fight_table(table, rates, dt=eng.contact_hours / eng.rounds, slices=eng.rounds,
                     rng=model.streams.engage, break_contact=eng.break_contact,
                     area_fighters=eng.area_fire_fighters)
-    ci, ui = table[CELL], table[UNIT]
-    blue_lost, red_lost = table[BLUE_LOST], table[RED_LOST]
     # the same unit may be in several contacts: its losses add up
-    model.metrics.sf_casualties += take_losses(
-        u.strength, u.casualties, c.fighters, model.metrics.fighters_killed, c.theatre, ui, ci,
-        blue_lost, red_lost)
+    model.metrics.sf_casualties += write_back(
+        u.strength, u.casualties, c.fighters, model.metrics.fighters_killed, c.theatre,
+        c.replan, table)
     # civilian harm (engagement.civilian_casualties): Poisson, its means computed compiled
     if n <= SCALAR_DRAWS:
         poisson = model.streams.engage.poisson
         civ = [poisson(v) for v in rates[MEAN].tolist()]
     else:
         civ = model.streams.engage.poisson(rates[MEAN]).tolist()
+    # the table as Python numbers: a numpy scalar costs more to read and compare
+    rows = table.tolist()
+    cells, theatres = rows[CELL], rows[THEATRE]
     harmed = sum(civ)
     if harmed:  # (most contacts harm no one)
         model.metrics.civilian_casualties += harmed
-        model.metrics.count_collateral(civ, c.theatre[ci])
+        model.metrics.count_collateral(civ, np.array(theatres))
     model.metrics.engagements += n
-    c.replan[ci] = True
-    mark_contact(model, ci)
+    _mark_contact(model, cells, theatres)
     if kind == "ambush":
         model.metrics.ambushes += n
     elif kind == "raid":
         model.metrics.raids += n
     captured = []
-    pinned = [False] * n if strike else table[PINNED].tolist()
-    # what the loop reads, as Python numbers (a numpy scalar costs more to read and compare)
-    xs, ys, left = c.x[ci].tolist(), c.y[ci].tolist(), c.fighters[ci].tolist()
-    for i, j, x, y, red, blue, civilians, held, fighters in zip(
-            ci.tolist(), ui.tolist(), xs, ys, red_lost.tolist(), blue_lost.tolist(), civ, pinned,
-            left, strict=True):
+    pinned = [0] * n if strike else rows[PINNED]
+    for i, j, x, y, red, blue, civilians, held, fighters, soldiers in zip(
+            cells, rows[UNIT], rows[CELL_X], rows[CELL_Y], rows[RED_LOST], rows[BLUE_LOST], civ,
+            pinned, rows[FIGHTERS_LEFT], rows[STRENGTH_LEFT], strict=True):
         model.events.add(kind, x, y, cells=[i], units=[j], insurgent_losses=red,
                          sf_losses=blue, civilian_casualties=civilians)
         if fighters <= 0:
@@ -144,19 +147,24 @@ def fight_contacts(model, pairs: list[tuple[int, int]], *, kind: str, fire_mult:
             captured.append(i)
         else:
             c.exposed[i] += CONTACT_EXPOSURE
-        if u.strength[j] <= 0:
+        if soldiers <= 0:
             model.events.add("unit_destroyed", u.x[j], u.y[j], units=[j])
     return captured
 
 
 def mark_contact(model, cells: np.ndarray) -> None:
     """A contact with Iraqi-theatre cells in the current phase's own ground breaks its quiet."""
+    _mark_contact(model, cells.tolist(), model.cells.theatre[cells].tolist())
+
+
+def _mark_contact(model, cells: list[int], theatres: list[int]) -> None:
+    """:func:`mark_contact` of cells given as Python numbers, with their theatres."""
     if model.last_contact_day == model.day:  # already broken this step
         return
     c = model.cells
     # a batch has a few cells: one square at a time costs less (with Python numbers: a numpy
     # scalar compared with an IntEnum costs microseconds)
-    for i, theatre in zip(cells.tolist(), c.theatre[cells].tolist(), strict=True):
+    for i, theatre in zip(cells, theatres, strict=True):
         if theatre == _IRAQ and model.plan.in_phase_ground(c.x[i], c.y[i]):
             model.last_contact_day = model.day
             return
