@@ -165,12 +165,9 @@ def _mark_contact(model, cells: list[int], theatres: list[int]) -> None:
     # a batch has a few cells: one square at a time costs less (with Python numbers: a numpy
     # scalar compared with an IntEnum costs microseconds)
     for i, theatre in zip(cells, theatres, strict=True):
-        if theatre == _IRAQ and model.plan.in_phase_ground(c.x[i], c.y[i]):
+        if theatre == Theatre.IRAQ and model.plan.in_phase_ground(c.x[i], c.y[i]):
             model.last_contact_day = model.day
             return
-
-
-_IRAQ = int(Theatre.IRAQ)
 
 
 def air_strike(model, i: int, air) -> None:
