@@ -15,9 +15,26 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from encircle_sim import engagement_kernels as kernels
+from encircle_sim.cover_kernels import cover_of
 from encircle_sim.engagement import SCALAR_DRAWS, civilian_casualties, fight, search_hazards
 from encircle_sim.state import CellState
-from encircle_sim.submodels.engage_kernels import collateral_means, contact_sides, take_losses
+from encircle_sim.submodels.engage_kernels import (
+    CELL,
+    CELL_X,
+    CELL_Y,
+    CONTACT_FLOAT_ROWS,
+    CONTACT_INT_ROWS,
+    FIGHTERS_LEFT,
+    MEAN,
+    STRENGTH_LEFT,
+    THEATRE,
+    UNIT,
+    collateral_means,
+    contact_sides,
+    open_contacts,
+    take_losses,
+    write_back,
+)
 
 
 def reference_fight(blue, red, alpha, beta, *, hours, slices, rng, red_first=1.0,
@@ -140,7 +157,7 @@ def test_the_compiled_fight_draws_and_counts_as_the_rule_does(batch):
 @given(contacts(), st.booleans())
 @settings(max_examples=200, deadline=None)
 def test_a_slice_aims_with_the_rules_hit_probabilities_to_the_bit(batch, first):
-    """One slice's contacts, shooters and hit probabilities, bit for bit, in the first slice
+    """One slice's contacts, trials and hit probabilities, bit for bit, in the first slice
     and in a later one (blue has lost soldiers since, which changes its area fire): a change in
     the order of the float operations moves a probability by an ulp, which a fight's draws
     seldom show."""
@@ -150,17 +167,18 @@ def test_a_slice_aims_with_the_rules_hit_probabilities_to_the_bit(batch, first):
             for k in ("alpha", "beta", "red_first", "blue_first")}
     area = np.broadcast_to(np.asarray(kw["area_fire"], bool), (n,)).copy()
     dt, af = kw["hours"] / kw["slices"], float(kw["area_fighters"])
-    x, going = np.empty(4 * n), np.empty(n, np.int64)
-    m = kernels.open_fight(blue, red, each["alpha"], each["beta"], each["blue_first"],
-                           each["red_first"], area, dt, af, x, going)
+    table = np.empty((kernels.INT_ROWS, n), np.int64)
+    rates = np.empty((kernels.FLOAT_ROWS, n))
+    table[kernels.BLUE], table[kernels.RED], table[kernels.AREA] = blue, red, area
+    for row, name in ((kernels.ALPHA, "alpha"), (kernels.BETA, "beta"),
+                      (kernels.BLUE_FIRST, "blue_first"), (kernels.RED_FIRST, "red_first")):
+        rates[row] = each[name]
+    m, x = kernels.open_fight(table, rates, dt, af)
     e = np.expm1(x)
     now = blue if first else np.random.default_rng(seed).integers(0, blue + 1)
-    shooters, fighters, area_at = (np.empty(n, np.int64) for _ in range(3))
-    p, area_x = np.empty(2 * n), np.empty(n)
-    n_area = kernels.aim(first, going, m, now, red, each["alpha"], area, e, dt, af, shooters,
-                         fighters, p, area_x, area_at)
-    if n_area:
-        kernels.area_probabilities(p, np.expm1(area_x[:n_area]), area_at)
+    table[kernels.BLUE] = now       # blue's losses since the first slice
+    trials, p = np.empty(2 * n, np.int64), np.empty(2 * n)
+    kernels.aim(first, m, table, e, trials, p)
     i = np.flatnonzero((blue > 0) & (red > 0))
     fb = each["blue_first"][i] if first else 1.0
     fr = each["red_first"][i] if first else 1.0
@@ -168,12 +186,12 @@ def test_a_slice_aims_with_the_rules_hit_probabilities_to_the_bit(batch, first):
     p_area = -np.expm1(-each["alpha"][i] * fb * now[i] * dt / af)
     p_b = np.minimum(np.maximum(np.where(area[i], p_area, p_aimed), 0.0), 1.0)
     p_r = np.minimum(np.maximum(-np.expm1(-each["beta"][i] * fr * dt), 0.0), 1.0)
-    assert np.array_equal(going[:m], i)
-    assert n_area == (0 if first else area[i].sum())
-    assert np.array_equal(shooters[:m], np.where(area[i], red[i], now[i]))
-    assert np.array_equal(fighters[:m], red[i])
+    assert m == len(i)
+    assert np.array_equal(table[kernels.GOING, :m], i)
+    assert np.array_equal(trials[:m], np.where(area[i], red[i], now[i]))
+    assert np.array_equal(trials[m:2 * m], red[i])
     assert np.array_equal(p[:m], p_b, equal_nan=True)
-    assert np.array_equal(p[n:n + m], p_r, equal_nan=True)
+    assert np.array_equal(p[m:2 * m], p_r, equal_nan=True)
 
 
 @given(contacts())
@@ -235,6 +253,36 @@ def test_the_compiled_losses_are_written_back_as_the_rule_does(n_units, n_cells,
     assert (mine[0] >= 0).all()
     assert mine[1].sum() - tables[1].sum() == blue_losses.sum()
     assert mine[3].sum() - tables[3].sum() == red_losses.sum()
+
+
+@given(st.integers(1, 10), st.integers(1, 15), st.integers(0, 12), st.integers(0, 2**32 - 1))
+@settings(max_examples=200, deadline=None)
+def test_a_batch_is_written_back_from_its_table_as_the_rule_does(n_units, n_cells, n, seed):
+    """``write_back``: the losses as ``take_losses``' rule has them (units and cells may be in
+    several contacts), every cell of the batch set to plan again, and each contact's cell and
+    unit left with what the tables then hold."""
+    rng = np.random.default_rng(seed)
+    table = np.zeros((CONTACT_INT_ROWS, n), np.int64)
+    table[UNIT], table[CELL] = rng.integers(0, n_units, n), rng.integers(0, n_cells, n)
+    table[kernels.BLUE_LOST], table[kernels.RED_LOST] = rng.integers(0, 30, (2, n))
+    tables = (rng.integers(-2, 40, n_units), rng.integers(0, 100, n_units),
+              rng.integers(0, 40, n_cells), rng.integers(0, 100, 2))
+    theatre = rng.integers(0, 2, n_cells).astype(np.int8)
+    replan = rng.random(n_cells) < 0.3
+    mine = [t.copy() for t in tables]
+    ref = [t.copy() for t in tables]
+    mine_replan = replan.copy()
+    lost = write_back(*mine, theatre, mine_replan, table)
+    lost_ref = reference_take_losses(*ref, theatre, table[UNIT], table[CELL],
+                                     table[kernels.BLUE_LOST], table[kernels.RED_LOST])
+    assert lost == lost_ref
+    for name, a, b in zip(("strength", "casualties", "fighters", "killed"), mine, ref,
+                          strict=True):
+        assert np.array_equal(a, b), name
+    replan[table[CELL]] = True
+    assert np.array_equal(mine_replan, replan)
+    assert np.array_equal(table[FIGHTERS_LEFT], ref[2][table[CELL]])
+    assert np.array_equal(table[STRENGTH_LEFT], ref[0][table[UNIT]])
 
 
 def reference_contact_sides(pairs, state, n_cells, strength, engaged_max, firepower, syria,
@@ -328,3 +376,64 @@ def test_numpys_scalar_draws_are_its_array_draws_one_by_one(n, seed):
     for a, b in zip(arrays, scalars, strict=True):
         assert np.array_equal(a, np.asarray(b, a.dtype))
     assert one.bit_generator.state == each.bit_generator.state
+
+
+@given(st.integers(1, 10), st.integers(1, 15), st.integers(0, 12), st.integers(0, 2**32 - 1),
+       st.floats(0.0, 1.0) | st.none(), st.sampled_from([(1.0, 1.0), (0.3, 3.0)]))
+@settings(max_examples=200, deadline=None)
+def test_a_batch_is_set_up_for_the_fight_as_the_rule_does(n_units, n_cells, n, seed,
+                                                          area_concealment, first):
+    """``open_contacts``: the contacts fought and their sides (``contact_sides``' rule), blue's
+    area fire where the cell's cover (1 - ground exposure, from ``cover_of``'s terrain and
+    cover) is at least area_fire_concealment (None: exactly the first contact's cover, the
+    edge), the first slice's multipliers, and the mean civilian harm of the sides
+    (``civilian_casualties``' mean), column by column."""
+    rng = np.random.default_rng(seed)
+    capacity = n_cells + 3
+    state = np.full(capacity, CellState.NEUTRALISED, np.int8)
+    state[:n_cells] = rng.integers(0, max(CellState) + 1, n_cells)
+    pairs = [(int(rng.integers(0, n_cells)), int(rng.integers(-1, n_units))) for _ in range(n)]
+    strength = rng.integers(-2, 80, n_units)
+    engaged_max = np.round(rng.uniform(0.0, 70.0, n_units))
+    firepower, vulnerability = rng.uniform(0.0, 0.05, n_units), rng.uniform(0.2, 1.5, n_units)
+    syria = rng.random(n_units) < 0.5
+    fighters = rng.integers(0, 40, capacity)
+    supply = np.round(rng.uniform(0.0, 10.0, capacity) * 2) / 2
+    shape = (8, 7)
+    cx, cy = rng.integers(0, shape[0], capacity), rng.integers(0, shape[1], capacity)
+    moved, theatre = rng.random(capacity) < 0.3, rng.integers(0, 2, capacity).astype(np.int8)
+    town = rng.integers(-1, 2, capacity).astype(np.int32)
+    # concealment on a 0.1 grid: the cover lands on the area-fire threshold now and then
+    concealment = np.round(rng.uniform(0.0, 1.0, shape), 1)
+    hideout_at = np.where(rng.random(shape) < 0.4, 0, -1)
+    town_xy = rng.integers(0, 7, (2, 2))
+    km_x, km_y = rng.uniform(4.0, 6.0, shape[1]), 5.0
+    density = rng.uniform(0.0, 3000.0, shape)
+    cover_args = (cx, cy, moved, theatre, state, town, concealment, hideout_at, town_xy, km_x,
+                  km_y, 0.5, 0.4, 12.0)
+    ci, ui, blue, red, alpha, beta = reference_contact_sides(
+        pairs, state, n_cells, strength, engaged_max, firepower, syria, vulnerability, 1.5,
+        fighters, supply, 5.0, 0.5, 0.03)
+    terrain, cover = np.empty(len(ci)), np.empty(len(ci))
+    cover_of(ci, *cover_args, terrain, cover)
+    hidden = 1.0 - (1.0 - terrain) * (1.0 - cover)
+    if area_concealment is None:
+        area_concealment = float(hidden[0]) if len(ci) else 0.5
+    area = hidden >= area_concealment
+    mean = np.maximum(0.02 * density[cx[ci], cy[ci]] / 1000.0 * ((blue + red) * 1.0), 0.0)
+    table = np.empty((CONTACT_INT_ROWS, n), np.int64)
+    rates = np.empty((CONTACT_FLOAT_ROWS, n))
+    kept = open_contacts(
+        np.array(pairs, np.int64).reshape(-1, 2), state, int(CellState.ATTACKING), strength,
+        engaged_max, firepower, syria, vulnerability, 1.5, fighters, supply, 5.0, 0.5, 0.03,
+        cx, cy, moved, theatre, town, concealment, hideout_at, town_xy, km_x, km_y, 0.5, 0.4,
+        12.0, area_concealment, *first, density, 1.0, 0.02, table, rates)
+    assert kept == len(ci)
+    for row, want in ((CELL, ci), (UNIT, ui), (kernels.BLUE, blue), (kernels.RED, red),
+                      (kernels.AREA, area), (CELL_X, cx[ci]), (CELL_Y, cy[ci]),
+                      (THEATRE, theatre[ci])):
+        assert np.array_equal(table[row, :kept], want), row
+    for row, want in ((kernels.ALPHA, alpha), (kernels.BETA, beta), (MEAN, mean),
+                      (kernels.BLUE_FIRST, np.full(kept, first[0])),
+                      (kernels.RED_FIRST, np.full(kept, first[1]))):
+        assert np.array_equal(rates[row, :kept], want), row

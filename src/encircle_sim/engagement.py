@@ -104,54 +104,49 @@ def fight(blue: np.ndarray, red: np.ndarray, alpha: np.ndarray, beta: np.ndarray
             hour, so area and aimed fire kill alike against ``area_fighters`` fighters.
         until_decided: ignore ``hours`` limits and fight until one side is gone (for tests).
     """
-    b0, r0 = np.array(blue, np.int64), np.array(red, np.int64)
-    b, r = b0.copy(), r0.copy()
-    n = len(b)
-    alpha, beta = _per_contact(alpha, b, float), _per_contact(beta, b, float)
-    red_first, blue_first = _per_contact(red_first, b, float), _per_contact(blue_first, b, float)
-    area = _per_contact(area_fire, b, bool)
-    dt = hours / slices
-    broke = np.zeros(n, bool)
-    pinned = np.zeros(n, bool)
+    blue = np.asarray(blue, np.int64)
+    table = np.empty((kernels.INT_ROWS, len(blue)), np.int64)
+    rates = np.empty((kernels.FLOAT_ROWS, len(blue)))
+    table[kernels.BLUE], table[kernels.RED], table[kernels.AREA] = blue, red, area_fire
+    rates[kernels.ALPHA], rates[kernels.BETA] = alpha, beta
+    rates[kernels.BLUE_FIRST], rates[kernels.RED_FIRST] = blue_first, red_first
+    fight_table(table, rates, dt=hours / slices, slices=slices, rng=rng,
+                break_contact=break_contact, area_fighters=area_fighters,
+                until_decided=until_decided)
+    return FightResult(table[kernels.BLUE_LOST].copy(), table[kernels.RED_LOST].copy(),
+                       table[kernels.BROKE].astype(bool), table[kernels.PINNED].astype(bool))
+
+
+def fight_table(table: np.ndarray, rates: np.ndarray, *, dt: float, slices: int,
+                rng: np.random.Generator, break_contact: float, area_fighters: float,
+                until_decided: bool = False) -> None:
+    """:func:`fight` on its tables (``engagement_kernels``: one column per contact, the sides
+    and area fire in ``table``, the rates and first-slice multipliers in ``rates``), for a
+    caller that fills them itself; the outcome is left in the table's outcome rows (the sides'
+    rows count down to what is left)."""
     # the compiled steps between the draws: see engagement_kernels
-    going, shooters, fighters, area_at = (np.empty(n, np.int64) for _ in range(4))
-    hits = np.empty(2 * n, np.int64)  # on red, on blue
-    x, p, area_x = np.empty(4 * n), np.empty(2 * n), np.empty(n)
-    area_fighters, break_contact = float(area_fighters), float(break_contact)
-    m = kernels.open_fight(b, r, alpha, beta, blue_first, red_first, area, dt, area_fighters,
-                           x, going)
+    m, x = kernels.open_fight(table, rates, float(dt), float(area_fighters))
     e = np.expm1(x)   # numpy's expm1, as the rule has it
-    n_area = kernels.aim(True, going, m, b, r, alpha, area, e, dt, area_fighters, shooters,
-                         fighters, p, area_x, area_at)
+    trials, p = np.empty(2 * table.shape[1], np.int64), np.empty(2 * table.shape[1])
+    kernels.aim(True, m, table, e, trials, p)
+    binomial, break_contact = rng.binomial, float(break_contact)
     k = 0
     while m and (until_decided or k < slices):
-        if n_area:  # area fire in a later slice: its hit probabilities depend on B now
-            kernels.area_probabilities(p, np.expm1(area_x[:n_area]), area_at)
-        # aimed fire: each of B soldiers hits; area fire: each of R fighters is hit
+        # aimed fire: each of B soldiers hits; area fire: each of R fighters is hit; the hits
+        # on red, then on blue, take the places of their trials
         if m <= SCALAR_DRAWS:
-            for j in range(m):
-                hits[j] = rng.binomial(shooters[j], p[j])
-            for j in range(m):
-                hits[n + j] = rng.binomial(fighters[j], p[n + j])
+            for j in range(2 * m):
+                trials[j] = binomial(trials[j], p[j])
         else:
-            hits[:m] = rng.binomial(shooters[:m], p[:m])
-            hits[n:n + m] = rng.binomial(fighters[:m], p[n:n + m])
+            trials[:m] = binomial(trials[:m], p[:m])
+            trials[m:2 * m] = binomial(trials[m:2 * m], p[m:2 * m])
         u = rng.random(m) if k == 0 else _NO_DRAWS
-        m, n_area = kernels.settle(k == 0, going, m, b, r, hits, shooters, fighters, p, u,
-                                   break_contact, broke, pinned, alpha, area, e, dt,
-                                   area_fighters, area_x, area_at)
+        m = kernels.settle(k == 0, m, table, e, trials, p, u, break_contact)
         k += 1
-    return FightResult(b0 - b, r0 - r, broke, pinned)
 
 
 #: The break-off draws of a slice after the first: none.
 _NO_DRAWS = np.empty(0)
-
-
-def _per_contact(value, like: np.ndarray, dtype) -> np.ndarray:
-    """``value`` (a number or one per contact) as one value per contact (a contiguous array)."""
-    value = np.ascontiguousarray(value, dtype)
-    return value if value.shape == like.shape else np.full(like.shape, value, dtype)
 
 
 def deitchman_blue_wins(blue0: float, red0: float, b: float, a: float) -> bool:

@@ -5,18 +5,37 @@ The formulas are stated in ``engagement.py``; these kernels compute them contact
 instead of over whole arrays, operation for operation in float64 (no fast-math), so the results
 are identical to the bit. Two things stay outside: the random draws (numpy's generators, same
 calls, same sizes, same order) and ``expm1`` (numpy's vectorised ``expm1`` and the C library's,
-which numba calls, differ in the last bit for a few per cent of arguments), so a fight is:
-``open_fight`` (the exponents known before the fight) -> ``np.expm1`` -> ``aim`` (the first
-slice), then per slice: draws -> ``settle`` (the hits taken, the next slice aimed) and, if blue
-fires into an area in the next slice, ``np.expm1`` of those exponents -> ``area_probabilities``.
-Between draws there is one compiled call, since each call from Python costs a few microseconds
-and a fight has only a few contacts. Compiled once and cached on disk (``cache=True``).
+which numba calls, differ in the last bit for a few per cent of arguments; numpy's gives each
+element the same result whatever the array around it). So a fight is: ``open_fight`` (every
+exponent the fight can need: the first slice's, the later slices' aimed fire, and blue's area
+fire for each number of soldiers it can have left) -> one ``np.expm1`` -> ``aim`` (the first
+slice's draws), then per slice: the draws -> ``settle`` (the hits taken, the next slice aimed).
+Between draws there is one compiled call with few arguments, since each call from Python costs
+a few microseconds (about 0.2 us per array passed) and a fight has only a few contacts.
+
+A fight's state is one integer table (``INT_ROWS`` rows, one column per contact; a caller may
+add rows of its own after them) and one float table (``FLOAT_ROWS`` rows) of its inputs.
+Compiled once and cached on disk (``cache=True``).
 """
 
 from __future__ import annotations
 
 import numba
 import numpy as np
+
+#: Rows of a fight's integer table: the inputs (blue's engaged soldiers and red's fighters, which
+#: the fight counts down, and whether blue fires into the area red holds) ...
+BLUE, RED, AREA = 0, 1, 2
+#: ... its outcome (the losses, and whether red broke contact or was pinned: 0/1) ...
+BLUE_LOST, RED_LOST, BROKE, PINNED = 3, 4, 5, 6
+#: ... and its work: the contacts still going (their columns, compacted to the front) and where
+#: a contact's area-fire exponents start in the exponents (B soldiers: at AREA_AT + B).
+GOING, AREA_AT = 7, 8
+INT_ROWS = 9
+#: Rows of its float table: the kill rates per shooter per hour, and the first slice's fire
+#: multipliers.
+ALPHA, BETA, BLUE_FIRST, RED_FIRST = 0, 1, 2, 3
+FLOAT_ROWS = 4
 
 
 @numba.njit(cache=True)
@@ -36,30 +55,42 @@ def search_hazards(dist_km, patrol_km, effort_km2, exposure):
 
 
 @numba.njit(cache=True)
-def open_fight(blue, red, alpha, beta, blue_first, red_first, area, dt, area_fighters, x,
-               going):
-    """The contacts that start (both sides present) into ``going`` (returns how many), and the
-    exponents x of their hit probabilities p = -expm1(x) into ``x`` (4 n values, 0 for the
-    others): blue's in the first slice (``-alpha fb dt`` aimed, ``-alpha fb B dt /
-    area_fighters`` area), red's in the first slice (``-beta fr dt``), blue's aimed fire in the
-    later slices (``-alpha 1 dt``) and red's (``-beta 1 dt``); fb, fr are the first-slice
-    multipliers. Blue's area fire in a later slice depends on B then (``area_exponents``)."""
-    n = len(blue)
+def open_fight(table, rates, dt, area_fighters):
+    """The contacts that start (both sides present) into row GOING (returns how many, and the
+    exponents), the outcome rows zeroed, and the exponents x of every hit probability p =
+    -expm1(x) the fight can need (0 where there is none): at [i] blue's in the first slice
+    (``-alpha fb dt`` aimed, ``-alpha fb B dt / area_fighters`` area), at [n + i] red's in the
+    first slice (``-beta fr dt``), at [2n + i] blue's aimed fire in the later slices (``-alpha 1
+    dt``), at [3n + i] red's (``-beta 1 dt``), and, for a contact under area fire, blue's in a
+    later slice with B soldiers left (``-alpha 1 B dt / area_fighters``) at [AREA_AT + B] for B =
+    0 .. blue; fb, fr are the first-slice multipliers."""
+    n = table.shape[1]
     m = 0
+    size = 4 * n
     for i in range(n):
-        x[i] = x[n + i] = x[2 * n + i] = x[3 * n + i] = 0.0
-        if blue[i] > 0 and red[i] > 0:
-            going[m] = i
+        table[BLUE_LOST, i] = table[RED_LOST, i] = table[BROKE, i] = table[PINNED, i] = 0
+        if table[BLUE, i] > 0 and table[RED, i] > 0:
+            table[GOING, m] = i
             m += 1
-            fb, fr, later = blue_first[i], red_first[i], 1.0
-            if area[i]:
-                x[i] = -alpha[i] * fb * blue[i] * dt / area_fighters
-            else:
-                x[i] = -alpha[i] * fb * dt
-                x[2 * n + i] = -alpha[i] * later * dt
-            x[n + i] = -beta[i] * fr * dt
-            x[3 * n + i] = -beta[i] * later * dt
-    return m
+            if table[AREA, i]:
+                table[AREA_AT, i] = size
+                size += table[BLUE, i] + 1
+    x = np.zeros(size)
+    for k in range(m):
+        i = table[GOING, k]
+        alpha, beta, blue = rates[ALPHA, i], rates[BETA, i], table[BLUE, i]
+        fb, fr, later = rates[BLUE_FIRST, i], rates[RED_FIRST, i], 1.0
+        if table[AREA, i]:
+            x[i] = -alpha * fb * blue * dt / area_fighters
+            at = table[AREA_AT, i]
+            for b in range(blue + 1):
+                x[at + b] = -alpha * later * b * dt / area_fighters
+        else:
+            x[i] = -alpha * fb * dt
+            x[2 * n + i] = -alpha * later * dt
+        x[n + i] = -beta * fr * dt
+        x[3 * n + i] = -beta * later * dt
+    return m, x
 
 
 @numba.njit(cache=True)
@@ -74,70 +105,54 @@ def _probability(expm1_x):
 
 
 @numba.njit(cache=True)
-def aim(first, going, m, blue, red, alpha, area, e, dt, area_fighters, shooters, fighters, p,
-        area_x, area_at):
-    """One slice's draws for the m contacts ``going``: blue's shooters (red's fighters under area
-    fire, else blue's soldiers) and red's fighters into ``shooters[:m]``, ``fighters[:m]``, and
-    the hit probabilities into ``p[:m]`` (blue's) and ``p[n:n + m]`` (red's), from ``e =
-    expm1(x)`` of ``open_fight``. In a later slice blue's area fire depends on B: its exponents
-    ``-alpha 1 B dt / area_fighters`` go into ``area_x`` and the positions in ``p`` they are for
-    into ``area_at`` (``area_probabilities`` fills them in after numpy's expm1); returns how
-    many."""
-    n = len(blue)
-    n_area = 0
+def aim(first, m, table, e, trials, p):
+    """One slice's draws for the first m contacts of row GOING, from ``e = expm1(x)`` of
+    ``open_fight``: the hits on red, ``trials[k]`` shooters (red's fighters under area fire,
+    else blue's soldiers) with probability ``p[k]``, then the hits on blue, ``trials[m + k]``
+    fighters with probability ``p[m + k]``."""
+    n = table.shape[1]
     for k in range(m):
-        i = going[k]
-        fighters[k] = red[i]
-        if area[i]:
-            shooters[k] = red[i]
-            if first:
-                p[k] = _probability(e[i])
-            else:
-                fb = 1.0
-                area_x[n_area] = -alpha[i] * fb * blue[i] * dt / area_fighters
-                area_at[n_area] = k
-                n_area += 1
+        i = table[GOING, k]
+        blue, red = table[BLUE, i], table[RED, i]
+        if table[AREA, i]:
+            trials[k] = red
+            p[k] = _probability(e[i] if first else e[table[AREA_AT, i] + blue])
         else:
-            shooters[k] = blue[i]
+            trials[k] = blue
             p[k] = _probability(e[i] if first else e[2 * n + i])
-        p[n + k] = _probability(e[n + i] if first else e[3 * n + i])
-    return n_area
+        trials[m + k] = red
+        p[m + k] = _probability(e[n + i] if first else e[3 * n + i])
 
 
 @numba.njit(cache=True)
-def area_probabilities(p, expm1_area_x, area_at):
-    """Blue's hit probabilities under area fire in a later slice, -expm1(x) clipped to [0, 1],
-    into the positions ``area_at`` of ``p``."""
-    for a in range(len(expm1_area_x)):
-        p[area_at[a]] = _probability(expm1_area_x[a])
-
-
-@numba.njit(cache=True)
-def settle(first, going, m, blue, red, hits, shooters, fighters, p, u, break_contact, broke,
-           pinned, alpha, area, e, dt, area_fighters, area_x, area_at):
-    """The end of a slice: subtract the hits (floored at 0; on red in ``hits[:m]``, on blue in
-    ``hits[n:n + m]``) from the m contacts ``going``; a
-    contact goes on while both sides have someone left. After the first slice red, if it is
-    the weaker side (``fighters p_r < shooters p_b``: it expects to hit fewer than it loses) and
-    the contact goes on, breaks it off if ``u < break_contact`` (the contact ends), else it is
-    pinned. The contacts that go on are compacted into ``going`` (in order) and aimed for the
-    next slice (``aim``). Returns (how many go on, how many area exponents ``aim`` left)."""
-    n = len(blue)
+def settle(first, m, table, e, hits, p, u, break_contact):
+    """The end of a slice: the first m contacts of row GOING take their hits (``hits[k]`` on
+    red, ``hits[m + k]`` on blue, where ``aim`` put the trials; floored at 0, counted into the
+    loss rows); a contact goes on while both sides have someone left. After the first slice
+    red, if it is the weaker side (``fighters p_r < shooters p_b``: it expects to hit fewer
+    than it loses) and the contact goes on, breaks it off if ``u < break_contact`` (the contact
+    ends), else it is pinned. The contacts that go on are compacted into GOING (in order) and
+    aimed for the next slice (``aim``, into ``hits`` and ``p``). Returns how many go on."""
     n_on = 0
     for k in range(m):
-        i = going[k]
-        red[i] = max(red[i] - hits[k], 0)
-        blue[i] = max(blue[i] - hits[n + k], 0)
-        on = blue[i] > 0 and red[i] > 0
-        if first and on and fighters[k] * p[n + k] < shooters[k] * p[k]:
+        i = table[GOING, k]
+        blue, red = table[BLUE, i], table[RED, i]
+        shooters = red if table[AREA, i] else blue
+        weaker = red * p[m + k] < shooters * p[k]
+        red_left = max(red - hits[k], 0)
+        blue_left = max(blue - hits[m + k], 0)
+        table[RED_LOST, i] += red - red_left
+        table[BLUE_LOST, i] += blue - blue_left
+        table[RED, i], table[BLUE, i] = red_left, blue_left
+        on = blue_left > 0 and red_left > 0
+        if first and on and weaker:
             if u[k] < break_contact:
-                broke[i] = True
+                table[BROKE, i] = 1
                 on = False
             else:
-                pinned[i] = True
+                table[PINNED, i] = 1
         if on:
-            going[n_on] = i      # n_on <= k: only entries already read are overwritten
+            table[GOING, n_on] = i      # n_on <= k: only entries already read are overwritten
             n_on += 1
-    n_area = aim(False, going, n_on, blue, red, alpha, area, e, dt, area_fighters, shooters,
-                 fighters, p, area_x, area_at)
-    return n_on, n_area
+    aim(False, n_on, table, e, hits, p)
+    return n_on

@@ -30,10 +30,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from encircle_sim.cover import ground_exposure
-from encircle_sim.engagement import SCALAR_DRAWS, civilian_casualties, fight
+from encircle_sim.engagement import SCALAR_DRAWS, civilian_casualties, fight_table
+from encircle_sim.engagement_kernels import BLUE_LOST, PINNED, RED_LOST
 from encircle_sim.state import CellState, Theatre
-from encircle_sim.submodels.engage_kernels import collateral_means, contact_sides, take_losses
+from encircle_sim.submodels.engage_kernels import (
+    CELL,
+    CELL_X,
+    CELL_Y,
+    CONTACT_FLOAT_ROWS,
+    CONTACT_INT_ROWS,
+    FIGHTERS_LEFT,
+    MEAN,
+    STRENGTH_LEFT,
+    THEATRE,
+    UNIT,
+    open_contacts,
+    write_back,
+)
 
 #: An ambush lasts contact_hours divided by this ...
 AMBUSH_HOURS_DIVISOR = 3
@@ -66,80 +79,93 @@ def fight_contacts(model, pairs: list[tuple[int, int]], *, kind: str, fire_mult:
     captured."""
     if not pairs:
         return []
-    sc, c, u = model.spec, model.cells, model.units
+    sc, c, u, nav = model.spec, model.cells, model.units, model.nav
     eng, ins = sc.engagement, sc.insurgents
-    # the contacts fought (the unit given and with soldiers left, the cell active), their sides
-    ci, ui, blue, red = (np.empty(len(pairs), np.int64) for _ in range(4))
-    alpha, beta = np.empty(len(pairs)), np.empty(len(pairs))
-    n = contact_sides(np.array(pairs, np.int64).reshape(-1, 2), c.state, int(CellState.ATTACKING),
-                      u.strength, u.engaged_max, u.firepower, u.syria, u.vulnerability,
-                      float(fire_mult), c.fighters, c.supply, float(ins.low_supply_days),
-                      float(ins.low_supply_firepower), float(ins.firepower), ci, ui, blue, red,
-                      alpha, beta)
+    strike = kind in ("ambush", "raid")
+    # the contacts fought (the unit given and with soldiers left, the cell active), their
+    # sides, blue's area fire at a well-hidden cell and the civilian harm's means: compiled
+    table = np.empty((CONTACT_INT_ROWS, len(pairs)), np.int64)
+    rates = np.empty((CONTACT_FLOAT_ROWS, len(pairs)))
+    n = open_contacts(
+        np.array(pairs, np.int64).reshape(-1, 2), c.state, int(CellState.ATTACKING), u.strength,
+        u.engaged_max, u.firepower, u.syria, u.vulnerability, float(fire_mult), c.fighters,
+        c.supply, float(ins.low_supply_days), float(ins.low_supply_firepower),
+        float(ins.firepower), c.x, c.y, c.moved, c.theatre, c.town, model.concealment,
+        model.hideout_at, model.town_xy, nav.km_x, nav.km_y,
+        float(sc.networks.hideout_concealment), float(sc.retaliation.blend_concealment),
+        float(sc.retaliation.spread_km), float(eng.area_fire_concealment),
+        float(eng.ambush_surprise) if strike else 1.0,
+        float(eng.ambush_multiplier) if strike else 1.0, model.density,
+        float(eng.contact_hours), float(eng.collateral_per_1000), table, rates)
     if n == 0:
         return []
     if n < len(pairs):
-        ci, ui, blue, red, alpha, beta = ci[:n], ui[:n], blue[:n], red[:n], alpha[:n], beta[:n]
-    area = (1.0 - ground_exposure(model, ci)) >= eng.area_fire_concealment
-    if kind in ("ambush", "raid"):
-        res = fight(blue, red, alpha, beta, hours=eng.contact_hours / AMBUSH_HOURS_DIVISOR,
-                    slices=AMBUSH_SLICES, rng=model.streams.engage, red_first=eng.ambush_multiplier,
-                    blue_first=eng.ambush_surprise, break_contact=0.0, area_fire=area,
+        table, rates = table[:, :n].copy(), rates[:, :n].copy()
+    if strike:  # the ambushers withdraw after the strike: no one is pinned
+        fight_table(table, rates, dt=eng.contact_hours / AMBUSH_HOURS_DIVISOR / AMBUSH_SLICES,
+                    slices=AMBUSH_SLICES, rng=model.streams.engage, break_contact=0.0,
                     area_fighters=eng.area_fire_fighters)
-        res.broke_contact[:] = True  # ambushers withdraw after the strike
-        res.pinned[:] = False
     else:
-        res = fight(blue, red, alpha, beta, hours=eng.contact_hours, slices=eng.rounds,
-                    rng=model.streams.engage, break_contact=eng.break_contact, area_fire=area,
+        fight_table(table, rates, dt=eng.contact_hours / eng.rounds, slices=eng.rounds,
+                    rng=model.streams.engage, break_contact=eng.break_contact,
                     area_fighters=eng.area_fire_fighters)
     # the same unit may be in several contacts: its losses add up
-    model.metrics.sf_casualties += take_losses(
-        u.strength, u.casualties, c.fighters, model.metrics.fighters_killed, c.theatre, ui, ci,
-        res.blue_losses, res.red_losses)
+    model.metrics.sf_casualties += write_back(
+        u.strength, u.casualties, c.fighters, model.metrics.fighters_killed, c.theatre,
+        c.replan, table)
     # civilian harm (engagement.civilian_casualties): Poisson, its means computed compiled
-    mean = np.empty(n)
-    collateral_means(ci, c.x, c.y, model.density, blue, red, float(eng.contact_hours),
-                     float(eng.collateral_per_1000), mean)
     if n <= SCALAR_DRAWS:
-        civ = [model.streams.engage.poisson(v) for v in mean.tolist()]
+        poisson = model.streams.engage.poisson
+        civ = [poisson(v) for v in rates[MEAN].tolist()]
     else:
-        civ = model.streams.engage.poisson(mean).tolist()
+        civ = model.streams.engage.poisson(rates[MEAN]).tolist()
+    # the table as Python numbers: a numpy scalar costs more to read and compare
+    rows = table.tolist()
+    cells, theatres = rows[CELL], rows[THEATRE]
     harmed = sum(civ)
     if harmed:  # (most contacts harm no one)
         model.metrics.civilian_casualties += harmed
-        model.metrics.count_collateral(civ, c.theatre[ci])
+        model.metrics.count_collateral(civ, np.array(theatres))
     model.metrics.engagements += n
-    c.replan[ci] = True
-    mark_contact(model, ci)
+    _mark_contact(model, cells, theatres)
     if kind == "ambush":
         model.metrics.ambushes += n
     elif kind == "raid":
         model.metrics.raids += n
     captured = []
-    for k, (i, j) in enumerate(zip(ci.tolist(), ui.tolist(), strict=True)):
-        model.events.add(kind, c.x[i], c.y[i], cells=[i], units=[j],
-                         insurgent_losses=int(res.red_losses[k]),
-                         sf_losses=int(res.blue_losses[k]), civilian_casualties=civ[k])
-        if c.fighters[i] <= 0:
-            model.end_cell(i, CellState.NEUTRALISED, "killed", fighters=int(c.fighters[i]))
-        elif res.pinned[k] and model.streams.engage.random() < eng.p_surrender:
-            model.end_cell(i, CellState.CAPTURED, "captured", fighters=int(c.fighters[i]))
-            model.metrics.fighters_captured[c.theatre[i]] += int(c.fighters[i])
+    pinned = [0] * n if strike else rows[PINNED]
+    for i, j, x, y, red, blue, civilians, held, fighters, soldiers in zip(
+            cells, rows[UNIT], rows[CELL_X], rows[CELL_Y], rows[RED_LOST], rows[BLUE_LOST], civ,
+            pinned, rows[FIGHTERS_LEFT], rows[STRENGTH_LEFT], strict=True):
+        model.events.add(kind, x, y, cells=[i], units=[j], insurgent_losses=red,
+                         sf_losses=blue, civilian_casualties=civilians)
+        if fighters <= 0:
+            model.end_cell(i, CellState.NEUTRALISED, "killed", fighters=fighters)
+        elif held and model.streams.engage.random() < eng.p_surrender:
+            model.end_cell(i, CellState.CAPTURED, "captured", fighters=fighters)
+            model.metrics.fighters_captured[c.theatre[i]] += fighters
             captured.append(i)
         else:
             c.exposed[i] += CONTACT_EXPOSURE
-        if u.strength[j] <= 0:
+        if soldiers <= 0:
             model.events.add("unit_destroyed", u.x[j], u.y[j], units=[j])
     return captured
 
 
 def mark_contact(model, cells: np.ndarray) -> None:
     """A contact with Iraqi-theatre cells in the current phase's own ground breaks its quiet."""
+    _mark_contact(model, cells.tolist(), model.cells.theatre[cells].tolist())
+
+
+def _mark_contact(model, cells: list[int], theatres: list[int]) -> None:
+    """:func:`mark_contact` of cells given as Python numbers, with their theatres."""
     if model.last_contact_day == model.day:  # already broken this step
         return
     c = model.cells
-    for i in cells.tolist():  # a batch has a few cells: one square at a time costs less
-        if c.theatre[i] == Theatre.IRAQ and model.plan.in_phase_ground(c.x[i], c.y[i]):
+    # a batch has a few cells: one square at a time costs less (with Python numbers: a numpy
+    # scalar compared with an IntEnum costs microseconds)
+    for i, theatre in zip(cells, theatres, strict=True):
+        if theatre == Theatre.IRAQ and model.plan.in_phase_ground(c.x[i], c.y[i]):
             model.last_contact_day = model.day
             return
 

@@ -1,15 +1,42 @@
-"""Compiled bookkeeping of ``engage`` (numba): a batch of fought contacts' losses written back.
+"""Compiled bookkeeping of ``engage`` (numba): a batch of contacts set up for the fight (its
+sides, fire and civilian harm) and its losses written back.
 
-The rule is stated in ``engage.py``; this kernel carries out, contact by contact, what its numpy
-version did with ``np.subtract.at`` / ``np.add.at`` and fancy assignment, in the same order and
-with the same result even when a unit or a cell is in several contacts of the batch. Compiled
-once and cached on disk (``cache=True``).
+The rule is stated in ``engage.py``; these kernels carry out, contact by contact, what its
+numpy version did with whole-array operations (``np.subtract.at`` / ``np.add.at``, fancy
+assignment, ``cover.ground_exposure``), in the same order and with the same float64 operations,
+so the results are the same to the bit even when a unit or a cell is in several contacts of the
+batch. Compiled once and cached on disk (``cache=True``).
 """
 
 from __future__ import annotations
 
 import numba
 import numpy as np
+
+from encircle_sim.cover_kernels import cover_of
+from encircle_sim.engagement_kernels import (
+    ALPHA,
+    AREA,
+    BETA,
+    BLUE,
+    BLUE_FIRST,
+    BLUE_LOST,
+    FLOAT_ROWS,
+    INT_ROWS,
+    RED,
+    RED_FIRST,
+    RED_LOST,
+)
+
+#: Rows ``engage`` adds to a fight's integer table (``engagement_kernels``): each contact's cell
+#: and unit, the cell's square, its theatre ...
+CELL, UNIT, CELL_X, CELL_Y, THEATRE = range(INT_ROWS, INT_ROWS + 5)
+#: ... and after the fight (``write_back``) the cell's fighters and the unit's soldiers left.
+FIGHTERS_LEFT, STRENGTH_LEFT = INT_ROWS + 5, INT_ROWS + 6
+CONTACT_INT_ROWS = INT_ROWS + 7
+#: ... and to its float table: the mean civilian harm of the contact.
+MEAN = FLOAT_ROWS
+CONTACT_FLOAT_ROWS = FLOAT_ROWS + 1
 
 
 @numba.njit(cache=True)
@@ -72,3 +99,60 @@ def collateral_means(cells, x, y, density, blue, red, contact_hours, per_1000, m
         shooter_hours = (blue[k] + red[k]) * contact_hours
         v = per_1000 * density[x[i], y[i]] / 1000.0 * shooter_hours
         mean[k] = 0.0 if v < 0.0 else v
+
+
+@numba.njit(cache=True)
+def open_contacts(pairs, state, last_active_state, strength, engaged_max, firepower, syria,
+                  vulnerability, fire_mult, fighters, supply, low_supply_days,
+                  low_supply_firepower, cell_firepower, cx, cy, moved, theatre, town,
+                  concealment, hideout_at, town_xy, km_x, km_y, hideout_concealment,
+                  blend_concealment, spread_km, area_fire_concealment, blue_first, red_first,
+                  density, contact_hours, per_1000, table, rates):
+    """A batch of contacts set up for ``engagement.fight_table``: the contacts of ``pairs``
+    that are fought (``contact_sides``, into rows CELL, UNIT, BLUE, RED, ALPHA, BETA of the
+    fight's tables; the cell's square and theatre into CELL_X, CELL_Y, THEATRE), blue's area
+    fire (row AREA: the cell's cover, 1 - its ground exposure ``(1 - terrain) x (1 - cover)``
+    of ``cover_of``, is at least area_fire_concealment), the first slice's multipliers (rows
+    BLUE_FIRST, RED_FIRST) and the contact's mean civilian harm (row MEAN,
+    ``collateral_means`` of the sides). Returns how many are fought."""
+    n_pairs = len(pairs)
+    cells, units = np.empty(n_pairs, np.int64), np.empty(n_pairs, np.int64)
+    blue, red = np.empty(n_pairs, np.int64), np.empty(n_pairs, np.int64)
+    alpha, beta = np.empty(n_pairs), np.empty(n_pairs)
+    n = contact_sides(pairs, state, last_active_state, strength, engaged_max, firepower, syria,
+                      vulnerability, fire_mult, fighters, supply, low_supply_days,
+                      low_supply_firepower, cell_firepower, cells, units, blue, red, alpha,
+                      beta)
+    cells = cells[:n]
+    terrain, cover = np.empty(n), np.empty(n)
+    cover_of(cells, cx, cy, moved, theatre, state, town, concealment, hideout_at, town_xy, km_x,
+             km_y, hideout_concealment, blend_concealment, spread_km, terrain, cover)
+    mean = np.empty(n)
+    collateral_means(cells, cx, cy, density, blue, red, contact_hours, per_1000, mean)
+    for k in range(n):
+        table[CELL, k], table[UNIT, k] = cells[k], units[k]
+        table[CELL_X, k], table[CELL_Y, k] = cx[cells[k]], cy[cells[k]]
+        table[THEATRE, k] = theatre[cells[k]]
+        table[BLUE, k], table[RED, k] = blue[k], red[k]
+        exposure = (1.0 - terrain[k]) * (1.0 - cover[k])
+        table[AREA, k] = 1 if 1.0 - exposure >= area_fire_concealment else 0
+        rates[ALPHA, k], rates[BETA, k] = alpha[k], beta[k]
+        rates[BLUE_FIRST, k], rates[RED_FIRST, k] = blue_first, red_first
+        rates[MEAN, k] = mean[k]
+    return n
+
+
+@numba.njit(cache=True)
+def write_back(strength, casualties, fighters, fighters_killed, theatre, replan, table):
+    """A fought batch's losses (rows BLUE_LOST, RED_LOST of its table) written back to its
+    units and cells (rows UNIT, CELL) as ``take_losses`` does, the cells set to plan again, and
+    what each contact's cell and unit have left after the batch into rows FIGHTERS_LEFT and
+    STRENGTH_LEFT. Returns the soldiers lost in the batch."""
+    cells, units = table[CELL], table[UNIT]
+    lost = take_losses(strength, casualties, fighters, fighters_killed, theatre, units, cells,
+                       table[BLUE_LOST], table[RED_LOST])
+    for k in range(len(cells)):
+        replan[cells[k]] = True
+        table[FIGHTERS_LEFT, k] = fighters[cells[k]]
+        table[STRENGTH_LEFT, k] = strength[units[k]]
+    return lost

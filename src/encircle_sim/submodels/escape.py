@@ -17,6 +17,14 @@ import numpy as np
 from encircle_sim.geography import COUNTRY_SYRIA
 from encircle_sim.state import CellState, EscapeRoute
 from encircle_sim.submodels import retaliate
+from encircle_sim.submodels.escape_kernels import (
+    BLOCKED,
+    BORDER,
+    CORDON,
+    INTERDICTED,
+    crossing_odds,
+    turn_back,
+)
 
 #: Share of a square's concealment that still helps a cell slip past a unit at a crossing.
 ESCAPE_CONCEALMENT_SHARE = 0.5
@@ -29,38 +37,30 @@ def attempt(model, leaving: np.ndarray) -> list[tuple[int, int]]:
     if len(leaving) == 0:
         return []
     sc, c, u, nav = model.spec, model.cells, model.units, model.nav
-    x, y = c.x[leaving], c.y[leaving]
-    into_syria = (model.country[x, y] == COUNTRY_SYRIA) & (
-        model.country[c.prev_x[leaving], c.prev_y[leaving]] != COUNTRY_SYRIA)
-    alive_u = np.flatnonzero(u.alive)
-    p_pass = np.ones(len(leaving))
-    nearest_unit = np.full(len(leaving), -1)
-    if len(alive_u):
-        d = nav.distance_matrix(x, y, u.x[alive_u], u.y[alive_u])
-        near = d <= sc.border.interdiction_km
-        exposure = 1.0 - ESCAPE_CONCEALMENT_SHARE * model.concealment[x, y]
-        p_stop = sc.engagement.interdiction_p * exposure
-        p_pass = np.prod(np.where(near, 1.0 - p_stop[:, None], 1.0), axis=1)
-        jj = np.argmin(np.where(near, d, np.inf), axis=1)
-        nearest_unit = np.where(near.any(axis=1), alive_u[jj], -1)
+    n = len(leaving)
+    # the odds of each crossing (compiled: escape_kernels)
+    into_syria, p_pass, nearest = np.empty(n, bool), np.empty(n), np.empty(n, np.int64)
+    crossing_odds(leaving, c.x, c.y, c.prev_x, c.prev_y, model.country, COUNTRY_SYRIA, u.x, u.y,
+                  u.strength, nav.km_x_between, nav.km_y, float(sc.border.interdiction_km),
+                  float(sc.engagement.interdiction_p), ESCAPE_CONCEALMENT_SHARE,
+                  model.concealment, into_syria, p_pass, nearest)
     rng = model.streams.escape
-    interdicted = rng.random(len(leaving)) > p_pass
-    blocked = ~interdicted & into_syria & (rng.random(len(leaving)) < sc.border.sealing)
-    back = interdicted | blocked
+    stop_draws, seal_draws = rng.random(n), rng.random(n)
     # turned back: return to where they came from, and they are exposed
-    ib = leaving[back]
-    c.x[ib], c.y[ib] = c.prev_x[ib], c.prev_y[ib]
-    c.exposed[ib] += TURNED_BACK_EXPOSURE
-    c.replan[ib] = True
-    for i in leaving[blocked]:
-        model.events.add("border_turned_back", c.x[i], c.y[i], cells=[i])
-    gone = leaving[~back]
-    route = np.where(into_syria[~back], EscapeRoute.BORDER, EscapeRoute.CORDON)
-    for i, r in zip(gone, route, strict=True):
-        kind = "escaped_border" if r == EscapeRoute.BORDER else "escaped_cordon"
-        model.end_cell(int(i), CellState.ESCAPED, kind, route=EscapeRoute(int(r)),
-                       fighters=int(c.fighters[i]))
-        if r == EscapeRoute.BORDER:
-            retaliate.join_syria(model, int(i))
-    return [(int(i), int(j)) for i, j in zip(leaving[interdicted], nearest_unit[interdicted],
-                                             strict=True) if j >= 0]
+    outcome = np.empty(n, np.int8)
+    turn_back(leaving, stop_draws, seal_draws, p_pass, into_syria, float(sc.border.sealing),
+              c.x, c.y, c.prev_x, c.prev_y, c.exposed, c.replan, TURNED_BACK_EXPOSURE, outcome)
+    cells, outcome = leaving.tolist(), outcome.tolist()
+    for i, o in zip(cells, outcome, strict=True):
+        if o == BLOCKED:
+            model.events.add("border_turned_back", c.x[i], c.y[i], cells=[i])
+    for i, o in zip(cells, outcome, strict=True):
+        if o == BORDER:
+            model.end_cell(i, CellState.ESCAPED, "escaped_border", route=EscapeRoute.BORDER,
+                           fighters=int(c.fighters[i]))
+            retaliate.join_syria(model, i)
+        elif o == CORDON:
+            model.end_cell(i, CellState.ESCAPED, "escaped_cordon", route=EscapeRoute.CORDON,
+                           fighters=int(c.fighters[i]))
+    return [(i, j) for i, j, o in zip(cells, nearest.tolist(), outcome, strict=True)
+            if o == INTERDICTED and j >= 0]
