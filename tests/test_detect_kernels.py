@@ -220,8 +220,9 @@ def test_cell_hazards_are_the_rules_to_the_bit(w):
 
 
 def reference_site_hazards(w, sites, exposure):
-    """detect._found's hazards before they were compiled: (intact sites, hazards, or None if no
-    unit lives, the distance matrix)."""
+    """The sites' ground hazards by the rule in numpy: every living unit's effort, x the phase's
+    search intensity for Iraqi units only (as for cells), over its patrol disc, x the site's
+    exposure: (intact sites, hazards, or None if no unit lives, the distance matrix)."""
     u, nav = w["units"], w["nav"]
     intact = np.flatnonzero(sites["intact"])
     alive = np.flatnonzero(u["strength"] > 0)
@@ -229,7 +230,8 @@ def reference_site_hazards(w, sites, exposure):
         return intact, None, None
     d = nav.distance_km(sites["x"][intact][:, None], sites["y"][intact][:, None],
                         u["x"][alive][None, :], u["y"][alive][None, :])
-    h = search_hazards(d, u["patrol_km"][alive], u["effort_km2"][alive] * w["mult"],
+    effort = u["effort_km2"][alive] * np.where(u["syria"][alive], 1.0, w["mult"])
+    h = search_hazards(d, u["patrol_km"][alive], effort,
                        np.full(len(intact), exposure)).sum(axis=1)
     return intact, h, d
 
@@ -278,8 +280,9 @@ def test_only_sites_within_reach_meet_a_hazard():
 @given(worlds(), st.booleans())
 @settings(max_examples=200, deadline=None)
 def test_cells_and_sites_in_one_call_are_each_rule_to_the_bit(w, mult_one):
-    # sweep_hazards: the cells' hazards as cell_hazards' rule has them (Syrian units x 1), the
-    # sites' as site_hazards' rule (every unit x the phase's search_mult), in one call
+    # sweep_hazards: the cells' hazards as cell_hazards' rule has them and the sites' as
+    # site_hazards' rule (both: Iraqi units x the phase's search_mult, Syrian units x 1), in one
+    # call
     if mult_one:
         w["mult"] = 1.0
     c, u, a, b, air, nav = (w["cells"], w["units"], w["sites"], w["sites_b"], w["air"],

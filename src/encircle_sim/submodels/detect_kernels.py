@@ -259,15 +259,14 @@ def site_hazards(a_intact, a_x, a_y, a_exposure, b_intact, b_x, b_y, b_exposure,
                  uy, syria, patrol_km, effort_km2, search_mult, km_x, km_y, sites, hazard):
     """The ground hazards this step of two kinds of sites, A and B (caches and hideouts), in
     one call: for each intact site the hazards from every living unit (``ground_hazard``,
-    effort x search_mult for every unit, x the kind's exposure) summed.
+    effort x search_mult for Iraqi units, as for cells, x the kind's exposure) summed.
 
     Into ``sites`` (the intact sites' indices) and ``hazard``: A's intact sites, then B's;
     returns (how many of A, how many of B), (0, 0) if no unit lives (the outputs need
     len(a_intact) + len(b_intact) entries).
     """
     units, px, py, patrol, rate, start, order, span = searchers(
-        strength, syria, ux, uy, patrol_km, effort_km2, search_mult, search_mult, km_y,
-        len(km_x))
+        strength, syria, ux, uy, patrol_km, effort_km2, search_mult, 1.0, km_y, len(km_x))
     if len(units) == 0:
         return 0, 0
     row, near = np.zeros(len(units)), np.empty(len(units), np.int64)
@@ -285,9 +284,7 @@ def sweep_hazards(n, cx, cy, moved, theatre, state, town, exposed, concealment, 
                   b_exposure, sites, site_hazard):
     """``cell_hazards`` and ``site_hazards`` of one step in one call (their arguments and
     outputs in turn), the searchers sorted by row once for both; returns (how many cells, how
-    many sites of A, of B). Each rule's own rates: the cells' searchers as cell_hazards takes
-    them (Iraqi units x search_mult), the sites' as site_hazards does (every unit x
-    search_mult), which differ only for Syrian units when search_mult is not 1."""
+    many sites of A, of B). Both with the same searchers (Iraqi units x search_mult)."""
     searched = searchers(strength, syria, ux, uy, patrol_km, effort_km2, search_mult, 1.0, km_y,
                          len(km_x))
     nt = _cells_searched(n, cx, cy, moved, theatre, state, town, exposed, concealment,
@@ -296,10 +293,6 @@ def sweep_hazards(n, cx, cy, moved, theatre, state, town, exposed, concealment, 
     units, px, py, patrol, rate, start, order, span = searched
     if len(units) == 0:
         return nt, 0, 0
-    if search_mult != 1.0:   # unit_rates' formula with search_mult for every unit
-        rate = np.empty(len(units))
-        for k in range(len(units)):
-            rate[k] = effort_km2[units[k]] * search_mult / (np.pi * (patrol[k] * patrol[k]))
     row, near = np.zeros(len(units)), np.empty(len(units), np.int64)
     by_site = (px, py, patrol, rate, start, order, span, km_x, km_y, row, near)
     n_a = _kind_hazards(a_intact, a_x, a_y, a_exposure, by_site, sites, site_hazard, 0)
