@@ -2,8 +2,9 @@
 ``cover_kernels.py``) against the rules they carry out, on random worlds.
 
 The oracles are the rules written with whole-array numpy operations (the implementations
-``detect.search``, ``detect._found``, ``detect.nearest_unit_within``, ``cover.terrain_and_cover``
-and ``cover.shelter`` had before they were compiled, kept here only as the reference, with
+``detect.search``, ``detect.search_sites``, ``detect.nearest_unit_within``,
+``cover.terrain_and_cover`` and ``cover.shelter`` had before they were compiled, kept here only
+as the reference, with
 distances from ``Navigator.distance_km`` and the hazards from ``engagement.search_hazards``):
 every figure must be the same to the bit, which is what keeps the model's results unchanged.
 Besides, invariants of the rule itself (hazards are never negative, nothing outside every disc
@@ -236,6 +237,24 @@ def reference_site_hazards(w, sites, exposure):
     return intact, h, d
 
 
+def assert_sites_are_the_rule(w, sites, hazard, n_a, n_b) -> list[tuple[int, int, np.ndarray]]:
+    """Both kinds of site of world ``w`` as the kernels wrote them (``sites``, ``hazard``; ``n_a``
+    and ``n_b`` of each kind) are the rule's (``reference_site_hazards``), to the bit; none when
+    no unit lives. Returns (first index, count, unit distances) of each kind checked."""
+    a, b, u = w["sites"], w["sites_b"], w["units"]
+    alive = np.flatnonzero(u["strength"] > 0)
+    checked = []
+    for kind, exposure, lo, n in ((a, w["exposure"], 0, n_a), (b, w["exposure_b"], n_a, n_b)):
+        intact, want, d = reference_site_hazards(w, kind, exposure)
+        if len(alive) == 0:
+            assert n == 0
+            continue
+        assert same_bits(sites[lo:lo + n], intact)
+        assert same_bits(hazard[lo:lo + n], want)
+        checked.append((lo, n, d))
+    return checked
+
+
 @given(worlds())
 @settings(max_examples=200, deadline=None)
 def test_site_hazards_are_the_rules_to_the_bit(w):
@@ -246,15 +265,9 @@ def test_site_hazards_are_the_rules_to_the_bit(w):
                             b["y"], w["exposure_b"], u["strength"], u["x"], u["y"], u["syria"],
                             u["patrol_km"], u["effort_km2"], w["mult"], nav.km_x, nav.km_y,
                             sites, hazard)
-    alive = np.flatnonzero(u["strength"] > 0)
-    for kind, exposure, lo, n in ((a, w["exposure"], 0, n_a), (b, w["exposure_b"], n_a, n_b)):
-        intact, want, d = reference_site_hazards(w, kind, exposure)
-        if len(alive) == 0:
-            assert n == 0
-            continue
-        assert same_bits(sites[lo:lo + n], intact)
-        assert same_bits(hazard[lo:lo + n], want)
+    for lo, n, d in assert_sites_are_the_rule(w, sites, hazard, n_a, n_b):
         # a site outside every living unit's patrol disc meets no hazard
+        alive = np.flatnonzero(u["strength"] > 0)
         outside = ~(d <= u["patrol_km"][alive][None, :]).any(axis=1)
         assert (hazard[lo:lo + n][outside] == 0).all()
 
@@ -309,13 +322,7 @@ def test_cells_and_sites_in_one_call_are_each_rule_to_the_bit(w, mult_one):
             assert who[1, t] == alive[np.argmax(h_ground[t])]
         else:
             assert who[1, t] == -1
-    for kind, exposure, lo, n in ((a, w["exposure"], 0, n_a), (b, w["exposure_b"], n_a, n_b)):
-        intact, want, _ = reference_site_hazards(w, kind, exposure)
-        if len(alive) == 0:
-            assert n == 0
-            continue
-        assert same_bits(sites[lo:lo + n], intact)
-        assert same_bits(site_hazard[lo:lo + n], want)
+    assert_sites_are_the_rule(w, sites, site_hazard, n_a, n_b)
 
 
 def test_search_sites_finds_a_site_once_however_often_it_is_called():

@@ -300,6 +300,26 @@ def reference_contact_sides(pairs, state, n_cells, strength, engaged_max, firepo
     return ci, ui, blue, fighters[ci], alpha, beta
 
 
+def random_batch(rng, n_units: int, n_cells: int, n: int, *, whole: int) -> tuple:
+    """A random batch of ``n`` contacts (cell, unit or -1) and the tables they read: (capacity,
+    state, pairs, strength, engaged_max, firepower, vulnerability, syria, fighters, supply).
+    Rows past ``n_cells`` are neutralised; the first ``whole`` engaged_max are whole numbers
+    (the rest fractions); supply is on a half-day grid, so now and then exactly 5.0."""
+    capacity = n_cells + 3
+    state = np.full(capacity, CellState.NEUTRALISED, np.int8)
+    state[:n_cells] = rng.integers(0, max(CellState) + 1, n_cells)
+    pairs = [(int(rng.integers(0, n_cells)), int(rng.integers(-1, n_units))) for _ in range(n)]
+    strength = rng.integers(-2, 80, n_units)
+    engaged_max = rng.uniform(0.0, 70.0, n_units)
+    engaged_max[:whole] = np.round(engaged_max[:whole])
+    firepower, vulnerability = rng.uniform(0.0, 0.05, n_units), rng.uniform(0.2, 1.5, n_units)
+    syria = rng.random(n_units) < 0.5
+    fighters = rng.integers(0, 40, capacity)
+    supply = np.round(rng.uniform(0.0, 10.0, capacity) * 2) / 2
+    return (capacity, state, pairs, strength, engaged_max, firepower, vulnerability, syria,
+            fighters, supply)
+
+
 @given(st.integers(1, 10), st.integers(1, 15), st.integers(0, 12), st.integers(0, 2**32 - 1),
        st.floats(0.0, 3.0), st.floats(0.0, 2.0))
 @settings(max_examples=200, deadline=None)
@@ -308,17 +328,8 @@ def test_the_compiled_contact_sides_equal_the_rule(n_units, n_cells, n, seed, fi
     """Units without soldiers, contacts without a unit (-1), ended cells (and rows not yet
     created, which are neutralised) are left out; the rest keep their order."""
     rng = np.random.default_rng(seed)
-    capacity = n_cells + 3
-    state = np.full(capacity, CellState.NEUTRALISED, np.int8)
-    state[:n_cells] = rng.integers(0, max(CellState) + 1, n_cells)
-    pairs = [(int(rng.integers(0, n_cells)), int(rng.integers(-1, n_units))) for _ in range(n)]
-    strength = rng.integers(-2, 80, n_units)
-    engaged_max = rng.uniform(0.0, 70.0, n_units)
-    engaged_max[: n_units // 2] = np.round(engaged_max[: n_units // 2])
-    firepower, vulnerability = rng.uniform(0.0, 0.05, n_units), rng.uniform(0.2, 1.5, n_units)
-    syria = rng.random(n_units) < 0.5
-    fighters = rng.integers(0, 40, capacity)
-    supply = np.round(rng.uniform(0.0, 10.0, capacity) * 2) / 2      # now and then == 5.0
+    (capacity, state, pairs, strength, engaged_max, firepower, vulnerability, syria, fighters,
+     supply) = random_batch(rng, n_units, n_cells, n, whole=n_units // 2)
     args = (state, n_cells, strength, engaged_max, firepower, syria, vulnerability, fire_mult,
             fighters, supply, 5.0, low_fire, 0.03)
     want = reference_contact_sides(pairs, *args)
@@ -389,16 +400,8 @@ def test_a_batch_is_set_up_for_the_fight_as_the_rule_does(n_units, n_cells, n, s
     edge), the first slice's multipliers, and the mean civilian harm of the sides
     (``civilian_casualties``' mean), column by column."""
     rng = np.random.default_rng(seed)
-    capacity = n_cells + 3
-    state = np.full(capacity, CellState.NEUTRALISED, np.int8)
-    state[:n_cells] = rng.integers(0, max(CellState) + 1, n_cells)
-    pairs = [(int(rng.integers(0, n_cells)), int(rng.integers(-1, n_units))) for _ in range(n)]
-    strength = rng.integers(-2, 80, n_units)
-    engaged_max = np.round(rng.uniform(0.0, 70.0, n_units))
-    firepower, vulnerability = rng.uniform(0.0, 0.05, n_units), rng.uniform(0.2, 1.5, n_units)
-    syria = rng.random(n_units) < 0.5
-    fighters = rng.integers(0, 40, capacity)
-    supply = np.round(rng.uniform(0.0, 10.0, capacity) * 2) / 2
+    (capacity, state, pairs, strength, engaged_max, firepower, vulnerability, syria, fighters,
+     supply) = random_batch(rng, n_units, n_cells, n, whole=n_units)
     shape = (8, 7)
     cx, cy = rng.integers(0, shape[0], capacity), rng.integers(0, shape[1], capacity)
     moved, theatre = rng.random(capacity) < 0.3, rng.integers(0, 2, capacity).astype(np.int8)

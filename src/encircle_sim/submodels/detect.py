@@ -149,7 +149,7 @@ def search_sites(model) -> None:
     sites = sweep.sites
     # one draw per intact site, caches then hideouts: one call draws the very numbers that one
     # call per kind would (numpy fills an array draw by draw from the same generator state)
-    hit = _found(model, sweep.site_hazard[:n_caches + n_hideouts])
+    hit = detection_draw(sweep.site_hazard[:n_caches + n_hideouts], model.streams.detect)
     if not hit.any():
         return
     found = sites[:n_caches][hit[:n_caches]]
@@ -188,12 +188,6 @@ def _site_hazards(model, sweep: Sweep) -> None:
         hideouts.x, hideouts.y, float(1.0 - net.hideout_concealment), u.strength, u.x, u.y,
         u.syria, u.patrol_km, u.search_effort_km2(model.step_hours), float(search_mult),
         nav.km_x, nav.km_y, sweep.sites, sweep.site_hazard)
-
-
-def _found(model, hazard: np.ndarray) -> np.ndarray:
-    """Which intact sites, with this step's ``hazard``, searching units find: one draw each
-    (none if there are none)."""
-    return detection_draw(hazard, model.streams.detect)
 
 
 def nearest_unit_within(model, i: int, patrol_multiple: float) -> int:
