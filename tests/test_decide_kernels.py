@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from encircle_sim.cover import shelter
 from encircle_sim.geography import COUNTRY_SYRIA
 from encircle_sim.model import CampaignModel
+from encircle_sim.navigation import disc_draws
 from encircle_sim.scenario_files import load_scenario, with_overrides
 from encircle_sim.state import Action, CellState, Theatre
 from encircle_sim.submodels import decide, perceive, retaliate
@@ -345,7 +346,7 @@ def test_random_squares_are_the_navigators_points_in_disc(nav, seed, n, radius):
     expected = nav.random_points_in_disc(x[:, None], y[:, None], reach[:, None],
                                          np.random.default_rng(seed + 1), size)
     draws = np.random.default_rng(seed + 1)
-    got = kernels.random_squares(x, y, reach, *retaliate.disc_draws(draws, size), nav.km_x,
+    got = kernels.random_squares(x, y, reach, *disc_draws(draws, size), nav.km_x,
                                  nav.km_y, *nav.snap_index())
     assert same(expected[0].astype(np.intp), got[0]) and same(expected[1].astype(np.intp), got[1])
     assert nav.open_ground[got[0], got[1]].all()

@@ -19,9 +19,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from oracles import reference_points_in_disc
 
-from encircle_sim.navigation import Navigator
+from encircle_sim.navigation import Navigator, disc_draws
 from encircle_sim.state import CellArrays, CellState, Theatre
-from encircle_sim.submodels.retaliate import disc_draws, excitation_decay
+from encircle_sim.submodels.retaliate import excitation_decay
 from encircle_sim.submodels.retaliate_kernels import (
     FAR,
     FLEE,

@@ -31,6 +31,7 @@ from encircle_sim.forces_kernels import (
     nearest_targets,
     standing_goals,
 )
+from encircle_sim.navigation import disc_draws
 from encircle_sim.operation import Phase
 from encircle_sim.state import UnitArrays
 
@@ -67,13 +68,9 @@ def plan_goals(model) -> None:
                                       model.steps <= 1, phase == Phase.ASSAULT)
     if len(redo):
         # a point of the disc of area_r_km around home: nav.random_points_in_disc's draws
-        # (radii, then angles) and its cos and sin in numpy, the squares by one compiled loop
-        # into the goals (``hunt_goals``)
-        rng = model.streams.move
-        u_radius = rng.random(len(redo))
-        ang = rng.random(len(redo)) * 2 * np.pi
-        hunt_goals(redo, u_radius, np.cos(ang), np.sin(ang), u.home_x, u.home_y, u.area_r_km,
-                   nav.km_x, nav.km_y, *nav.snap_index(), u.goal_x, u.goal_y)
+        # (``disc_draws``), the squares by one compiled loop into the goals (``hunt_goals``)
+        hunt_goals(redo, *disc_draws(model.streams.move, len(redo)), u.home_x, u.home_y,
+                   u.area_r_km, nav.km_x, nav.km_y, *nav.snap_index(), u.goal_x, u.goal_y)
 
     if plan.axes and phase != Phase.ASSAULT:
         # every axis: where its line stands (start, then the front) and the line's direction;

@@ -88,6 +88,17 @@ def _kernel_array(a: np.ndarray) -> np.ndarray:
     return np.require(a, requirements="CW")
 
 
+def disc_draws(rng: np.random.Generator, size) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The draws of random points in discs (``Navigator.random_points_in_disc``, and the compiled
+    loops that place such points from them: hunt goals, relocation and flight candidates):
+    the radii's uniforms, then the angles' (x 2 pi; u x 2 is exact, so this is u x 2 x pi),
+    returned as (u_radius, cos, sin), the cos and sin numpy's."""
+    u_radius = rng.random(size)
+    angle = rng.random(size)
+    angle *= 2 * np.pi
+    return u_radius, np.cos(angle), np.sin(angle)
+
+
 @dataclass
 class Navigator:
     """Precomputed passability, banks and crossings of one grid."""
@@ -434,21 +445,20 @@ class Navigator:
         """Points spread uniformly over discs of ``radius_km`` around squares (cx, cy), snapped
         to open ground. ``size`` is the shape of the draw; cx, cy and radius_km broadcast to it
         (per-disc values as columns, e.g. ``cx[:, None]`` for several points per disc). Draws
-        the radii, then the angles, from ``rng``."""
-        u_radius = rng.random(size)
-        ang = rng.random(size) * 2 * np.pi
+        from ``rng`` as :func:`disc_draws` does."""
+        u_radius, cos_angle, sin_angle = disc_draws(rng, size)
         rows = self._disc_rows(cx, cy, radius_km, u_radius.shape)
         if rows is not None:
             # the rest of the rule by one compiled loop (cos and sin stay numpy's)
             shape = u_radius.shape
             out_x, out_y = np.empty(shape, np.intp), np.empty(shape, np.intp)
-            disc_squares(u_radius.ravel(), np.cos(ang).ravel(), np.sin(ang).ravel(),
+            disc_squares(u_radius.ravel(), cos_angle.ravel(), sin_angle.ravel(),
                          shape[-1] if len(shape) == 2 else 1, *rows, self.km_x, self.km_y,
                          *self.snap_index(), out_x.ravel(), out_y.ravel())
             return out_x, out_y
         r = radius_km * np.sqrt(u_radius)
-        gx = np.rint(cx + r * np.cos(ang) / self.km_x[cy]).astype(np.int32)
-        gy = np.rint(cy + r * np.sin(ang) / self.km_y).astype(np.int32)
+        gx = np.rint(cx + r * cos_angle / self.km_x[cy]).astype(np.int32)
+        gy = np.rint(cy + r * sin_angle / self.km_y).astype(np.int32)
         return self.snap(gx, gy)
 
     def _disc_rows(self, cx, cy, radius_km, shape: tuple) -> tuple | None:

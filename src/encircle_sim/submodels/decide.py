@@ -55,6 +55,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from encircle_sim.geography import COUNTRY_SYRIA
+from encircle_sim.navigation import disc_draws
 from encircle_sim.state import Action
 from encircle_sim.submodels import decide_kernels as kernels
 from encircle_sim.submodels import retaliate
@@ -195,7 +196,7 @@ def _plan(model, threat, active, due, t_here, low, budget, action, goal_x, goal_
     caches, hideouts, links = model.caches, model.hideouts, model.network
     rng = model.streams.decide
     size = (len(due), RELOCATE_CANDIDATES)     # as nav.random_points_in_disc draws them
-    u_radius, cos_angle, sin_angle = retaliate.disc_draws(rng, size)
+    u_radius, cos_angle, sin_angle = disc_draws(rng, size)
     noise = gumbel_noise(len(due), ins, rng)
     ex, ey, into_syria, on_route = _Exits.of(model)
     return kernels.plan(

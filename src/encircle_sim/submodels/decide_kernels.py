@@ -145,7 +145,7 @@ def record_plans(active, due, new_action, reloc_x, reloc_y, exit_x, exit_y, acti
 @numba.njit(cache=True)
 def random_squares(x, y, reach, u_radius, cos_angle, sin_angle, km_x, km_y, snap_x, snap_y):
     """``Navigator.random_points_in_disc`` around squares (x[i], y[i]) of radius reach[i] km,
-    from its draws (u_radius, and the cos and sin of the angles, numpy's: ``retaliate.disc_draws``;
+    from its draws (u_radius, and the cos and sin of the angles, numpy's: ``navigation.disc_draws``;
     (cells, points) each): r = reach sqrt(u_radius), the square rint(x + r cos_angle / km_x[y]),
     rint(y + r sin_angle / km_y), clipped to the grid and snapped to open ground (snap_x, snap_y:
     the nearest open square of each square)."""

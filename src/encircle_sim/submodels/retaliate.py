@@ -40,6 +40,7 @@ import functools
 import numpy as np
 
 from encircle_sim.agents import new_cell_agent
+from encircle_sim.navigation import disc_draws
 from encircle_sim.state import CellState, Theatre
 from encircle_sim.submodels import engage, move
 from encircle_sim.submodels.retaliate_kernels import (
@@ -63,16 +64,6 @@ FLEE_CANDIDATES = 6
 ATTACK_EXPOSURE = 1.0
 #: A cell joining the sleepers links to this many of the nearest ones.
 JOINER_LINKS = 2
-
-
-def disc_draws(rng: np.random.Generator, size: tuple[int, int]
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``Navigator.random_points_in_disc``'s draws for ``size`` points: the radii's uniforms,
-    then the angles (their cos and sin), for ``flee_goals`` to place the points."""
-    u_radius = rng.random(size)
-    angle = rng.random(size)
-    angle *= 2 * np.pi                          # u x 2 is exact: the same as u x 2 x pi
-    return u_radius, np.cos(angle), np.sin(angle)
 
 
 @functools.lru_cache(maxsize=64)
