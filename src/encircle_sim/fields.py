@@ -125,4 +125,4 @@ def splat_by_radius_into(total: np.ndarray, radius: np.ndarray, x: np.ndarray, y
         raise ValueError("splat_by_radius_into adds into a C-contiguous grid")
     splat_by_radius(total, np.ascontiguousarray(radius, np.float64), x.astype(np.intp),
                     y.astype(np.intp), np.ascontiguousarray(weight, np.float64),
-                    *_packed(kernels), *_scratch(total.shape))
+                    *splat_by_radius_tables(kernels, total.shape))
